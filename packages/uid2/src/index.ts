@@ -1,0 +1,2 @@
+// Public API of @uid2-pixels/uid2. Each module does one thing; this file only re-exports.
+export type * from './types.ts';
