@@ -1,2 +1,3 @@
 // Public API of @uid2-pixels/uid2. Each module does one thing; this file only re-exports.
 export type * from './types.ts';
+export * from './dii/index.ts';

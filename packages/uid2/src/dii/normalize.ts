@@ -79,3 +79,14 @@ export function isNormalizedPhone(input: string): boolean {
   }
   return true;
 }
+
+const BASE64_SHA256 = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
+const HEX_SHA256 = /^[0-9a-fA-F]{64}$/;
+
+/**
+ * True when the input has the shape of a hashed DII as /v2/token/generate accepts it: a SHA-256
+ * digest as 44-character standard base64 (with its '=' pad) or as 64 hex digits (either case).
+ */
+export function isDiiHash(input: string): boolean {
+  return BASE64_SHA256.test(input) || HEX_SHA256.test(input);
+}
