@@ -1,3 +1,6 @@
 // Public API of @uid2-pixels/uid2. Each module does one thing; this file only re-exports.
 export type * from './types.ts';
 export * from './dii/index.ts';
+// Token codec (encoding, crypto, envelope, keys, token).
+export * from './encoding/base64.ts';
+export * from './crypto/aes.ts';
