@@ -4,3 +4,5 @@ export * from './dii/index.ts';
 // Token codec (encoding, crypto, envelope, keys, token).
 export * from './encoding/base64.ts';
 export * from './crypto/aes.ts';
+export * from './errors.ts';
+export * from './envelope/index.ts';
