@@ -130,6 +130,13 @@ describe('openRequest failure codes, in the operator order', () => {
   it('throws bad-secret for a secret that is not 32 bytes', () => {
     expect(codeOf(() => openRequest(FIXTURE_BODY, new Uint8Array(16), { now: FIXTURE_NOW }))).toBe('bad-secret');
     expect(codeOf(() => sealRequest({}, new Uint8Array(31)))).toBe('bad-secret');
+    expect(codeOf(() => sealRequest({}, 'not base64 at all'))).toBe('bad-secret');
+    expect(codeOf(() => sealRequest({}, 'dGVzdA=='))).toBe('bad-secret');
+  });
+
+  it('accepts the secret as the portal shows it (base64 text)', () => {
+    const r = openRequest(FIXTURE_BODY, 'YGdzZw9oM2RzBgB8THMyAEe408lvdfsTsGteaLAGayY=', { now: FIXTURE_NOW });
+    expect(r.timestamp).toBe(1710907366130);
   });
 });
 

@@ -39,10 +39,15 @@ export interface OpenedRequest {
   payload: Record<string, unknown> | null;
 }
 
-function checkSecret(secret: Uint8Array): void {
-  if (!(secret instanceof Uint8Array) || secret.length !== 32) {
-    throw new EnvelopeError('bad-secret', 'client secret must be 32 bytes (base64-decoded)');
+/** A client secret: the 32 raw bytes, or their base64 text exactly as the portal shows it. */
+export type ClientSecret = Uint8Array | string;
+
+function toSecret(secret: ClientSecret): Uint8Array {
+  const bytes = typeof secret === 'string' ? decodeBase64(secret) : secret;
+  if (!(bytes instanceof Uint8Array) || bytes.length !== 32) {
+    throw new EnvelopeError('bad-secret', 'client secret must be 32 bytes (or their base64)');
   }
+  return bytes;
 }
 
 function writeHeader(out: Buffer, timestamp: number, nonce: Uint8Array): void {
@@ -83,13 +88,13 @@ function readTimestamp(plain: Uint8Array): number {
 /** Builds a request envelope. `payload` undefined sends no JSON at all (as SDKs do for /v2/key/*). */
 export function sealRequest(
   payload: object | undefined,
-  secret: Uint8Array,
+  secret: ClientSecret,
   opts?: { now?: number; nonce?: Uint8Array; iv?: Uint8Array },
 ): SealedRequest {
-  checkSecret(secret);
+  const key = toSecret(secret);
   const nonce = opts?.nonce ?? randomBytes(NONCE_LENGTH);
   if (nonce.length !== NONCE_LENGTH) throw new RangeError(`nonce must be ${NONCE_LENGTH} bytes`);
-  const sealed = aesGcmEncrypt(secret, innerPlaintext(opts?.now ?? Date.now(), nonce, payload), opts?.iv);
+  const sealed = aesGcmEncrypt(key, innerPlaintext(opts?.now ?? Date.now(), nonce, payload), opts?.iv);
   const envelope = Buffer.allocUnsafe(1 + sealed.length);
   envelope[0] = ENVELOPE_VERSION;
   envelope.set(sealed, 1);
@@ -100,12 +105,12 @@ export function sealRequest(
  * Opens a 200 response: decrypts, checks the echoed nonce, returns the parsed JSON (normally
  * `{status, body}`). The response timestamp is not checked, as in the official SDKs.
  */
-export function openResponse(body: string | Uint8Array, secret: Uint8Array, nonce: Uint8Array): unknown {
-  checkSecret(secret);
+export function openResponse(body: string | Uint8Array, secret: ClientSecret, nonce: Uint8Array): unknown {
+  const key = toSecret(secret);
   const bytes = typeof body === 'string' ? decodeBase64(body) : body;
   if (bytes === null) throw new EnvelopeError('bad-base64', 'response body is not valid base64');
   if (bytes.length < MIN_RESPONSE_LENGTH) throw new EnvelopeError('too-short', 'response body too short');
-  const plain = aesGcmDecrypt(secret, bytes);
+  const plain = aesGcmDecrypt(key, bytes);
   if (plain === null) throw new EnvelopeError('mac', 'response failed authentication (wrong client secret?)');
   const echoed = plain.subarray(TIMESTAMP_LENGTH, HEADER_LENGTH);
   if (nonce.length !== NONCE_LENGTH || !timingSafeEqual(echoed, nonce)) {
@@ -135,8 +140,8 @@ export function isRequestTimestampAcceptable(timestamp: number, now: number): bo
  * Opens a request envelope the way the operator does, in its order of checks: missing body, base64,
  * length, version byte, MAC, timestamp window, JSON object. Throws EnvelopeError on the first failure.
  */
-export function openRequest(body: Uint8Array | string | null | undefined, secret: Uint8Array, opts: { now: number }): OpenedRequest {
-  checkSecret(secret);
+export function openRequest(body: Uint8Array | string | null | undefined, secret: ClientSecret, opts: { now: number }): OpenedRequest {
+  const key = toSecret(secret);
   if (body === null || body === undefined || body.length === 0) {
     throw new EnvelopeError('body-missing', 'request body is missing');
   }
@@ -147,7 +152,7 @@ export function openRequest(body: Uint8Array | string | null | undefined, secret
   if (version !== ENVELOPE_VERSION) {
     throw new EnvelopeError('bad-version', `envelope version ${version}, must be ${ENVELOPE_VERSION}`, version);
   }
-  const plain = aesGcmDecrypt(secret, bytes.subarray(1));
+  const plain = aesGcmDecrypt(key, bytes.subarray(1));
   if (plain === null) throw new EnvelopeError('mac', 'request failed authentication (wrong client secret?)');
   const timestamp = readTimestamp(plain);
   if (!isRequestTimestampAcceptable(timestamp, opts.now)) {
@@ -161,8 +166,8 @@ export function openRequest(body: Uint8Array | string | null | undefined, secret
  * Seals a 200 response: IV || AES-GCM(secret, now(8) || nonce(8) || JSON) || tag. The caller sends it
  * raw (octet-stream requests) or base64 (text requests).
  */
-export function sealResponse(json: object, secret: Uint8Array, nonce: Uint8Array, now: number, iv?: Uint8Array): Uint8Array {
-  checkSecret(secret);
+export function sealResponse(json: object, secret: ClientSecret, nonce: Uint8Array, now: number, iv?: Uint8Array): Uint8Array {
+  const key = toSecret(secret);
   if (nonce.length !== NONCE_LENGTH) throw new RangeError(`nonce must be ${NONCE_LENGTH} bytes`);
-  return aesGcmEncrypt(secret, innerPlaintext(now, nonce, json), iv);
+  return aesGcmEncrypt(key, innerPlaintext(now, nonce, json), iv);
 }
