@@ -6,3 +6,4 @@ export * from './encoding/base64.ts';
 export * from './crypto/aes.ts';
 export * from './errors.ts';
 export * from './envelope/index.ts';
+export * from './keys/index.ts';

@@ -1,0 +1,232 @@
+// A KeyRing is one /v2/key/sharing or /v2/key/bidstream answer, validated and indexed for the token
+// codec's hot path: key by id is one Map lookup, the active key of a keyset is a short backwards scan
+// over that keyset's keys (pre-sorted by activation), and nothing allocates per lookup.
+//
+// Wire rules (operator-api.md §3.4, §8.2, §12.5): key times are seconds (stored here as ms),
+// token_expiry_seconds is a JSON string, the master keyset is reported as 9999999, the lifetime
+// maxima already include the operator's +10 s tolerance, and optional fields fall back to the SDK
+// defaults (30-day token expiry, no lifetime limit, 1800 s clock skew, UID2 scope).
+import { z } from 'zod';
+import { decodeBase64 } from '../encoding/base64.ts';
+import type { IdentityScope, Key } from '../types.ts';
+import { KeysParseError } from './errors.ts';
+
+/** SDK default when the body has no token_expiry_seconds: 30 days. */
+export const DEFAULT_TOKEN_EXPIRY_SECONDS = 30 * 24 * 60 * 60;
+/** SDK default when the body has no allow_clock_skew_seconds. */
+export const DEFAULT_ALLOW_CLOCK_SKEW_SECONDS = 1800;
+
+const int = z.number().int();
+const seconds = z.number().int().nonnegative();
+/** token_expiry_seconds is a string on the wire; the vectors (and older operators) use a number. */
+const secondsOrString = z.union([
+  seconds,
+  z
+    .string()
+    .regex(/^\d{1,15}$/, 'expected a whole number of seconds')
+    .transform((s) => Number(s)),
+]);
+const secret = z.string().transform((s, ctx) => {
+  const bytes = decodeBase64(s);
+  if (bytes === null || bytes.length !== 32) {
+    ctx.addIssue({ code: 'custom', message: 'expected base64 of a 32-byte key' });
+    return z.NEVER;
+  }
+  return bytes;
+});
+
+const keySchema = z.object({
+  id: int,
+  keyset_id: int.nullish(),
+  site_id: int.nullish(),
+  created: seconds,
+  activates: seconds,
+  expires: seconds,
+  secret,
+});
+
+const siteSchema = z.object({
+  id: int,
+  domain_names: z.array(z.string()).default([]),
+});
+
+const bodySchema = z.object({
+  caller_site_id: int.nullish(),
+  master_keyset_id: int.nullish(),
+  default_keyset_id: int.nullish(),
+  token_expiry_seconds: secondsOrString.nullish(),
+  max_sharing_lifetime_seconds: seconds.nullish(),
+  max_bidstream_lifetime_seconds: seconds.nullish(),
+  allow_clock_skew_seconds: seconds.nullish(),
+  identity_scope: z.enum(['UID2', 'EUID']).nullish(),
+  keys: z.array(keySchema),
+  site_data: z.array(siteSchema).nullish(),
+});
+
+/** The ring's configuration, in the units the codec uses (ms for key times, seconds for durations). */
+export interface KeyRingInit {
+  keys: readonly Key[];
+  callerSiteId?: number | null;
+  masterKeysetId?: number | null;
+  defaultKeysetId?: number | null;
+  tokenExpirySeconds?: number;
+  /** null: no limit (the body did not say). */
+  maxSharingLifetimeSeconds?: number | null;
+  maxBidstreamLifetimeSeconds?: number | null;
+  allowClockSkewSeconds?: number;
+  identityScope?: IdentityScope;
+  /** site id -> domain and app names allowed for that site's client-side generated tokens. */
+  siteData?: ReadonlyMap<number, readonly string[]>;
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${String(p)}` : String(p);
+  return out;
+}
+
+export class KeyRing {
+  readonly callerSiteId: number | null;
+  readonly masterKeysetId: number | null;
+  readonly defaultKeysetId: number | null;
+  readonly tokenExpirySeconds: number;
+  readonly maxSharingLifetimeSeconds: number | null;
+  readonly maxBidstreamLifetimeSeconds: number | null;
+  readonly allowClockSkewSeconds: number;
+  readonly identityScope: IdentityScope;
+  /** Every key, in the order the body listed them (sorted by id on the wire). */
+  readonly keys: readonly Key[];
+  /** The latest expiry of any key, ms; the ring is usable strictly before it. -Infinity if empty. */
+  readonly latestExpiry: number;
+
+  readonly #byId = new Map<number, Key>();
+  /** keyset id -> its keys sorted by activation ascending (ties keep body order). */
+  readonly #byKeyset = new Map<number, Key[]>();
+  /** site id -> lower-cased allowed domain/app names. */
+  readonly #siteNames = new Map<number, ReadonlySet<string>>();
+
+  constructor(init: KeyRingInit) {
+    this.keys = Object.freeze([...init.keys]);
+    this.callerSiteId = init.callerSiteId ?? null;
+    this.masterKeysetId = init.masterKeysetId ?? null;
+    this.defaultKeysetId = init.defaultKeysetId ?? null;
+    this.tokenExpirySeconds = init.tokenExpirySeconds ?? DEFAULT_TOKEN_EXPIRY_SECONDS;
+    this.maxSharingLifetimeSeconds = init.maxSharingLifetimeSeconds ?? null;
+    this.maxBidstreamLifetimeSeconds = init.maxBidstreamLifetimeSeconds ?? null;
+    this.allowClockSkewSeconds = init.allowClockSkewSeconds ?? DEFAULT_ALLOW_CLOCK_SKEW_SECONDS;
+    this.identityScope = init.identityScope ?? 'UID2';
+    let latest = -Infinity;
+    for (const key of this.keys) {
+      this.#byId.set(key.id, key);
+      if (key.expires > latest) latest = key.expires;
+      if (key.keysetId !== null) {
+        let list = this.#byKeyset.get(key.keysetId);
+        if (!list) this.#byKeyset.set(key.keysetId, (list = []));
+        list.push(key);
+      }
+    }
+    // Array.prototype.sort is stable, so equal activation times keep the body's (id) order and the
+    // later-listed key wins, as in the SDKs.
+    for (const list of this.#byKeyset.values()) list.sort((a, b) => a.activates - b.activates);
+    this.latestExpiry = latest;
+    if (init.siteData) {
+      for (const [siteId, names] of init.siteData) {
+        this.#siteNames.set(siteId, new Set(names.map((n) => n.toLowerCase())));
+      }
+    }
+  }
+
+  /**
+   * Builds a ring from a key endpoint response: its `body` field, or the whole `{status, body}` object.
+   * Throws KeysParseError (code 'invalid-keys') naming the first offending field.
+   */
+  static fromResponseBody(input: unknown): KeyRing {
+    let body = input;
+    if (body !== null && typeof body === 'object' && !Array.isArray(body) && 'body' in body && 'status' in body) {
+      const status = (body as { status: unknown }).status;
+      if (status !== 'success') throw new KeysParseError('status', `expected "success", got ${JSON.stringify(status)}`);
+      body = (body as { body: unknown }).body;
+    }
+    const parsed = bodySchema.safeParse(body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new KeysParseError(issue ? formatPath(issue.path) : '', issue?.message ?? 'invalid');
+    }
+    const b = parsed.data;
+    const keys: Key[] = b.keys.map((k) => ({
+      id: k.id,
+      keysetId: k.keyset_id ?? null,
+      siteId: k.site_id ?? null,
+      created: k.created * 1000,
+      activates: k.activates * 1000,
+      expires: k.expires * 1000,
+      secret: k.secret,
+    }));
+    let siteData: Map<number, readonly string[]> | undefined;
+    if (b.site_data) {
+      siteData = new Map();
+      for (const site of b.site_data) siteData.set(site.id, site.domain_names);
+    }
+    return new KeyRing({
+      keys,
+      callerSiteId: b.caller_site_id ?? null,
+      masterKeysetId: b.master_keyset_id ?? null,
+      defaultKeysetId: b.default_keyset_id ?? null,
+      tokenExpirySeconds: b.token_expiry_seconds ?? DEFAULT_TOKEN_EXPIRY_SECONDS,
+      maxSharingLifetimeSeconds: b.max_sharing_lifetime_seconds ?? null,
+      maxBidstreamLifetimeSeconds: b.max_bidstream_lifetime_seconds ?? null,
+      allowClockSkewSeconds: b.allow_clock_skew_seconds ?? DEFAULT_ALLOW_CLOCK_SKEW_SECONDS,
+      identityScope: b.identity_scope ?? 'UID2',
+      ...(siteData ? { siteData } : {}),
+    });
+  }
+
+  /** Number of keys. */
+  get size(): number {
+    return this.#byId.size;
+  }
+
+  /** The key with this id, whatever its activation or expiry (decryption does not check them). */
+  get(keyId: number): Key | undefined {
+    return this.#byId.get(keyId);
+  }
+
+  /**
+   * The key to encrypt with: among the keyset's keys that are active at `nowMs`
+   * (activates <= now < expires), the one activated most recently.
+   */
+  activeKey(keysetId: number, nowMs: number): Key | undefined {
+    const list = this.#byKeyset.get(keysetId);
+    if (!list) return undefined;
+    for (let i = list.length - 1; i >= 0; i--) {
+      const key = list[i] as Key;
+      if (key.activates <= nowMs && nowMs < key.expires) return key;
+    }
+    return undefined;
+  }
+
+  /** Whether any key is still unexpired: the SDKs report KeysNotSynced otherwise. */
+  isValid(nowMs: number): boolean {
+    return nowMs < this.latestExpiry;
+  }
+
+  /** Site ids the body carried site_data for (bidstream domain checks). */
+  get siteIds(): readonly number[] {
+    return [...this.#siteNames.keys()];
+  }
+
+  /** The lower-cased domain and app names allowed for a site, if the body listed it. */
+  siteNames(siteId: number): ReadonlySet<string> | undefined {
+    return this.#siteNames.get(siteId);
+  }
+
+  /**
+   * Whether `domainOrAppName` is one of the site's names (case-insensitive, exact match: no subdomain
+   * matching, as in the Java SDK). False for an absent name or an unknown site.
+   */
+  isDomainOrAppNameAllowedForSite(siteId: number, domainOrAppName: string | null | undefined): boolean {
+    if (!domainOrAppName) return false;
+    const names = this.#siteNames.get(siteId);
+    return names !== undefined && names.has(domainOrAppName.toLowerCase());
+  }
+}
