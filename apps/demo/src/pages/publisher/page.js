@@ -1,0 +1,89 @@
+// The Daily Planet's page. A signed-in reader gets the publisher's UID2 token client-side; the page then
+// asks the DSP for an ad the way a header-bidding call would: an OpenRTB bid request with the token in
+// user.ext.eids. The DSP's creative comes back as markup and is rendered in a sandboxed frame, where its
+// impression pixel fires with a sharing token the DSP made (the bid-stream token never goes in a pixel).
+(() => {
+  const config = JSON.parse(document.getElementById('demo-config').textContent);
+  const form = document.querySelector('[data-testid=signin-form]');
+  const emailInput = document.querySelector('[data-testid=email]');
+  const button = document.querySelector('[data-testid=sign-in]');
+  const status = document.querySelector('[data-testid=ad-status]');
+  const slot = document.querySelector('[data-testid=ad-slot]');
+  document.querySelector('[data-testid=origin]').textContent = location.origin;
+
+  const show = (state, text) => {
+    status.dataset.state = state;
+    status.textContent = text;
+  };
+
+  window.uid2pixel = window.uid2pixel || [];
+  window.uid2pixel.push([
+    'init',
+    { operatorUrl: config.operatorUrl, serverPublicKey: config.serverPublicKey, subscriptionId: config.subscriptionId },
+  ]);
+
+  const bidRequest = (token) => ({
+    id: 'req-' + Math.floor(Math.random() * 1e9).toString(36),
+    imp: [{ id: '1', banner: { w: 300, h: 250 }, tagid: 'sidebar' }],
+    site: { domain: location.hostname, page: location.origin + location.pathname },
+    user: { ext: { eids: [{ source: 'uidapi.com', uids: [{ id: token, atype: 3 }] }] } },
+  });
+
+  async function requestAd(token) {
+    show('working', 'Asking the DSP for an ad…');
+    const response = await fetch(`${config.dspUrl}/bid`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(bidRequest(token)),
+    });
+    if (response.status === 204) {
+      show('no-bid', 'The DSP did not bid.');
+      return;
+    }
+    if (!response.ok) throw new Error(`bid failed: HTTP ${response.status}`);
+    const answer = await response.json();
+    const bid = answer.seatbid && answer.seatbid[0] && answer.seatbid[0].bid[0];
+    if (!bid) {
+      show('no-bid', 'The DSP did not bid.');
+      return;
+    }
+    const frame = document.createElement('iframe');
+    // No scripts, no same-origin access: the creative can only show its banner and load its pixel.
+    frame.setAttribute('sandbox', 'allow-popups allow-popups-to-escape-sandbox');
+    frame.setAttribute('title', 'Advertisement');
+    frame.setAttribute('data-testid', 'ad-frame');
+    frame.width = '300';
+    frame.height = '250';
+    frame.srcdoc = bid.adm;
+    slot.replaceChildren(frame);
+    show('rendered', 'Ad from the DSP shown; its impression pixel went to the measurement partner.');
+  }
+
+  async function signIn(email) {
+    window.uid2pixel.push(async (api) => {
+      try {
+        const token = await api.setEmail(email);
+        if (!token) {
+          show('no-token', api.hasOptedOut() ? 'Signed in. You have opted out of UID2: no token is shared.' : 'Signed in, but no UID2 token could be generated.');
+          return;
+        }
+        await requestAd(token);
+      } catch {
+        show('error', 'Could not load an ad.');
+      } finally {
+        button.disabled = false;
+      }
+    });
+  }
+
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const email = emailInput.value.trim();
+    if (!email || !emailInput.checkValidity()) {
+      show('error', 'Please enter a valid email address.');
+      return;
+    }
+    button.disabled = true;
+    void signIn(email);
+  });
+})();
