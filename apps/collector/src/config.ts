@@ -1,0 +1,229 @@
+// Collector configuration: one zod schema, filled from (lowest to highest precedence) built-in defaults,
+// a JSON file, environment variables and command-line flags. A bad value fails at start with a
+// ConfigError that names the field; secrets are accepted from the file or the environment only (never
+// flags, which other users can read in the process list).
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from './errors.ts';
+
+/** Segment names as they appear in pixel URLs, keys and export file names. */
+export const SEGMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+/** A sender's segment grant: an exact name, or a prefix ending in `*`. */
+const SEGMENT_GRANT = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}\*?$/;
+
+const port = z.number().int().min(0).max(65535);
+const positiveInt = z.number().int().positive();
+
+const SenderSchema = z.strictObject({
+  siteId: positiveInt,
+  name: z.string().max(100).optional(),
+  segments: z.array(z.string().regex(SEGMENT_GRANT, 'segment grant must be a segment name, optionally ending in *')).min(1),
+});
+
+const RedisStoreSchema = z.strictObject({
+  kind: z.literal('redis'),
+  url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
+  keyPrefix: z.string().regex(/^[A-Za-z0-9:_-]{1,32}$/).default('uid2c'),
+});
+const RedisClusterStoreSchema = z.strictObject({
+  kind: z.literal('redis-cluster'),
+  nodes: z.array(z.string().regex(/^[^:\s]+:\d{1,5}$/, 'each node must be host:port')).min(1),
+  keyPrefix: z.string().regex(/^[A-Za-z0-9:_-]{1,32}$/).default('uid2c'),
+});
+const FileStoreSchema = z.strictObject({
+  kind: z.literal('file'),
+  /** Compaction rewrites the log once it is at least this large and twice the live data. */
+  compactMinBytes: positiveInt.default(64 * 1024 * 1024),
+});
+
+export const ConfigSchema = z.strictObject({
+  host: z.string().min(1).default('127.0.0.1'),
+  port: port.default(8090),
+  dataDir: z.string().min(1).default('.data/collector'),
+  /** HTTP worker processes (node:cluster). 1 = a single process; 0 = one per CPU core. */
+  workers: z.number().int().min(0).max(64).default(1),
+  operator: z.strictObject({
+    url: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:8080'),
+    apiKey: z.string().min(1, 'required: the collector\'s operator API key'),
+    secret: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'must be the base64 32-byte client secret'),
+    keyRefreshMs: positiveInt.min(1000).default(3_600_000),
+    /** Each refresh waits keyRefreshMs plus a random 0..keyRefreshJitterMs, so a fleet spreads out. */
+    keyRefreshJitterMs: z.number().int().min(0).default(300_000),
+    /** While no keys are loaded, retry this often. */
+    keyRetryMs: positiveInt.default(5_000),
+    timeoutMs: positiveInt.default(5_000),
+  }),
+  senders: z.array(SenderSchema).min(1, 'name at least one sender site and the segments it may write'),
+  membershipTtlDays: z.number().positive().max(3650).default(30),
+  store: z.discriminatedUnion('kind', [FileStoreSchema, RedisStoreSchema, RedisClusterStoreSchema]).default({
+    kind: 'file',
+    compactMinBytes: 64 * 1024 * 1024,
+  }),
+  optout: z
+    .strictObject({
+      /** How long a "not opted out" answer is trusted. Opted-out answers are kept twice as long. */
+      cacheTtlSeconds: positiveInt.default(3600),
+      /** Unknown UID2s wait this long to be checked together in one /v2/optout/status call. */
+      batchWindowMs: z.number().int().min(0).max(1000).default(5),
+      maxBatch: positiveInt.max(5000).default(1000),
+      /** Held events (opt-out unknown because the operator was down) are re-checked this often. */
+      heldRetryMs: positiveInt.default(15_000),
+    })
+    .default({ cacheTtlSeconds: 3600, batchWindowMs: 5, maxBatch: 1000, heldRetryMs: 15_000 }),
+  /** Bearer token of the admin API. Without it the admin API answers 404. */
+  adminToken: z.string().min(32, 'must be at least 32 characters').optional(),
+  limits: z
+    .strictObject({
+      tokenMaxBytes: positiveInt.max(8192).default(1024),
+      queryMaxBytes: positiveInt.max(16384).default(2048),
+      bodyMaxBytes: positiveInt.max(16384).default(2048),
+    })
+    .default({ tokenMaxBytes: 1024, queryMaxBytes: 2048, bodyMaxBytes: 2048 }),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  statusPage: z.boolean().default(true),
+  /** How long SIGTERM waits for in-flight pixels before exiting anyway. */
+  shutdownTimeoutMs: positiveInt.default(10_000),
+});
+
+export type CollectorConfig = z.infer<typeof ConfigSchema>;
+export type StoreConfig = CollectorConfig['store'];
+export type ConfigInput = z.input<typeof ConfigSchema>;
+
+/** Environment variables and the config field each sets. Secrets are read from here, not flags. */
+export const ENV_FIELDS: Record<string, { path: string; type: 'string' | 'number' | 'list' | 'boolean' }> = {
+  COLLECTOR_HOST: { path: 'host', type: 'string' },
+  COLLECTOR_PORT: { path: 'port', type: 'number' },
+  COLLECTOR_DATA_DIR: { path: 'dataDir', type: 'string' },
+  COLLECTOR_WORKERS: { path: 'workers', type: 'number' },
+  COLLECTOR_OPERATOR_URL: { path: 'operator.url', type: 'string' },
+  COLLECTOR_OPERATOR_API_KEY: { path: 'operator.apiKey', type: 'string' },
+  COLLECTOR_OPERATOR_SECRET: { path: 'operator.secret', type: 'string' },
+  COLLECTOR_ADMIN_TOKEN: { path: 'adminToken', type: 'string' },
+  COLLECTOR_STORE: { path: 'store.kind', type: 'string' },
+  COLLECTOR_REDIS_URL: { path: 'store.url', type: 'string' },
+  COLLECTOR_REDIS_NODES: { path: 'store.nodes', type: 'list' },
+  COLLECTOR_MEMBERSHIP_TTL_DAYS: { path: 'membershipTtlDays', type: 'number' },
+  COLLECTOR_LOG_LEVEL: { path: 'logLevel', type: 'string' },
+};
+
+/** Flags (see --help) and the config field each sets. Every port and path has one. */
+export const FLAG_FIELDS: Record<string, { path: string; type: 'string' | 'number' | 'list' | 'boolean' }> = {
+  host: { path: 'host', type: 'string' },
+  port: { path: 'port', type: 'number' },
+  'data-dir': { path: 'dataDir', type: 'string' },
+  workers: { path: 'workers', type: 'number' },
+  'operator-url': { path: 'operator.url', type: 'string' },
+  store: { path: 'store.kind', type: 'string' },
+  'redis-url': { path: 'store.url', type: 'string' },
+  'redis-nodes': { path: 'store.nodes', type: 'list' },
+  'membership-ttl-days': { path: 'membershipTtlDays', type: 'number' },
+  'log-level': { path: 'logLevel', type: 'string' },
+};
+
+export interface LoadConfigOptions {
+  /** Path of a JSON config file (relative to cwd). */
+  file?: string | undefined;
+  /** An in-memory base, applied where a file would be (tests, embedding). */
+  base?: unknown;
+  env?: NodeJS.ProcessEnv;
+  /** Flag values by flag name, as strings (from parseArgs). */
+  flags?: Record<string, string | undefined>;
+}
+
+type Json = Record<string, unknown>;
+
+function isPlainObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function setPath(target: Json, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let node = target;
+  for (const part of parts.slice(0, -1)) {
+    if (!isPlainObject(node[part])) node[part] = {};
+    node = node[part] as Json;
+  }
+  node[parts[parts.length - 1]!] = value;
+}
+
+function convert(text: string, type: 'string' | 'number' | 'list' | 'boolean', field: string, source: string): unknown {
+  switch (type) {
+    case 'string':
+      return text;
+    case 'number': {
+      const n = Number(text);
+      if (text.trim() === '' || !Number.isFinite(n)) throw new ConfigError(field, `${source} must be a number, got "${text}"`);
+      return n;
+    }
+    case 'list':
+      return text.split(',').map((s) => s.trim()).filter(Boolean);
+    case 'boolean':
+      return text === 'true' || text === '1';
+  }
+}
+
+function readConfigFile(file: string): Json {
+  let text: string;
+  try {
+    text = readFileSync(resolve(file), 'utf8');
+  } catch (err) {
+    throw new ConfigError('config file', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError('config file', `${file} is not valid JSON (${(err as Error).message})`);
+  }
+  if (!isPlainObject(parsed)) throw new ConfigError('config file', `${file} must hold a JSON object`);
+  delete parsed.$comment;
+  return parsed;
+}
+
+/** Validates a merged raw config. Throws ConfigError naming the first bad field. */
+export function parseConfig(raw: unknown): CollectorConfig {
+  const result = ConfigSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const field = issue.path.length ? issue.path.join('.') : '(root)';
+  let message = issue.message;
+  if (issue.code === 'unrecognized_keys') {
+    message = `unknown setting ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+  }
+  const env = Object.entries(ENV_FIELDS).find(([, f]) => f.path === field)?.[0];
+  throw new ConfigError(field, env ? `${message} (config file field ${field}, or ${env})` : message);
+}
+
+/** Defaults < file (or base) < env < flags, then validated. */
+export function loadConfig(options: LoadConfigOptions = {}): CollectorConfig {
+  const raw: Json = structuredClone(
+    options.file ? readConfigFile(options.file) : isPlainObject(options.base) ? options.base : {},
+  );
+  const env = options.env ?? {};
+  for (const [name, { path, type }] of Object.entries(ENV_FIELDS)) {
+    const text = env[name];
+    if (text !== undefined && text !== '') setPath(raw, path, convert(text, type, path, name));
+  }
+  for (const [name, { path, type }] of Object.entries(FLAG_FIELDS)) {
+    const text = options.flags?.[name];
+    if (text !== undefined) setPath(raw, path, convert(text, type, path, `--${name}`));
+  }
+  // Switching the store kind from env or flags keeps only the fields that kind accepts.
+  if (isPlainObject(raw.store)) {
+    const s = raw.store;
+    if (s.kind === 'file') raw.store = { kind: 'file', ...(s.compactMinBytes !== undefined && { compactMinBytes: s.compactMinBytes }) };
+    if (s.kind === 'redis') delete s.nodes;
+    if (s.kind === 'redis-cluster') delete s.url;
+  }
+  return parseConfig(raw);
+}
+
+/** A copy of the config safe to log or show: secrets replaced. */
+export function redactedConfig(config: CollectorConfig): unknown {
+  return {
+    ...config,
+    operator: { ...config.operator, apiKey: '[redacted]', secret: '[redacted]' },
+    adminToken: config.adminToken ? '[redacted]' : undefined,
+  };
+}

@@ -1,0 +1,298 @@
+// The segment store for a fleet of collectors: one Redis, or a Redis Cluster.
+//
+// Key layout (P = keyPrefix). Every key of one segment carries the hash tag {segment}, so one segment
+// lives in one cluster slot and a single script can update all of its keys atomically:
+//   P:{segment}:last   ZSET  uid -> lastSeen (ms)     expiry, size (ZCOUNT) and export (ZSCAN) read it
+//   P:{segment}:first  ZSET  uid -> firstSeen (ms)    ZADD LT keeps the earliest
+//   P:{segment}:info   HASH  uid -> "site|kind|identityType|tokenVersion" of the latest event
+//   P:segments         SET   segment names (its own slot; written once per segment per process)
+//   P:{held}           STREAM events held until their opt-out status can be checked
+// The Lua merge applies the same rule as mergeMember (segment-store.ts): earliest first, latest wins.
+// Segment keys get a PEXPIRE of the membership TTL on every write, so an abandoned segment disappears.
+import { Redis, Cluster } from 'ioredis';
+import { StoreError } from '../errors.ts';
+import { type EventKind, type HeldEvent, type Member, type MembersOptions, type SegmentEvent, type SegmentSize, type SegmentStore } from './segment-store.ts';
+import type { IdentityType, TokenVersion } from '@uid2-pixels/uid2';
+
+// KEYS: last, first, info. ARGV: ttlMs, now, then (uid, at, info) triples.
+// Also sweeps up to 100 expired members per call, so expired data leaves Redis without a separate job.
+const MERGE_EVENTS_LUA = `
+local ttl = tonumber(ARGV[1])
+local now = tonumber(ARGV[2])
+for i = 3, #ARGV, 3 do
+  local uid, at, info = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2]
+  local cur = redis.call('ZSCORE', KEYS[1], uid)
+  if (not cur) or at >= tonumber(cur) then
+    redis.call('ZADD', KEYS[1], at, uid)
+    redis.call('HSET', KEYS[3], uid, info)
+  end
+  redis.call('ZADD', KEYS[2], 'LT', at, uid)
+end
+local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now - ttl), 'LIMIT', 0, 100)
+if #expired > 0 then
+  redis.call('ZREM', KEYS[1], unpack(expired))
+  redis.call('ZREM', KEYS[2], unpack(expired))
+  redis.call('HDEL', KEYS[3], unpack(expired))
+end
+redis.call('PEXPIRE', KEYS[1], ttl)
+redis.call('PEXPIRE', KEYS[2], ttl)
+redis.call('PEXPIRE', KEYS[3], ttl)
+return #expired
+`;
+
+type Client = Redis | Cluster;
+interface WithScripts {
+  mergeEvents(last: string, first: string, info: string, ...args: (string | number)[]): Promise<number>;
+}
+
+export type RedisStoreOptions =
+  | { kind: 'redis'; url: string; keyPrefix: string; ttlMs: number; onCommit?: (seconds: number, records: number) => void }
+  | { kind: 'redis-cluster'; nodes: string[]; keyPrefix: string; ttlMs: number; onCommit?: (seconds: number, records: number) => void };
+
+interface Batch {
+  events: SegmentEvent[];
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+function newBatch(): Batch {
+  let resolve!: () => void;
+  let reject!: (err: Error) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => {});
+  return { events: [], promise, resolve, reject };
+}
+
+const encodeInfo = (e: { senderSiteId: number; kind: EventKind; identityType: IdentityType; tokenVersion: TokenVersion }) =>
+  `${e.senderSiteId}|${e.kind === 'conversion' ? 'c' : 'i'}|${e.identityType === 'Email' ? 'e' : 'p'}|${e.tokenVersion}`;
+
+function decodeInfo(info: string | null): Pick<Member, 'senderSiteId' | 'kind' | 'identityType' | 'tokenVersion'> {
+  const [site, k, y, v] = (info ?? '0|c|e|4').split('|');
+  return {
+    senderSiteId: Number(site),
+    kind: k === 'i' ? 'impression' : 'conversion',
+    identityType: y === 'p' ? 'Phone' : 'Email',
+    tokenVersion: Number(v) as TokenVersion,
+  };
+}
+
+export class RedisStore implements SegmentStore {
+  readonly kind: 'redis' | 'redis-cluster';
+  readonly ttlMs: number;
+  readonly client: Client;
+  private readonly prefix: string;
+  private readonly onCommit: RedisStoreOptions['onCommit'];
+  private readonly knownSegments = new Set<string>();
+  private batch: Batch | null = null;
+  private flushing: Promise<void> | null = null;
+  private flushScheduled = false;
+  private closed = false;
+
+  constructor(options: RedisStoreOptions) {
+    this.kind = options.kind;
+    this.ttlMs = options.ttlMs;
+    this.prefix = options.keyPrefix;
+    this.onCommit = options.onCommit;
+    // Fail a command after one retry instead of queueing pixels for minutes while Redis is away.
+    const common = { lazyConnect: true, maxRetriesPerRequest: 1, enableReadyCheck: true } as const;
+    if (options.kind === 'redis') {
+      this.client = new Redis(options.url, common);
+    } else {
+      const nodes = options.nodes.map((n) => {
+        const i = n.lastIndexOf(':');
+        return { host: n.slice(0, i), port: Number(n.slice(i + 1)) };
+      });
+      this.client = new Cluster(nodes, { lazyConnect: true, redisOptions: { maxRetriesPerRequest: 1 } });
+    }
+    // Errors surface through rejected commands; the event only stops ioredis printing them.
+    this.client.on('error', () => {});
+    this.client.defineCommand('mergeEvents', { numberOfKeys: 3, lua: MERGE_EVENTS_LUA });
+  }
+
+  private keys(segment: string) {
+    const base = `${this.prefix}:{${segment}}`;
+    return { last: `${base}:last`, first: `${base}:first`, info: `${base}:info` };
+  }
+  private get segmentsKey() {
+    return `${this.prefix}:segments`;
+  }
+  private get heldKey() {
+    return `${this.prefix}:{held}`;
+  }
+
+  async open(): Promise<void> {
+    try {
+      await this.client.connect();
+      await this.client.ping();
+    } catch (err) {
+      throw new StoreError('STORE_UNAVAILABLE', `cannot reach ${this.kind}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  // --- writes (group commit) -----------------------------------------------------------------------
+
+  private enqueue(events: SegmentEvent[]): Promise<void> {
+    if (this.closed) return Promise.reject(new StoreError('STORE_CLOSED', 'segment store is closed'));
+    if (!this.batch) this.batch = newBatch();
+    for (const e of events) this.batch.events.push(e);
+    this.scheduleFlush();
+    return this.batch.promise;
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.flushing) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      if (this.flushing || !this.batch) return;
+      this.flushing = this.flush().finally(() => {
+        this.flushing = null;
+        if (this.batch) this.scheduleFlush();
+      });
+    });
+  }
+
+  private async flush(): Promise<void> {
+    while (this.batch) {
+      const batch = this.batch;
+      this.batch = null;
+      const started = performance.now();
+      try {
+        await this.commit(batch.events);
+      } catch (err) {
+        batch.reject(new StoreError('STORE_WRITE_FAILED', `could not write to ${this.kind}: ${(err as Error).message}`, { cause: err }));
+        continue;
+      }
+      this.onCommit?.((performance.now() - started) / 1000, batch.events.length);
+      batch.resolve();
+    }
+  }
+
+  /** One script call per segment (one slot each), all in flight together. */
+  private async commit(events: SegmentEvent[]): Promise<void> {
+    const bySegment = new Map<string, (string | number)[]>();
+    const now = Date.now();
+    for (const e of events) {
+      let args = bySegment.get(e.segment);
+      if (!args) {
+        args = [this.ttlMs, now];
+        bySegment.set(e.segment, args);
+      }
+      args.push(e.uid, e.at, encodeInfo(e));
+    }
+    const scripts = this.client as unknown as WithScripts;
+    const calls: Promise<unknown>[] = [];
+    const fresh: string[] = [];
+    for (const [segment, args] of bySegment) {
+      const k = this.keys(segment);
+      calls.push(scripts.mergeEvents(k.last, k.first, k.info, ...args));
+      if (!this.knownSegments.has(segment)) fresh.push(segment);
+    }
+    if (fresh.length) calls.push(this.client.sadd(this.segmentsKey, ...fresh));
+    await Promise.all(calls);
+    for (const s of fresh) this.knownSegments.add(s);
+  }
+
+  write(event: SegmentEvent): Promise<void> {
+    return this.enqueue([event]);
+  }
+
+  async hold(event: SegmentEvent): Promise<void> {
+    if (this.closed) throw new StoreError('STORE_CLOSED', 'segment store is closed');
+    try {
+      await this.client.xadd(this.heldKey, '*', 'e', JSON.stringify(event));
+    } catch (err) {
+      throw new StoreError('STORE_WRITE_FAILED', `could not hold an event in ${this.kind}`, { cause: err });
+    }
+  }
+
+  async held(limit: number): Promise<HeldEvent[]> {
+    const rows = await this.client.xrange(this.heldKey, '-', '+', 'COUNT', limit);
+    const out: HeldEvent[] = [];
+    for (const [id, fields] of rows) {
+      const i = fields.indexOf('e');
+      if (i >= 0 && fields[i + 1] !== undefined) out.push({ id, event: JSON.parse(fields[i + 1]!) as SegmentEvent });
+    }
+    return out;
+  }
+
+  async heldCount(): Promise<number> {
+    return this.client.xlen(this.heldKey);
+  }
+
+  async release(ids: string[], admit: SegmentEvent[]): Promise<void> {
+    if (admit.length) await this.enqueue(admit);
+    if (ids.length) await this.client.xdel(this.heldKey, ...ids);
+  }
+
+  async remove(segment: string, uids: string[]): Promise<void> {
+    if (!uids.length) return;
+    const k = this.keys(segment);
+    // Same slot: one MULTI keeps the three keys consistent.
+    await this.client.multi().zrem(k.last, ...uids).zrem(k.first, ...uids).hdel(k.info, ...uids).exec();
+  }
+
+  // --- reads --------------------------------------------------------------------------------------
+
+  async size(segment: string, now = Date.now()): Promise<number> {
+    return this.client.zcount(this.keys(segment).last, now - this.ttlMs, '+inf');
+  }
+
+  async segments(now = Date.now()): Promise<SegmentSize[]> {
+    const names = (await this.client.smembers(this.segmentsKey)).sort();
+    const sizes = await Promise.all(names.map((n) => this.size(n, now)));
+    const out: SegmentSize[] = [];
+    names.forEach((segment, i) => {
+      if (sizes[i]! > 0) out.push({ segment, members: sizes[i]! });
+    });
+    return out;
+  }
+
+  async *members(segment: string, options: MembersOptions = {}): AsyncIterable<Member[]> {
+    const now = options.now ?? Date.now();
+    const batchSize = options.batchSize ?? 1000;
+    const k = this.keys(segment);
+    const cutoff = now - this.ttlMs;
+    // ZSCAN may return an element twice while the set is rehashed; `seen` makes the export exact.
+    const seen = new Set<string>();
+    let cursor = '0';
+    do {
+      const [next, flat] = await this.client.zscan(k.last, cursor, 'COUNT', batchSize);
+      cursor = next;
+      const uids: string[] = [];
+      const lasts: number[] = [];
+      for (let i = 0; i < flat.length; i += 2) {
+        const uid = flat[i]!;
+        const last = Number(flat[i + 1]);
+        if (last < cutoff || seen.has(uid)) continue;
+        seen.add(uid);
+        uids.push(uid);
+        lasts.push(last);
+      }
+      if (!uids.length) continue;
+      const [firsts, infos] = await Promise.all([this.client.zmscore(k.first, ...uids), this.client.hmget(k.info, ...uids)]);
+      yield uids.map((uid, i) => ({
+        uid,
+        segment,
+        firstSeen: firsts[i] != null ? Number(firsts[i]) : lasts[i]!,
+        lastSeen: lasts[i]!,
+        ...decodeInfo(infos[i] ?? null),
+      }));
+    } while (cursor !== '0');
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    while (this.batch || this.flushing || this.flushScheduled) {
+      if (this.flushing) await this.flushing;
+      else await new Promise((r) => setImmediate(r));
+    }
+    this.closed = true;
+    await this.client.quit().catch(() => this.client.disconnect());
+  }
+}
+
