@@ -7,3 +7,4 @@ export * from './crypto/aes.ts';
 export * from './errors.ts';
 export * from './envelope/index.ts';
 export * from './keys/index.ts';
+export * from './token/index.ts';

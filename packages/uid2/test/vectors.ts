@@ -62,7 +62,7 @@ export interface EncryptCase {
   keyset_id: number | null;
   now_ms: number;
   expected_encrypt: { status: string | null; token: string | null; sdk_returned?: string };
-  token_details: TokenDetails | null;
+  token_details?: TokenDetails | null;
   decrypt?: Array<{ client: 'sharing' | 'bidstream'; now_ms: number; expected: VectorExpected }>;
 }
 

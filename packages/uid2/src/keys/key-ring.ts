@@ -181,6 +181,12 @@ export class KeyRing {
     });
   }
 
+  /**
+   * `get` as a free-standing function (bound once per ring) for openAdvertisingToken, so the hot path
+   * does not allocate a closure per token.
+   */
+  readonly lookupKey = (keyId: number): Key | undefined => this.#byId.get(keyId);
+
   /** Number of keys. */
   get size(): number {
     return this.#byId.size;

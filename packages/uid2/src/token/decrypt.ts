@@ -1,0 +1,118 @@
+// decryptToken: what a sharing or bidstream receiver gets for an advertising token, with the SDKs'
+// checks in the SDKs' order (operator-api.md §9.5; the shared vectors pin every status and field):
+//   no ring -> NotInitialized; ring past its last key expiry -> KeysNotSynced; bad text/bytes ->
+//   InvalidPayload / VersionNotSupported; unknown master key -> NotAuthorizedForMasterKey; expired
+//   (checked as soon as the master layer is open, so it beats a missing site key) -> ExpiredToken;
+//   unknown site key -> NotAuthorizedForKey; lifetime over the client's maximum or "generated" too far
+//   in the future -> InvalidTokenLifetime; bidstream + client-side generated + domain/app not the
+//   site's -> DomainNameCheckFailed; else Success.
+//
+// A sharing token (30-day lifetime) fails a bidstream receiver's max_bidstream_lifetime_seconds
+// check: that is how the SDKs keep sharing tokens out of the bid stream, and so do we.
+//
+// Deliberate divergences from the Python SDK (each asserted by name in test/token-vectors.test.ts):
+//   strict base64 (junk or spaces -> InvalidPayload), privacy bit 1 = client-side generated (mask 0x2),
+//   malformed input never throws, and `uid` is null for every non-Success status (the SDK returns the
+//   uid of a v2 token that fails the lifetime check; a receiver that fails a check gets nothing).
+import type { ClientKind, DecryptionResult, DecryptionStatus, IdentityScope, IdentityType, TokenVersion } from '../types.ts';
+import type { KeyRing } from '../keys/key-ring.ts';
+import { openAdvertisingToken, type OpenedAdvertisingToken } from './open.ts';
+import { isClientSideGenerated } from './privacy-bits.ts';
+
+export interface DecryptOptions {
+  /** Clock, ms. Defaults to Date.now(). */
+  now?: number;
+  /** Whose checks apply. Default 'sharing'. */
+  client?: ClientKind;
+  /** Bidstream only: the domain or app name the bid request came from (checked for CSTG tokens). */
+  domainOrAppName?: string;
+}
+
+function result(
+  status: DecryptionStatus,
+  uid: string | null,
+  siteId: number | null,
+  siteKeySiteId: number | null,
+  established: number | null,
+  identityType: IdentityType | null,
+  identityScope: IdentityScope | null,
+  tokenVersion: TokenVersion | null,
+  isCsg: boolean | null,
+  expires: number | null,
+): DecryptionResult {
+  return { status, uid, siteId, siteKeySiteId, established, identityType, identityScope, tokenVersion, isClientSideGenerated: isCsg, expires };
+}
+
+/** A result that says nothing but its status. */
+export function emptyDecryptionResult(status: DecryptionStatus): DecryptionResult {
+  return result(status, null, null, null, null, null, null, null, null, null);
+}
+
+/**
+ * Fields known once the master layer is open (ExpiredToken, NotAuthorizedForKey). v2 tokens predate
+ * client-side generation, so the SDK states false for them instead of unknown.
+ */
+function afterMaster(status: DecryptionStatus, o: OpenedAdvertisingToken, scope: IdentityScope): DecryptionResult {
+  return result(status, null, null, null, null, o.identityType, scope, o.version, o.version === 2 ? false : null, o.expires);
+}
+
+/** Everything the token says, with or without the uid. */
+function full(status: DecryptionStatus, o: OpenedAdvertisingToken, scope: IdentityScope, withUid: boolean): DecryptionResult {
+  return result(
+    status,
+    withUid ? o.uid : null,
+    o.siteId,
+    // Keys from /v2/key/sharing carry no site id; the SDKs report -1 for "not stated".
+    o.siteKey?.siteId ?? -1,
+    o.established,
+    o.identityType,
+    scope,
+    o.version,
+    isClientSideGenerated(o.privacyBits ?? 0),
+    o.expires,
+  );
+}
+
+function decrypt(token: string, ring: KeyRing | null | undefined, opts: DecryptOptions | undefined): DecryptionResult {
+  if (ring === null || ring === undefined) return emptyDecryptionResult('NotInitialized');
+  const now = opts?.now ?? Date.now();
+  if (!ring.isValid(now)) return emptyDecryptionResult('KeysNotSynced');
+  const o = openAdvertisingToken(token, ring.lookupKey);
+  // The token header's scope is ignored: the SDKs report the key body's scope.
+  const scope = ring.identityScope;
+  if (o.expires === null) {
+    // Stopped before the master layer opened.
+    return emptyDecryptionResult(o.status === 'Success' ? 'InvalidPayload' : o.status);
+  }
+  if (now > o.expires) return afterMaster('ExpiredToken', o, scope);
+  if (o.status === 'NotAuthorizedForKey') return afterMaster('NotAuthorizedForKey', o, scope);
+  if (o.status !== 'Success') return emptyDecryptionResult(o.status);
+
+  const bidstream = opts?.client === 'bidstream';
+  // v2 has no "generated" time; the SDKs measure its remaining lifetime from now.
+  const generated = o.created ?? now;
+  const maxLifetime = bidstream ? ring.maxBidstreamLifetimeSeconds : ring.maxSharingLifetimeSeconds;
+  if (
+    (maxLifetime !== null && (o.expires as number) - generated > maxLifetime * 1000) ||
+    generated - now > ring.allowClockSkewSeconds * 1000
+  ) {
+    return full('InvalidTokenLifetime', o, scope, false);
+  }
+  if (bidstream && isClientSideGenerated(o.privacyBits ?? 0) && !ring.isDomainOrAppNameAllowedForSite(o.siteId as number, opts?.domainOrAppName)) {
+    return full('DomainNameCheckFailed', o, scope, false);
+  }
+  return full('Success', o, scope, true);
+}
+
+/**
+ * Decrypts an advertising token as a sharing (default) or bidstream receiver. Never throws: any input,
+ * of any type, yields a DecryptionResult. `uid` is non-null only when status is 'Success'.
+ */
+export function decryptToken(token: string, ring: KeyRing | null | undefined, opts?: DecryptOptions): DecryptionResult {
+  try {
+    return decrypt(token, ring, opts);
+  } catch {
+    // Last guard: the code paths above bound every read; this only keeps a bug from becoming a crash.
+    return emptyDecryptionResult('InvalidPayload');
+  }
+}
