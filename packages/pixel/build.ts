@@ -1,0 +1,34 @@
+// Builds the snippet (both formats) with Vite's API. Demo sites and the size test call buildSnippet();
+// from a shell: `pnpm --filter @uid2-pixels/pixel build`.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { build } from 'vite';
+
+const root = fileURLToPath(new URL('.', import.meta.url));
+
+export interface SnippetBuild {
+  /** Absolute paths of the two files. */
+  iife: string;
+  esm: string;
+  /** Size of the minified IIFE, raw and gzip -9, in bytes. */
+  bytes: number;
+  gzipBytes: number;
+}
+
+/** Builds dist/uid2-pixel.iife.js and dist/uid2-pixel.js (or into `outDir`) and measures the IIFE. */
+export async function buildSnippet(outDir = join(root, 'dist')): Promise<SnippetBuild> {
+  const configFile = join(root, 'vite.config.ts');
+  for (const mode of ['production', 'esm']) {
+    await build({ root, configFile, mode, build: { outDir } });
+  }
+  const iife = join(outDir, 'uid2-pixel.iife.js');
+  const code = await readFile(iife);
+  return { iife, esm: join(outDir, 'uid2-pixel.js'), bytes: code.length, gzipBytes: gzipSync(code, { level: 9 }).length };
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const b = await buildSnippet(process.argv[2]);
+  console.log(`${b.iife}: ${b.bytes} B minified, ${b.gzipBytes} B gzipped\n${b.esm}`);
+}

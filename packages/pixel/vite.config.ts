@@ -1,0 +1,25 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vite';
+
+// One source, two builds (Vite cannot emit an IIFE and ESM from different entries in one pass):
+//   vite build             -> dist/uid2-pixel.iife.js  (<script> tag, global `uid2pixel` + command queue)
+//   vite build --mode esm  -> dist/uid2-pixel.js       (ESM, for bundlers)
+// build.ts runs both (`pnpm --filter @uid2-pixels/pixel build`).
+const src = (f: string) => fileURLToPath(new URL(`./src/${f}`, import.meta.url));
+
+export default defineConfig(({ mode }) => {
+  const esm = mode == 'esm';
+  return {
+    logLevel: 'warn',
+    build: {
+      target: 'es2020',
+      minify: 'esbuild',
+      emptyOutDir: false, // the other build's file lives in the same directory
+      reportCompressedSize: false,
+      rollupOptions: { output: { strict: false } }, // every module is strict already; saves the prologue
+      lib: esm
+        ? { entry: src('index.ts'), formats: ['es'], fileName: () => 'uid2-pixel.js' }
+        : { entry: src('global.ts'), formats: ['iife'], name: 'uid2pixel', fileName: () => 'uid2-pixel.iife.js' },
+    },
+  };
+});
