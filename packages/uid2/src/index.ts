@@ -8,3 +8,5 @@ export * from './errors.ts';
 export * from './envelope/index.ts';
 export * from './keys/index.ts';
 export * from './token/index.ts';
+// Operator clients (key sync, publisher, opt-out status).
+export * from './clients/index.ts';

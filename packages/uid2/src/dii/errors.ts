@@ -1,9 +1,8 @@
 // The one error the DII module throws. Messages never contain the email, phone or hash itself.
+import { Uid2Error } from '../errors.ts';
 
-export class InvalidDiiError extends Error {
-  readonly code = 'INVALID_DII';
+export class InvalidDiiError extends Uid2Error {
   constructor(message: string) {
-    super(message);
-    this.name = 'InvalidDiiError';
+    super('invalid-dii', message);
   }
 }

@@ -20,7 +20,7 @@ function expectInvalidDii(fn: () => unknown, secret: string): void {
     thrown = error;
   }
   expect(thrown).toBeInstanceOf(InvalidDiiError);
-  expect((thrown as InvalidDiiError).code).toBe('INVALID_DII');
+  expect((thrown as InvalidDiiError).code).toBe('invalid-dii');
   // The message says what is wrong without repeating the DII.
   if (secret.trim().length >= 4) expect((thrown as Error).message).not.toContain(secret.trim());
 }

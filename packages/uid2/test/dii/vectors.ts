@@ -1,8 +1,6 @@
-// Loads the shared interoperability vectors (generated with the official Python SDK). They live in
-// ../shared/vectors beside the repository root, in CI as on the workstations.
+// The `normalization` part of the shared SDK vectors, typed (test/vectors.ts types the token parts).
 import { readFileSync } from 'node:fs';
-
-export const VECTORS_URL = new URL('../../../../../shared/vectors/uid2-sdk-vectors.json', import.meta.url);
+import { vectorsUrl } from '../vectors.ts';
 
 export interface EmailVector {
   description: string;
@@ -37,5 +35,5 @@ export interface NormalizationVectors {
 }
 
 export function loadVectors(): { normalization: NormalizationVectors } & Record<string, unknown> {
-  return JSON.parse(readFileSync(VECTORS_URL, 'utf8'));
+  return JSON.parse(readFileSync(vectorsUrl, 'utf8'));
 }

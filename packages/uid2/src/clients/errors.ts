@@ -1,0 +1,62 @@
+// Errors of the operator clients. Each says which route failed and how (HTTP status, operator status,
+// network, malformed answer). None carries an API key, secret, token, raw UID2 or DII in its message.
+// EnvelopeError (the answer failed the MAC, or echoed another nonce) comes from the codec.
+import { Uid2Error } from '../errors.ts';
+
+export { EnvelopeError } from '../envelope/index.ts';
+
+/** The operator answered with a non-200 status. */
+export class Uid2HttpError extends Uid2Error {
+  /** The route, e.g. `/v2/token/generate`. */
+  readonly path: string;
+  /** HTTP status code. */
+  readonly httpStatus: number;
+  /** The operator's `status` string (`client_error`, `unauthorized`, ...), when the body had one. */
+  readonly operatorStatus: string | null;
+  /**
+   * The operator's `message`, when the body had one. Kept out of `message` because it is the
+   * server's text, not ours; UID2 operators put no secrets in it, but logs should decide.
+   */
+  readonly operatorMessage: string | null;
+
+  constructor(path: string, httpStatus: number, operatorStatus: string | null, operatorMessage: string | null) {
+    super(
+      'http-error',
+      `POST ${path} failed: HTTP ${httpStatus}${operatorStatus === null ? '' : ` (${operatorStatus})`}`,
+    );
+    this.path = path;
+    this.httpStatus = httpStatus;
+    this.operatorStatus = operatorStatus;
+    this.operatorMessage = operatorMessage;
+  }
+}
+
+/** The request never got an answer: connection refused, DNS, reset, or the timeout fired. */
+export class Uid2NetworkError extends Uid2Error {
+  readonly path: string;
+
+  constructor(path: string, cause: unknown) {
+    super('network-error', `POST ${path} failed: ${describeNetworkFailure(cause)}`, { cause });
+    this.path = path;
+  }
+}
+
+/** The operator answered 200, the answer opened, but its content is not what the route returns. */
+export class Uid2ResponseError extends Uid2Error {
+  readonly path: string;
+
+  constructor(path: string, what: string) {
+    super('bad-response', `POST ${path}: unexpected answer: ${what}`);
+    this.path = path;
+  }
+}
+
+function describeNetworkFailure(cause: unknown): string {
+  if (cause instanceof Error) {
+    if (cause.name === 'TimeoutError' || cause.name === 'AbortError') return 'operator did not answer in time';
+    // undici puts the system error (ECONNREFUSED, ENOTFOUND, ...) in `cause`.
+    const code = (cause.cause as { code?: unknown } | undefined)?.code ?? (cause as { code?: unknown }).code;
+    if (typeof code === 'string') return `operator unreachable (${code})`;
+  }
+  return 'operator unreachable';
+}

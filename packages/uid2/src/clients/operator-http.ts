@@ -1,0 +1,115 @@
+// HTTP to a UID2 operator: one POST, in the two framings clients need.
+//   postEnveloped: the v2 envelope (operator-api.md §1) — seal the JSON, send base64 text, open the
+//                  200 answer and check its nonce; non-200 answers are plain JSON and become Uid2HttpError.
+//   postText:      a plain text body with the same headers (used by /v2/token/refresh, which has its own
+//                  framing, §3.2).
+// Error messages name the route and what failed, never the API key, secret or payload.
+import { openResponse, sealRequest } from '../envelope/index.ts';
+import { Uid2HttpError, Uid2NetworkError, Uid2ResponseError } from './errors.ts';
+
+/** Sent as X-UID2-Client-Version (metrics only on the operator side). */
+export const CLIENT_VERSION = 'uid2-pixels-ts-0.1.0';
+
+export const DEFAULT_TIMEOUT_MS = 10_000;
+
+/** Where and who: the three credentials every server-side UID2 client needs. */
+export interface OperatorCredentials {
+  /** Operator base URL, e.g. `https://operator-integ.uidapi.com` or `http://localhost:8080`. */
+  baseUrl: string;
+  /** API key, sent as `Authorization: Bearer <apiKey>`. */
+  apiKey: string;
+  /** Client secret, base64 of 32 bytes; keys the v2 envelope. */
+  secret: string;
+}
+
+export interface OperatorHttpOptions extends OperatorCredentials {
+  /** fetch implementation (defaults to the global one). */
+  fetch?: typeof fetch;
+  /** Clock in ms, used for the envelope timestamp. */
+  now?: () => number;
+  /** Per-request timeout; the request is aborted after it. Default 10 s. */
+  timeoutMs?: number;
+}
+
+/** The decrypted JSON of a 200 answer: `{"status": ..., "body": ...}`. */
+export interface OperatorAnswer {
+  status: string;
+  body?: unknown;
+}
+
+function routeUrl(baseUrl: string, path: string): string {
+  // Plain concatenation keeps a base path (`https://host/uid2`), which `new URL(path, base)` would drop.
+  return baseUrl.replace(/\/+$/, '') + path;
+}
+
+/** POSTs a text body with the operator headers. Network failures and timeouts become Uid2NetworkError. */
+export async function postText(
+  options: OperatorHttpOptions,
+  path: string,
+  body: string,
+  authenticate = true,
+): Promise<Response> {
+  const doFetch = options.fetch ?? globalThis.fetch;
+  const headers: Record<string, string> = {
+    'Content-Type': 'text/plain',
+    'X-UID2-Client-Version': CLIENT_VERSION,
+  };
+  if (authenticate) headers['Authorization'] = `Bearer ${options.apiKey}`;
+  try {
+    return await doFetch(routeUrl(options.baseUrl, path), {
+      method: 'POST',
+      headers,
+      body,
+      signal: AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+    });
+  } catch (error) {
+    throw new Uid2NetworkError(path, error);
+  }
+}
+
+/** Reads a non-200 answer (plain JSON `{status, message}` or plain text) into a Uid2HttpError. */
+export async function httpErrorFrom(path: string, response: Response): Promise<Uid2HttpError> {
+  let operatorStatus: string | null = null;
+  let operatorMessage: string | null = null;
+  try {
+    const parsed: unknown = JSON.parse(await response.text());
+    if (typeof parsed === 'object' && parsed !== null) {
+      const { status, message } = parsed as { status?: unknown; message?: unknown };
+      if (typeof status === 'string') operatorStatus = status;
+      if (typeof message === 'string') operatorMessage = message;
+    }
+  } catch {
+    // Not JSON (e.g. the plain "Internal Server Error" of an unhandled failure): the HTTP status says enough.
+  }
+  return new Uid2HttpError(path, response.status, operatorStatus, operatorMessage);
+}
+
+function asAnswer(path: string, value: unknown): OperatorAnswer {
+  if (typeof value !== 'object' || value === null || typeof (value as { status?: unknown }).status !== 'string') {
+    throw new Uid2ResponseError(path, 'response is not a {"status": ...} object');
+  }
+  return value as OperatorAnswer;
+}
+
+/**
+ * Sends `payload` (or nothing, for the key endpoints) through the v2 envelope and returns the opened
+ * answer. Throws Uid2NetworkError (unreachable, timeout), Uid2HttpError (non-200), EnvelopeError (the
+ * answer fails the MAC or echoes another nonce) or Uid2ResponseError (opened, but not a status object).
+ */
+export async function postEnveloped(
+  options: OperatorHttpOptions,
+  path: string,
+  payload?: object,
+): Promise<OperatorAnswer> {
+  const now = options.now ?? Date.now;
+  const sealed = sealRequest(payload, options.secret, { now: now() });
+  const response = await postText(options, path, sealed.base64);
+  if (response.status !== 200) throw await httpErrorFrom(path, response);
+  let text: string;
+  try {
+    text = await response.text();
+  } catch (error) {
+    throw new Uid2NetworkError(path, error);
+  }
+  return asAnswer(path, openResponse(text.trim(), options.secret, sealed.nonce));
+}
