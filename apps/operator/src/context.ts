@@ -1,0 +1,18 @@
+// Everything a route needs, built once by startOperator.
+import type { Logger } from 'pino';
+import type { KeySchedule, TokenLifetimes } from './config.ts';
+import type { OptoutPolicy } from './identity/optout.ts';
+import type { OperatorMetrics } from './metrics.ts';
+import type { OperatorStore } from './state/store.ts';
+import type { KeyService } from './keys/key-service.ts';
+
+export interface OperatorContext {
+  store: OperatorStore;
+  keys: KeyService;
+  lifetimes: TokenLifetimes;
+  schedule: KeySchedule;
+  optouts: OptoutPolicy;
+  metrics: OperatorMetrics;
+  log: Logger;
+  now: () => number;
+}

@@ -1,0 +1,99 @@
+// The v2 envelope around a route (spec §1): authorise -> open the envelope -> handler -> seal the reply.
+// Non-200 replies are plain JSON; a 200 is sealed with the caller's secret and echoes its nonce.
+import type { Request, RequestHandler, Response } from 'express';
+import { EnvelopeError, openRequest, sealResponse, type OpenedRequest } from '@uid2-pixels/uid2/envelope/index';
+import type { OperatorContext } from '../context.ts';
+import { OperatorError } from '../errors.ts';
+import type { AuthenticatedClient } from '../participants/api-keys.ts';
+import type { Role } from '../state/model.ts';
+import { authorize } from './auth.ts';
+import { clientError, sendPlainJson, sendSealed, unauthorized, unknownError, type OperatorReply } from './respond.ts';
+
+const HINT = ' See https://unifiedid.com/docs/getting-started/gs-encryption-decryption for more information.';
+
+/** The real operator's 400 message for each way an envelope fails to open. */
+export function envelopeErrorMessage(error: EnvelopeError): string {
+  switch (error.code) {
+    case 'body-missing':
+      return 'Invalid body: Body is missing.';
+    case 'bad-base64':
+      return `Invalid body: Body is not valid base64.${HINT}`;
+    case 'too-short':
+      return `Invalid body: Body too short. Check encryption method.${HINT}`;
+    case 'bad-version':
+      return `Invalid body: Invalid request envelope format version: received ${error.receivedVersion}, must be 1.${HINT}`;
+    case 'timestamp':
+      return 'Invalid timestamp: Request too old or client time drift.';
+    case 'bad-json':
+      return 'Invalid payload in body: Data is not valid json string.';
+    default:
+      return `Invalid body: Check encryption key (ClientSecret).${HINT}`;
+  }
+}
+
+const UNENCRYPTED_JSON = `Invalid body: Body is not valid base64. It looks like unencrypted JSON: requests must be encrypted.${HINT}`;
+
+export function rawBody(req: Request): Buffer {
+  return Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+}
+
+export function isOctetStream(req: Request): boolean {
+  return (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase() === 'application/octet-stream';
+}
+
+type Opened = { ok: true; request: OpenedRequest; binary: boolean } | { ok: false; message: string };
+
+/** Opens the body as raw bytes (octet-stream, with the operator's base64 fallback) or as base64 text. */
+export function openEnvelope(req: Request, secret: string, now: number): Opened {
+  const body = rawBody(req);
+  const attempt = (input: Uint8Array | string, binary: boolean): Opened => {
+    try {
+      return { ok: true, request: openRequest(input, secret, { now }), binary };
+    } catch (error) {
+      if (!(error instanceof EnvelopeError)) throw error;
+      const text = typeof input === 'string' ? input.trimStart() : '';
+      const looksLikeJson = error.code === 'bad-base64' && (text.startsWith('{') || text.startsWith('['));
+      return { ok: false, message: looksLikeJson ? UNENCRYPTED_JSON : envelopeErrorMessage(error) };
+    }
+  };
+  if (isOctetStream(req)) {
+    const raw = attempt(body, true);
+    if (raw.ok || body.length === 0) return raw;
+    const asText = attempt(body.toString('latin1'), false);
+    return asText.ok ? asText : raw;
+  }
+  return attempt(body.toString('utf8'), false);
+}
+
+export interface EnvelopeCall {
+  client: AuthenticatedClient;
+  payload: Record<string, unknown> | null;
+  now: number;
+  req: Request;
+}
+
+export type EnvelopeHandler = (call: EnvelopeCall) => OperatorReply;
+
+/** Wraps a handler in auth + envelope. Handler errors other than missing keys are bugs and stay 500. */
+export function envelopeRoute(ctx: OperatorContext, roles: readonly Role[], handler: EnvelopeHandler): RequestHandler {
+  return (req: Request, res: Response) => {
+    const client = authorize(ctx.store.state, req, roles);
+    if (!client) return sendPlainJson(res, unauthorized());
+    const now = ctx.now();
+    const opened = openEnvelope(req, client.apiKey.secret, now);
+    if (!opened.ok) return sendPlainJson(res, clientError(opened.message));
+    const reply = runHandler(handler, { client, payload: opened.request.payload, now, req });
+    res.locals.siteId = client.participant.siteId;
+    if (reply.code !== 200) return sendPlainJson(res, reply);
+    sendSealed(res, sealResponse(reply.json, client.apiKey.secret, opened.request.nonce, ctx.now()), opened.binary);
+  };
+}
+
+export function runHandler<T>(handler: (call: T) => OperatorReply, call: T): OperatorReply {
+  try {
+    return handler(call);
+  } catch (error) {
+    if (error instanceof OperatorError && error.code === 'NO_ACTIVE_KEY') return unknownError('No active encryption key available');
+    throw error;
+  }
+}

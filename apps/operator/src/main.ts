@@ -1,0 +1,84 @@
+// CLI: `pnpm operator --port 8080 --data-dir .data/operator`. Flags win over environment variables.
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import { DAY_MS } from './config.ts';
+import { OperatorError } from './errors.ts';
+import { createLogger } from './logging.ts';
+import { startOperator } from './start-operator.ts';
+
+const HELP = `Usage: pnpm operator [-- options]
+
+A local, wire-compatible UID2 operator with a sharing-permissions portal.
+API on /v2/*, health on /ops/healthcheck, metrics on /metrics, admin API on /admin/*, portal on /portal.
+
+Options (each also read from the environment variable shown; flags win):
+  --port <n>                 UID2_OPERATOR_PORT           port to listen on (default 8080; 0 = any free port)
+  --host <addr>              UID2_OPERATOR_HOST           interface to listen on (default 127.0.0.1)
+  --data-dir <path>          UID2_OPERATOR_DATA_DIR       state directory, created owner-only (default .data/operator)
+  --fixture <path>           UID2_OPERATOR_FIXTURE        seed for a new data dir (default apps/operator/fixtures/dev.json)
+  --rotation-interval <ms>   UID2_OPERATOR_ROTATION_MS    new keys for every keyset this often (default ${DAY_MS} = 1 day; 0 = off)
+  --log-level <level>        UID2_OPERATOR_LOG_LEVEL      pino level: trace|debug|info|warn|error|silent (default info)
+  -h, --help                                              show this help
+
+The first start seeds the data dir from the fixture (participants, keys, sharing grants, admin key).
+Later starts reuse the data dir as it is; delete it to start over.
+`;
+
+function numberOption(flag: string | undefined, envName: string, fallback: number, name: string): number {
+  const text = flag ?? process.env[envName];
+  if (text === undefined || text === '') return fallback;
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 0) throw new OperatorError('BAD_CONFIG', `${name} must be a non-negative integer, got "${text}"`);
+  return n;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'data-dir': { type: 'string' },
+      fixture: { type: 'string' },
+      'rotation-interval': { type: 'string' },
+      'log-level': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const env = process.env;
+  const port = numberOption(values.port, 'UID2_OPERATOR_PORT', 8080, '--port');
+  if (port > 65535) throw new OperatorError('BAD_CONFIG', `--port must be at most 65535, got ${port}`);
+  const log = createLogger(values['log-level'] ?? env.UID2_OPERATOR_LOG_LEVEL ?? 'info');
+  const fixture = values.fixture ?? env.UID2_OPERATOR_FIXTURE;
+  const operator = await startOperator({
+    port,
+    host: values.host ?? env.UID2_OPERATOR_HOST ?? '127.0.0.1',
+    dataDir: resolve(values['data-dir'] ?? env.UID2_OPERATOR_DATA_DIR ?? '.data/operator'),
+    ...(fixture ? { fixture: resolve(fixture) } : {}),
+    rotationIntervalMs: numberOption(values['rotation-interval'], 'UID2_OPERATOR_ROTATION_MS', DAY_MS, '--rotation-interval'),
+    logger: log,
+    processMetrics: true,
+  });
+  process.stdout.write(`UID2 operator on ${operator.url} (portal ${operator.url}/portal), data dir ${operator.dataDir}\n`);
+  const stop = (signal: string) => {
+    log.info({ signal }, 'stopping');
+    operator.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  const code = (error as { code?: string }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`uid2-operator: ${code ? `${code}: ` : ''}${message}\n${code === undefined || code.startsWith('ERR_PARSE') ? 'Try --help.\n' : ''}`);
+  process.exit(1);
+});

@@ -1,0 +1,134 @@
+// startOperator: opens (or seeds) a data dir, builds the app, listens, and runs the key rotation
+// schedule. Used by main.ts and by other packages' tests (port 0 + a temp data dir).
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import type { Logger } from 'pino';
+import { DEFAULT_LIFETIMES, keyScheduleFor, DAY_MS, type TokenLifetimes } from './config.ts';
+import type { OperatorContext } from './context.ts';
+import { OperatorError } from './errors.ts';
+import { createApp } from './http/app.ts';
+import { OptoutPolicy } from './identity/optout.ts';
+import type { RawUidVersion } from './identity/salt-buckets.ts';
+import { KeyService, type RotateOptions } from './keys/key-service.ts';
+import { createLogger } from './logging.ts';
+import { OperatorMetrics } from './metrics.ts';
+import { apiKeyMatches } from './participants/api-keys.ts';
+import { loadFixture, parseFixture, type OperatorFixture } from './state/fixture.ts';
+import type { KeyRecord } from './state/model.ts';
+import { OperatorStore, type SaltSeed } from './state/store.ts';
+
+export interface StartOperatorOptions {
+  /** Data dir; created owner-only and seeded from the fixture when it has no state yet. */
+  dataDir: string;
+  /** Port to listen on; 0 (default) picks a free one. */
+  port?: number;
+  /** Interface to listen on. Default 127.0.0.1. */
+  host?: string;
+  /** Seed for a new data dir: a path or a parsed fixture. Default fixtures/dev.json. Ignored if the dir has state. */
+  fixture?: string | OperatorFixture;
+  /** Every keyset gets a new key this often. Default one day; 0 turns scheduled rotation off. */
+  rotationIntervalMs?: number;
+  /** How long before activation a new key is published. Default rotationInterval / 24. */
+  keyActivationLeadMs?: number;
+  /** How long a key seals (activates -> expires). Default 2 x rotationInterval. */
+  keyLifetimeMs?: number;
+  /** Token lifetimes in seconds (defaults: identity 3600, refresh 86400, refresh_from 900, sharing 2592000). */
+  lifetimes?: Partial<TokenLifetimes>;
+  /** Salt buckets for a new data dir. Default 1024. */
+  saltBucketCount?: number;
+  /** Exact salts for a new data dir (first_level + salt-file lines), e.g. the spec's test salts. */
+  salts?: SaltSeed;
+  /** Raw UID2 format for salt buckets: 3 (default, 33 bytes with the scope/type prefix) or 2 (legacy 32 bytes). */
+  rawUidVersion?: RawUidVersion;
+  /** Clock in ms. Default Date.now. */
+  now?: () => number;
+  /** A pino logger; default: JSON logs at UID2_OPERATOR_LOG_LEVEL (silent when unset). */
+  logger?: Logger;
+  /** Add Node's default process metrics to /metrics. Default false (main.ts turns it on). */
+  processMetrics?: boolean;
+}
+
+export interface RunningOperator {
+  /** Base URL, e.g. http://127.0.0.1:41234 (no trailing slash). */
+  url: string;
+  port: number;
+  dataDir: string;
+  /** The admin key (Bearer for /admin/*), when the seeding fixture's key still matches; else null. */
+  adminKey: string | null;
+  /** The fixture this start was given or loaded (its participants hold the API keys and secrets). */
+  fixture: OperatorFixture;
+  /** Rotate now: new keys for every keyset (or the given ones); `activateNow` skips the lead time. */
+  rotateKeys(options?: RotateOptions): KeyRecord[];
+  /** Stops the schedule and the server; resolves when every connection is closed. */
+  close(): Promise<void>;
+}
+
+export async function startOperator(options: StartOperatorOptions): Promise<RunningOperator> {
+  const now = options.now ?? Date.now;
+  const rotationIntervalMs = options.rotationIntervalMs ?? DAY_MS;
+  if (!Number.isFinite(rotationIntervalMs) || rotationIntervalMs < 0) throw new OperatorError('BAD_CONFIG', 'rotationIntervalMs must be >= 0');
+  const schedule = keyScheduleFor(rotationIntervalMs, {
+    ...(options.keyActivationLeadMs !== undefined ? { activationLeadMs: options.keyActivationLeadMs } : {}),
+    ...(options.keyLifetimeMs !== undefined ? { keyLifetimeMs: options.keyLifetimeMs } : {}),
+  });
+  if (rotationIntervalMs > 0 && schedule.keyLifetimeMs <= rotationIntervalMs + schedule.activationLeadMs) {
+    throw new OperatorError('BAD_CONFIG', 'keyLifetimeMs must exceed rotationIntervalMs + keyActivationLeadMs, or a keyset runs out of keys');
+  }
+  const lifetimes: TokenLifetimes = { ...DEFAULT_LIFETIMES, ...options.lifetimes };
+  const fixture =
+    typeof options.fixture === 'object' ? parseFixture(options.fixture) : loadFixture(options.fixture);
+
+  const store = OperatorStore.open({
+    dataDir: options.dataDir,
+    fixture: () => fixture,
+    now,
+    schedule,
+    saltBucketCount: options.saltBucketCount ?? 1024,
+    rawUidVersion: options.rawUidVersion ?? 3,
+    ...(options.salts ? { salts: options.salts } : {}),
+  });
+  const log = options.logger ?? createLogger(process.env.UID2_OPERATOR_LOG_LEVEL ?? 'silent');
+  const metrics = new OperatorMetrics({ defaultMetrics: options.processMetrics ?? false });
+  const keys = new KeyService(store, schedule, lifetimes, metrics, now);
+  keys.tick(); // catch up after downtime: rotate if due, make sure every keyset can seal
+  const ctx: OperatorContext = { store, keys, lifetimes, schedule, optouts: new OptoutPolicy(store.salts), metrics, log, now };
+
+  const server: Server = createApp(ctx).listen(options.port ?? 0, options.host ?? '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  const host = options.host ?? '127.0.0.1';
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+  // Check a few times per interval so a rotation is late by a quarter interval at most (and at most 1 min).
+  const tickEvery = rotationIntervalMs > 0 ? Math.max(10, Math.min(Math.floor(rotationIntervalMs / 4), 60_000)) : 60_000;
+  const timer = setInterval(() => {
+    try {
+      keys.tick();
+    } catch (error) {
+      log.error({ err: error }, 'key rotation failed');
+    }
+  }, tickEvery);
+  timer.unref();
+
+  log.info({ url, dataDir: options.dataDir, seeded: store.seeded, rotationIntervalMs }, 'operator listening');
+  const adminKey = apiKeyMatches(fixture.adminKey, store.state.adminKeySalt, store.state.adminKeyHash) ? fixture.adminKey : null;
+
+  return {
+    url,
+    port,
+    dataDir: options.dataDir,
+    adminKey,
+    fixture,
+    rotateKeys: (rotate) => keys.rotate({ user: 'api', ...rotate }),
+    close: async () => {
+      clearInterval(timer);
+      server.closeIdleConnections();
+      const closed = once(server, 'close');
+      server.close();
+      const force = setTimeout(() => server.closeAllConnections(), 2000);
+      await closed;
+      clearTimeout(force);
+    },
+  };
+}
