@@ -10,3 +10,5 @@ export * from './keys/index.ts';
 export * from './token/index.ts';
 // Operator clients (key sync, publisher, opt-out status).
 export * from './clients/index.ts';
+// Creative pixel URLs filled with sharing tokens.
+export * from './pixel-url.ts';
