@@ -16,7 +16,7 @@
 //   uid of a v2 token that fails the lifetime check; a receiver that fails a check gets nothing).
 import type { ClientKind, DecryptionResult, DecryptionStatus, IdentityScope, IdentityType, TokenVersion } from '../types.ts';
 import type { KeyRing } from '../keys/key-ring.ts';
-import { openAdvertisingToken, type OpenedAdvertisingToken } from './open.ts';
+import { openAdvertisingTokenUnguarded, type OpenedAdvertisingToken } from './open.ts';
 import { isClientSideGenerated } from './privacy-bits.ts';
 
 export interface DecryptOptions {
@@ -73,11 +73,15 @@ function full(status: DecryptionStatus, o: OpenedAdvertisingToken, scope: Identi
   );
 }
 
-function decrypt(token: string, ring: KeyRing | null | undefined, opts: DecryptOptions | undefined): DecryptionResult {
+/**
+ * decryptToken without its last-resort try/catch, for the property tests that prove the guard is never
+ * needed. Use decryptToken.
+ */
+export function decryptTokenUnguarded(token: string, ring: KeyRing | null | undefined, opts?: DecryptOptions): DecryptionResult {
   if (ring === null || ring === undefined) return emptyDecryptionResult('NotInitialized');
   const now = opts?.now ?? Date.now();
   if (!ring.isValid(now)) return emptyDecryptionResult('KeysNotSynced');
-  const o = openAdvertisingToken(token, ring.lookupKey);
+  const o = openAdvertisingTokenUnguarded(token, ring.lookupKey);
   // The token header's scope is ignored: the SDKs report the key body's scope.
   const scope = ring.identityScope;
   if (o.expires === null) {
@@ -110,7 +114,7 @@ function decrypt(token: string, ring: KeyRing | null | undefined, opts: DecryptO
  */
 export function decryptToken(token: string, ring: KeyRing | null | undefined, opts?: DecryptOptions): DecryptionResult {
   try {
-    return decrypt(token, ring, opts);
+    return decryptTokenUnguarded(token, ring, opts);
   } catch {
     // Last guard: the code paths above bound every read; this only keeps a bug from becoming a crash.
     return emptyDecryptionResult('InvalidPayload');

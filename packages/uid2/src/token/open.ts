@@ -166,37 +166,43 @@ function openV2(bytes: Buffer, lookupKey: KeyLookup, out: OpenedAdvertisingToken
 }
 
 /**
+ * openAdvertisingToken without its last-resort try/catch. Every read is bounds-checked, so this should
+ * never throw; the property tests call it directly to prove that the guard is never what saves us.
+ */
+export function openAdvertisingTokenUnguarded(token: string | Uint8Array, lookupKey: KeyLookup): OpenedAdvertisingToken {
+  const out = new OpenedAdvertisingToken();
+  let bytes: Buffer;
+  if (typeof token === 'string') {
+    const decoded = decodeTokenString(token);
+    if (!decoded.ok) {
+      out.status = decoded.status;
+      return out;
+    }
+    bytes = decoded.bytes;
+    out.version = decoded.version;
+  } else if (token instanceof Uint8Array && token.length >= 2) {
+    bytes = asBuffer(token);
+    out.version = bytes[0] === 2 ? 2 : bytes[1] === 112 ? 3 : bytes[1] === 128 ? 4 : null;
+    if (out.version === null) {
+      out.status = 'VersionNotSupported';
+      return out;
+    }
+  } else {
+    return out;
+  }
+  return out.version === 2 ? openV2(bytes, lookupKey, out) : openV3(bytes, lookupKey, out);
+}
+
+/**
  * Decodes and decrypts an advertising token (text, or its decoded bytes) with keys from `lookupKey`.
  * Never throws. Key activation and expiry are deliberately not checked: a token stays decryptable with
  * the key it was sealed with for as long as the key is published (as in every SDK).
  */
 export function openAdvertisingToken(token: string | Uint8Array, lookupKey: KeyLookup): OpenedAdvertisingToken {
-  const out = new OpenedAdvertisingToken();
   try {
-    let bytes: Buffer;
-    if (typeof token === 'string') {
-      const decoded = decodeTokenString(token);
-      if (!decoded.ok) {
-        out.status = decoded.status;
-        return out;
-      }
-      bytes = decoded.bytes;
-      out.version = decoded.version;
-    } else if (token instanceof Uint8Array && token.length >= 2) {
-      bytes = asBuffer(token);
-      out.version = bytes[0] === 2 ? 2 : bytes[1] === 112 ? 3 : bytes[1] === 128 ? 4 : null;
-      if (out.version === null) {
-        out.status = 'VersionNotSupported';
-        return out;
-      }
-    } else {
-      return out;
-    }
-    return out.version === 2 ? openV2(bytes, lookupKey, out) : openV3(bytes, lookupKey, out);
+    return openAdvertisingTokenUnguarded(token, lookupKey);
   } catch {
-    // Last guard only: every path above bounds its reads, so reaching here is a bug, not an input.
-    const failed = new OpenedAdvertisingToken();
-    failed.status = 'InvalidPayload';
-    return failed;
+    // Last guard only: every path bounds its reads, so reaching here is a bug, not an input.
+    return new OpenedAdvertisingToken();
   }
 }
