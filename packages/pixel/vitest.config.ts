@@ -6,6 +6,8 @@ export default defineConfig({
   test: {
     name: 'pixel',
     include: ['test/**/*.test.ts'],
+    // Node side: builds the snippet, starts two real operators and a pixel sink (test/global-setup.ts).
+    globalSetup: ['test/global-setup.ts'],
     testTimeout: 30_000,
     browser: {
       enabled: true,

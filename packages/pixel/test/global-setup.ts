@@ -1,0 +1,75 @@
+// Node side of the pixel tests: builds the snippet (the size test measures this very build), starts two
+// real operators (default and short token lifetimes) and the pixel sink, and hands their addresses to
+// the browser tests. The sink also carries two operator-side checks the browser cannot make itself.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { startOperator } from '@uid2-pixels/operator';
+import { BidstreamClient, postEnveloped } from '@uid2-pixels/uid2';
+import { buildSnippet } from '../build.ts';
+import { startSink } from './support/sink.ts';
+import './support/provided.ts';
+
+const SHORT = { identitySeconds: 3, refreshSeconds: 5, refreshFromSeconds: 1 };
+
+export default async function setup(project: TestProject) {
+  const temp = await mkdtemp(join(tmpdir(), 'uid2-pixel-test-'));
+  const built = await buildSnippet(join(temp, 'dist'));
+
+  const operator = await startOperator({ dataDir: join(temp, 'operator') });
+  const shortOperator = await startOperator({
+    dataDir: join(temp, 'operator-short'),
+    lifetimes: {
+      identityExpiresAfterSeconds: SHORT.identitySeconds,
+      refreshExpiresAfterSeconds: SHORT.refreshSeconds,
+      refreshIdentityAfterSeconds: SHORT.refreshFromSeconds,
+    },
+  });
+  const participant = (siteId: number) => {
+    const p = operator.fixture.participants.find((x) => x.siteId === siteId);
+    if (!p) throw new Error(`dev fixture has no participant ${siteId}`);
+    return p;
+  };
+  const advertiser = participant(101);
+  const dsp = participant(102);
+  const baseUrlOf = (short: unknown) => (short ? shortOperator.url : operator.url);
+
+  const sink = await startSink({
+    // Does this token hold the raw UID2 of this hash? (/v2/token/validate as the generating site, 101.)
+    validate: async (b) => {
+      const { token, field, hash, short } = b as { token: string; field: string; hash: string; short?: boolean };
+      const credentials = { baseUrl: baseUrlOf(short), apiKey: advertiser.apiKey, secret: advertiser.secret };
+      return (await postEnveloped(credentials, '/v2/token/validate', { token, [field]: hash })).body;
+    },
+    // The raw UID2 inside a token, as a DSP decrypts it from the bid stream.
+    rawUid: async (b) => {
+      const { token, short } = b as { token: string; short?: boolean };
+      const client = new BidstreamClient({ baseUrl: baseUrlOf(short), apiKey: dsp.apiKey, secret: dsp.secret });
+      await client.refreshKeys();
+      const result = client.decrypt(token, 'localhost');
+      return { status: result.status, uid: result.uid };
+    },
+  });
+
+  // The shared vectors live next to the repository (../shared/vectors), as the uid2 package's tests read them.
+  const vectorsUrl = new URL('../../../../shared/vectors/uid2-sdk-vectors.json', import.meta.url);
+  const vectors = JSON.parse(await readFile(vectorsUrl, 'utf8')).normalization;
+
+  project.provide('snippet', {
+    code: await readFile(built.iife, 'utf8'),
+    bytes: built.bytes,
+    gzipBytes: built.gzipBytes,
+  });
+  project.provide('sinkUrl', sink.url);
+  project.provide('operatorUrl', operator.url);
+  project.provide('shortOperatorUrl', shortOperator.url);
+  project.provide('shortLifetimes', SHORT);
+  project.provide('advertiser', { subscriptionId: advertiser.subscriptionId, serverPublicKey: advertiser.publicKey });
+  project.provide('vectors', { email: vectors.email, phone: vectors.phone });
+
+  return async () => {
+    await Promise.all([sink.close(), operator.close(), shortOperator.close()]);
+    await rm(temp, { recursive: true, force: true });
+  };
+}

@@ -1,0 +1,26 @@
+// What the Node-side global setup hands to the browser tests (vitest provide/inject).
+export interface NormalizationVectors {
+  email: { description: string; input: string; normalized: string | null; normalize_and_hash: string | null }[];
+  phone: { description: string; input: string; valid: boolean; normalize_and_hash: string | null }[];
+}
+
+export interface CstgCredentials {
+  subscriptionId: string;
+  serverPublicKey: string;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** The built IIFE and its size. */
+    snippet: { code: string; bytes: number; gzipBytes: number };
+    /** The pixel sink (records requests; see support/sink.ts). */
+    sinkUrl: string;
+    /** A real operator with the default lifetimes, and one with lifetimes of seconds. */
+    operatorUrl: string;
+    shortOperatorUrl: string;
+    shortLifetimes: { identitySeconds: number; refreshSeconds: number; refreshFromSeconds: number };
+    /** CSTG credentials of site 101 (Acme Shop; its domains include localhost). */
+    advertiser: CstgCredentials;
+    vectors: NormalizationVectors;
+  }
+}
