@@ -1,0 +1,65 @@
+// The CLI as users start it: --help, flags, JSON logs without secrets, /metrics, clean SIGTERM.
+import { spawn, spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PublisherClient } from '@uid2-pixels/uid2/clients/index';
+import { participant, tempDataDir } from './helpers.ts';
+
+const appDir = fileURLToPath(new URL('..', import.meta.url));
+const tsx = fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url));
+const dataDir = tempDataDir();
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+describe('pnpm operator', () => {
+  it('--help documents every flag and its environment variable', () => {
+    const out = spawnSync(tsx, ['src/main.ts', '--help'], { cwd: appDir, encoding: 'utf8' });
+    expect(out.status).toBe(0);
+    for (const text of ['--port', 'UID2_OPERATOR_PORT', 'default 8080', '--data-dir', 'UID2_OPERATOR_DATA_DIR', '.data/operator', '--rotation-interval', '--log-level']) {
+      expect(out.stdout).toContain(text);
+    }
+  });
+
+  it('rejects a bad flag value with a clear message and exit code 1', () => {
+    const out = spawnSync(tsx, ['src/main.ts', '--port', 'eighty'], { cwd: appDir, encoding: 'utf8' });
+    expect(out.status).toBe(1);
+    expect(out.stderr).toContain('--port must be a non-negative integer');
+    const unknown = spawnSync(tsx, ['src/main.ts', '--nope'], { cwd: appDir, encoding: 'utf8' });
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toContain('Try --help');
+  });
+
+  it('serves, logs JSON without keys or DII, exposes metrics and stops on SIGTERM', async () => {
+    const child = spawn(tsx, ['src/main.ts', '--port', '0', '--data-dir', dataDir], { cwd: appDir, env: { ...process.env, UID2_OPERATOR_LOG_LEVEL: 'info' } });
+    let stdout = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no URL in ${stdout}`)), 20_000);
+      child.stdout.on('data', () => {
+        const m = /UID2 operator on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]!);
+        }
+      });
+    });
+    const p = participant(103);
+    const result = await new PublisherClient({ baseUrl: url, apiKey: p.apiKey, secret: p.secret }).generateToken({ email: 'logged@example.com' });
+    expect(result.status).toBe('success');
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toMatch(/uid2_operator_http_requests_total\{route="\/v2\/token\/generate",code="200"\} 1/);
+    expect(metrics).toMatch(/uid2_operator_identity_responses_total\{endpoint="generate",status="success"\} 1/);
+    expect(metrics).toContain('process_cpu_user_seconds_total');
+
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const jsonLines = stdout.split('\n').filter((l) => l.startsWith('{'));
+    expect(jsonLines.length).toBeGreaterThan(1);
+    for (const line of jsonLines) expect(() => JSON.parse(line)).not.toThrow();
+    expect(jsonLines.some((l) => JSON.parse(l).path === '/v2/token/generate')).toBe(true);
+    for (const secret of [p.apiKey, p.secret, 'logged@example.com', result.status === 'success' ? result.identity.advertisingToken : 'x']) {
+      expect(stdout).not.toContain(secret);
+    }
+  });
+});
