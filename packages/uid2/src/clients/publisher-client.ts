@@ -21,7 +21,7 @@ export type TokenRefreshResult =
   | { status: 'optout' }
   /** The refresh token has expired (checked locally first, or answered by the operator). */
   | { status: 'expired' }
-  /** The operator does not accept the refresh token. */
+  /** The operator cannot read or does not accept the refresh token (400 invalid_token or client_error). */
   | { status: 'invalid' };
 
 const GENERATE = '/v2/token/generate';
@@ -64,7 +64,9 @@ export class PublisherClient {
     if (response.status !== 200) {
       const error = await httpErrorFrom(REFRESH, response);
       if (error.operatorStatus === 'expired_token') return { status: 'expired' };
-      if (error.operatorStatus === 'invalid_token') return { status: 'invalid' };
+      // client_error: the operator could not open the refresh token's wrapper (unknown key id, failed
+      // decryption, bad JSON inside). The token is the request's only input, so the token is invalid.
+      if (error.operatorStatus === 'invalid_token' || error.operatorStatus === 'client_error') return { status: 'invalid' };
       throw error;
     }
     let text: string;

@@ -187,6 +187,9 @@ describe('refreshToken', () => {
 
     answer = () => ({ kind: 'plain', status: 400, json: { status: 'invalid_token', message: 'Invalid Token presented' } });
     expect(await client.refreshToken(current)).toEqual({ status: 'invalid' });
+
+    answer = () => ({ kind: 'plain', status: 400, json: { status: 'client_error', message: 'Invalid data: Check encryption method and encryption key.' } });
+    expect(await client.refreshToken(current)).toEqual({ status: 'invalid' });
   });
 
   it('does not call the operator for an identity whose refresh token has expired', async () => {
