@@ -16,6 +16,8 @@ export interface SitePolicy {
   img: string[];
   /** Origins stylesheets may load from besides our own (the creative frame's, at the DSP). */
   style?: string[];
+  /** Whether other origins may embed our resources (the DSP's creative assets): default same-origin. */
+  embeddable?: boolean;
 }
 
 /** An Express app with the demo's common middleware; routes are added by the site. */
@@ -41,8 +43,13 @@ export function createSiteApp(name: string, policy: SitePolicy, log: Logger): Ex
       strictTransportSecurity: false,
       // Pixels and creatives are cross-origin images by design.
       crossOriginEmbedderPolicy: false,
+      crossOriginResourcePolicy: { policy: policy.embeddable ? 'cross-origin' : 'same-origin' },
     }),
   );
+  // Browsers ask every site for one; an empty answer keeps the console and the logs quiet.
+  app.get('/favicon.ico', (_req, res) => {
+    res.status(204).end();
+  });
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', site: name });
   });

@@ -2,7 +2,7 @@
 // bid request -> decrypt it with the bidstream keys -> encrypt the raw UID2 into a fresh sharing token with
 // the DSP's own keys -> answer with creative markup whose impression pixel carries only that token.
 // The bidstream token is never put in the pixel, and the raw UID2 never leaves this function.
-import { creativePixelUrl, type BidstreamClient, type DecryptionStatus, type SharingClient } from '@uid2-pixels/uid2';
+import { tryCreativePixelUrl, type BidstreamClient, type DecryptionStatus, type SharingClient } from '@uid2-pixels/uid2';
 import type { BidRequest } from './bid-request.ts';
 
 export interface Creative {
@@ -59,7 +59,7 @@ export function decideBid(request: BidRequest, deps: AdServerDeps): Outcome {
   const decrypted = deps.bidstream.decrypt(request.uid2Token, request.domain);
   if (decrypted.status !== 'Success' || decrypted.uid === null) return { kind: 'no-bid', reason: decrypted.status };
 
-  const pixel = creativePixelUrl(deps.pixelTemplate, decrypted.uid, deps.sharing);
+  const pixel = tryCreativePixelUrl(deps.pixelTemplate, decrypted.uid, deps.sharing);
   const response = (adm: string): BidResponse => ({
     id: request.id,
     cur: 'USD',

@@ -12,7 +12,7 @@ import { decideBid, type AdServerDeps } from '../dsp/ad-server.ts';
 
 /** Where the DSP's impression pixel goes: the measurement partner's collector, impression segment. */
 export function impressionPixelTemplate(collectorUrl: string): string {
-  return `${collectorUrl}/pixel/impression?uid2_token={UID2_TOKEN}`;
+  return `${collectorUrl}/pixel/impression?uid2_token=%%UID2_TOKEN%%`;
 }
 
 export interface DspSite {
@@ -35,7 +35,8 @@ export function createDspSite(config: DemoConfig, log: Logger): DspSite {
   const bidstream = new BidstreamClient(credentials);
   const sharing = new SharingClient(credentials);
 
-  const app = createSiteApp('dsp', { connect: [], img: [] }, log);
+  // The creative's banner and stylesheet load inside publisher pages: they must be embeddable.
+  const app = createSiteApp('dsp', { connect: [], img: [], embeddable: true }, log);
   serveStatic(app, 'dsp');
   const deps: AdServerDeps = {
     bidstream,
@@ -66,11 +67,6 @@ export function createDspSite(config: DemoConfig, log: Logger): DspSite {
     }
     next();
   };
-  // The publisher frame loads the creative's banner and stylesheet from here.
-  app.use('/static', (_req, res, next) => {
-    res.set('Cross-Origin-Resource-Policy', 'cross-origin');
-    next();
-  });
   app.options('/bid', cors);
   app.post('/bid', cors, express.json({ limit: '16kb' }), (req, res) => {
     let outcome;
