@@ -15,11 +15,25 @@ const SEGMENT_GRANT = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}\*?$/;
 const port = z.number().int().min(0).max(65535);
 const positiveInt = z.number().int().positive();
 
-const SenderSchema = z.strictObject({
-  siteId: positiveInt,
-  name: z.string().max(100).optional(),
-  segments: z.array(z.string().regex(SEGMENT_GRANT, 'segment grant must be a segment name, optionally ending in *')).min(1),
-});
+const segmentName = z.string().regex(SEGMENT_NAME, 'must be a segment name: letters, digits, . _ : -, at most 64');
+
+const SenderSchema = z
+  .strictObject({
+    siteId: positiveInt,
+    name: z.string().max(100).optional(),
+    /** Segments this sender's pixels may write: exact names, or prefixes ending in `*`. */
+    segments: z.array(z.string().regex(SEGMENT_GRANT, 'segment grant must be a segment name, optionally ending in *')).min(1),
+    /** The segment a pixel of each kind fills when it names none (the pixel's `segment` parameter). */
+    defaults: z.strictObject({ conversion: segmentName.optional(), impression: segmentName.optional() }).optional(),
+  })
+  .superRefine((s, ctx) => {
+    for (const kind of ['conversion', 'impression'] as const) {
+      const d = s.defaults?.[kind];
+      if (d && !s.segments.some((g) => (g.endsWith('*') ? d.startsWith(g.slice(0, -1)) : g === d))) {
+        ctx.addIssue({ code: 'custom', path: ['defaults', kind], message: `default segment "${d}" is not among this sender's segments` });
+      }
+    }
+  });
 
 const RedisStoreSchema = z.strictObject({
   kind: z.literal('redis'),
@@ -48,13 +62,22 @@ export const ConfigSchema = z.strictObject({
     apiKey: z.string().min(1, 'required: the collector\'s operator API key'),
     secret: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'must be the base64 32-byte client secret'),
     keyRefreshMs: positiveInt.min(1000).default(3_600_000),
-    /** Each refresh waits keyRefreshMs plus a random 0..keyRefreshJitterMs, so a fleet spreads out. */
-    keyRefreshJitterMs: z.number().int().min(0).default(300_000),
-    /** While no keys are loaded, retry this often. */
-    keyRetryMs: positiveInt.default(5_000),
+    /** Relative jitter on every refresh delay (0.1 = ±10 %), so a fleet of collectors spreads out. */
+    keyRefreshJitter: z.number().min(0).max(0.5).default(0.1),
+    /** First retry delay after a failed key refresh (doubling up to a minute). */
+    keyRetryMs: positiveInt.default(1_000),
     timeoutMs: positiveInt.default(5_000),
   }),
-  senders: z.array(SenderSchema).min(1, 'name at least one sender site and the segments it may write'),
+  senders: z
+    .array(SenderSchema)
+    .min(1, 'name at least one sender site and the segments it may write')
+    .superRefine((list, ctx) => {
+      const seen = new Set<number>();
+      list.forEach((s, i) => {
+        if (seen.has(s.siteId)) ctx.addIssue({ code: 'custom', path: [i, 'siteId'], message: `site ${s.siteId} is listed twice` });
+        seen.add(s.siteId);
+      });
+    }),
   membershipTtlDays: z.number().positive().max(3650).default(30),
   store: z.discriminatedUnion('kind', [FileStoreSchema, RedisStoreSchema, RedisClusterStoreSchema]).default({
     kind: 'file',

@@ -15,6 +15,7 @@ import { StoreError } from '../errors.ts';
 import {
   LOG_HEADER, eventOf, eventRecord, heldEventOf, heldRecord, memberOf, memberRecord, parseRecord, type LogRecord,
 } from './file-log.ts';
+import { GroupCommit } from './group-commit.ts';
 import { mergeMember, type HeldEvent, type Member, type MembersOptions, type SegmentEvent, type SegmentSize, type SegmentStore } from './segment-store.ts';
 
 const writeP = promisify(write);
@@ -40,25 +41,6 @@ export interface FileStoreOptions {
   warn?: (message: string, details?: Record<string, unknown>) => void;
 }
 
-interface Batch {
-  records: LogRecord[];
-  promise: Promise<void>;
-  resolve: () => void;
-  reject: (err: Error) => void;
-}
-
-function newBatch(): Batch {
-  let resolve!: () => void;
-  let reject!: (err: Error) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  // A batch nobody awaits (e.g. during close) must not become an unhandled rejection.
-  promise.catch(() => {});
-  return { records: [], promise, resolve, reject };
-}
-
 export class FileStore implements SegmentStore {
   readonly kind = 'file';
   readonly ttlMs: number;
@@ -67,7 +49,6 @@ export class FileStore implements SegmentStore {
   private readonly compactPath: string;
   private readonly compactMinBytes: number;
   private readonly readOnly: boolean;
-  private readonly onCommit: FileStoreOptions['onCommit'];
   private readonly warn: NonNullable<FileStoreOptions['warn']>;
 
   private fd = -1;
@@ -78,10 +59,7 @@ export class FileStore implements SegmentStore {
   private nextHeldId = 1;
   private liveRecords = 0;
 
-  private batch: Batch | null = null;
-  private flushing: Promise<void> | null = null;
-  private flushScheduled = false;
-  private paused = false;
+  private readonly commits: GroupCommit<LogRecord>;
   private compacting: Promise<void> | null = null;
   private compactRetryAt = 0;
   private broken: Error | null = null;
@@ -97,8 +75,8 @@ export class FileStore implements SegmentStore {
     this.compactPath = join(options.dir, 'segments.log.compact');
     this.compactMinBytes = options.compactMinBytes ?? 64 * 1024 * 1024;
     this.readOnly = options.readOnly ?? false;
-    this.onCommit = options.onCommit;
     this.warn = options.warn ?? (() => {});
+    this.commits = new GroupCommit((records) => this.commitRecords(records), options.onCommit);
   }
 
   async open(): Promise<void> {
@@ -223,48 +201,24 @@ export class FileStore implements SegmentStore {
   private enqueue(records: LogRecord[]): Promise<void> {
     if (this.closed || this.readOnly) return Promise.reject(new StoreError('STORE_CLOSED', 'segment store is closed'));
     if (this.broken) return Promise.reject(new StoreError('STORE_WRITE_FAILED', 'segment log is not writable', { cause: this.broken }));
-    if (!this.batch) this.batch = newBatch();
-    for (const r of records) this.batch.records.push(r);
-    this.scheduleFlush();
-    return this.batch.promise;
+    return this.commits.add(records);
   }
 
-  private scheduleFlush(): void {
-    if (this.flushScheduled || this.flushing || this.paused) return;
-    this.flushScheduled = true;
-    // setImmediate lets every request already read from the sockets join this batch.
-    setImmediate(() => {
-      this.flushScheduled = false;
-      if (this.flushing || this.paused || !this.batch) return;
-      this.flushing = this.flush().finally(() => {
-        this.flushing = null;
-        if (this.batch) this.scheduleFlush();
-      });
-    });
-  }
-
-  private async flush(): Promise<void> {
-    while (this.batch && !this.paused) {
-      const batch = this.batch;
-      this.batch = null;
-      const started = performance.now();
-      let text = '';
-      for (const r of batch.records) text += JSON.stringify(r) + '\n';
-      const buf = Buffer.from(text);
-      try {
-        await this.writeAll(this.fd, buf, this.durableBytes);
-        await fdatasyncP(this.fd);
-      } catch (err) {
-        await this.recoverFromWriteError(err);
-        batch.reject(new StoreError('STORE_WRITE_FAILED', 'could not write the segment log', { cause: err }));
-        continue;
-      }
-      this.durableBytes += buf.length;
-      for (const r of batch.records) this.apply(r);
-      this.onCommit?.((performance.now() - started) / 1000, batch.records.length);
-      batch.resolve();
-      this.maybeCompact();
+  /** One group commit: a positional write at the durable end, fdatasync, then the index. */
+  private async commitRecords(records: LogRecord[]): Promise<void> {
+    let text = '';
+    for (const r of records) text += JSON.stringify(r) + '\n';
+    const buf = Buffer.from(text);
+    try {
+      await this.writeAll(this.fd, buf, this.durableBytes);
+      await fdatasyncP(this.fd);
+    } catch (err) {
+      await this.recoverFromWriteError(err);
+      throw new StoreError('STORE_WRITE_FAILED', 'could not write the segment log', { cause: err });
     }
+    this.durableBytes += buf.length;
+    for (const r of records) this.apply(r);
+    this.maybeCompact();
   }
 
   private async recoverFromWriteError(err: unknown): Promise<void> {
@@ -427,8 +381,7 @@ export class FileStore implements SegmentStore {
       await emit(true);
 
       // Pause commits, let the one in flight finish, then copy what it and its predecessors appended.
-      this.paused = true;
-      while (this.flushing) await this.flushing;
+      await this.commits.pause();
       const tail = this.durableBytes - snapshotPoint;
       if (tail > 0) {
         const copy = Buffer.allocUnsafe(Math.min(tail, 1 << 20));
@@ -462,8 +415,7 @@ export class FileStore implements SegmentStore {
         closeSync(fd);
         rmSync(this.compactPath, { force: true });
       }
-      this.paused = false;
-      if (this.batch) this.scheduleFlush();
+      this.commits.resume();
     }
   }
 
@@ -472,11 +424,7 @@ export class FileStore implements SegmentStore {
     this.closing = true;
     while (this.compacting) await this.compacting.catch(() => {});
     // Commit whatever is queued, then refuse new writes.
-    while (this.batch || this.flushing || this.flushScheduled) {
-      if (this.flushing) await this.flushing;
-      else if (this.batch && !this.flushScheduled) this.scheduleFlush();
-      else await new Promise((r) => setImmediate(r));
-    }
+    await this.commits.drain();
     this.closed = true;
     if (this.fd >= 0) {
       await closeP(this.fd);

@@ -11,6 +11,7 @@
 // Segment keys get a PEXPIRE of the membership TTL on every write, so an abandoned segment disappears.
 import { Redis, Cluster } from 'ioredis';
 import { StoreError } from '../errors.ts';
+import { GroupCommit } from './group-commit.ts';
 import { type EventKind, type HeldEvent, type Member, type MembersOptions, type SegmentEvent, type SegmentSize, type SegmentStore } from './segment-store.ts';
 import type { IdentityType, TokenVersion } from '@uid2-pixels/uid2';
 
@@ -49,24 +50,6 @@ export type RedisStoreOptions =
   | { kind: 'redis'; url: string; keyPrefix: string; ttlMs: number; onCommit?: (seconds: number, records: number) => void }
   | { kind: 'redis-cluster'; nodes: string[]; keyPrefix: string; ttlMs: number; onCommit?: (seconds: number, records: number) => void };
 
-interface Batch {
-  events: SegmentEvent[];
-  promise: Promise<void>;
-  resolve: () => void;
-  reject: (err: Error) => void;
-}
-
-function newBatch(): Batch {
-  let resolve!: () => void;
-  let reject!: (err: Error) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  promise.catch(() => {});
-  return { events: [], promise, resolve, reject };
-}
-
 const encodeInfo = (e: { senderSiteId: number; kind: EventKind; identityType: IdentityType; tokenVersion: TokenVersion }) =>
   `${e.senderSiteId}|${e.kind === 'conversion' ? 'c' : 'i'}|${e.identityType === 'Email' ? 'e' : 'p'}|${e.tokenVersion}`;
 
@@ -85,18 +68,14 @@ export class RedisStore implements SegmentStore {
   readonly ttlMs: number;
   readonly client: Client;
   private readonly prefix: string;
-  private readonly onCommit: RedisStoreOptions['onCommit'];
   private readonly knownSegments = new Set<string>();
-  private batch: Batch | null = null;
-  private flushing: Promise<void> | null = null;
-  private flushScheduled = false;
+  private readonly commits: GroupCommit<SegmentEvent>;
   private closed = false;
 
   constructor(options: RedisStoreOptions) {
     this.kind = options.kind;
     this.ttlMs = options.ttlMs;
     this.prefix = options.keyPrefix;
-    this.onCommit = options.onCommit;
     // Fail a command after one retry instead of queueing pixels for minutes while Redis is away.
     const common = { lazyConnect: true, maxRetriesPerRequest: 1, enableReadyCheck: true } as const;
     if (options.kind === 'redis') {
@@ -111,6 +90,13 @@ export class RedisStore implements SegmentStore {
     // Errors surface through rejected commands; the event only stops ioredis printing them.
     this.client.on('error', () => {});
     this.client.defineCommand('mergeEvents', { numberOfKeys: 3, lua: MERGE_EVENTS_LUA });
+    this.commits = new GroupCommit(async (events) => {
+      try {
+        await this.commit(events);
+      } catch (err) {
+        throw new StoreError('STORE_WRITE_FAILED', `could not write to ${this.kind}: ${(err as Error).message}`, { cause: err });
+      }
+    }, options.onCommit);
   }
 
   private keys(segment: string) {
@@ -137,39 +123,7 @@ export class RedisStore implements SegmentStore {
 
   private enqueue(events: SegmentEvent[]): Promise<void> {
     if (this.closed) return Promise.reject(new StoreError('STORE_CLOSED', 'segment store is closed'));
-    if (!this.batch) this.batch = newBatch();
-    for (const e of events) this.batch.events.push(e);
-    this.scheduleFlush();
-    return this.batch.promise;
-  }
-
-  private scheduleFlush(): void {
-    if (this.flushScheduled || this.flushing) return;
-    this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
-      if (this.flushing || !this.batch) return;
-      this.flushing = this.flush().finally(() => {
-        this.flushing = null;
-        if (this.batch) this.scheduleFlush();
-      });
-    });
-  }
-
-  private async flush(): Promise<void> {
-    while (this.batch) {
-      const batch = this.batch;
-      this.batch = null;
-      const started = performance.now();
-      try {
-        await this.commit(batch.events);
-      } catch (err) {
-        batch.reject(new StoreError('STORE_WRITE_FAILED', `could not write to ${this.kind}: ${(err as Error).message}`, { cause: err }));
-        continue;
-      }
-      this.onCommit?.((performance.now() - started) / 1000, batch.events.length);
-      batch.resolve();
-    }
+    return this.commits.add(events);
   }
 
   /** One script call per segment (one slot each), all in flight together. */
@@ -287,10 +241,7 @@ export class RedisStore implements SegmentStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    while (this.batch || this.flushing || this.flushScheduled) {
-      if (this.flushing) await this.flushing;
-      else await new Promise((r) => setImmediate(r));
-    }
+    await this.commits.drain();
     this.closed = true;
     await this.client.quit().catch(() => this.client.disconnect());
   }

@@ -1,0 +1,130 @@
+// Prometheus metrics of one collector process. In cluster mode every worker has its own registry and
+// the primary aggregates them (prom-client AggregatorRegistry); the aggregator setting of each metric
+// says how (counters add up; key age takes the oldest keys of any worker).
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { DecryptionStatus } from '@uid2-pixels/uid2';
+
+/** What became of one pixel. Recorded once per request. */
+export type PixelOutcome =
+  | 'written' // a member of its segment
+  | 'held' // durable, waiting for an opt-out answer
+  | 'opted_out' // the UID2 opted out: nothing written
+  | 'unauthorised' // sender may not write that segment
+  | 'decrypt_failed' // any non-Success decryption status
+  | 'invalid_request' // query or body failed validation
+  | 'store_failed'; // could not be made durable: answered 503
+
+export interface MetricsOptions {
+  /** Node process metrics (event loop lag, memory, GC). */
+  processMetrics?: boolean;
+  /** Pixel-path metrics (requests, decrypts, outcomes, keys). Off in a cluster primary. */
+  pixel?: boolean;
+  /** Store metrics (commit latency, batch size, held events). Off in workers that forward to the primary. */
+  store?: boolean;
+}
+
+export class CollectorMetrics {
+  readonly registry = new Registry();
+  /** Read by the key-age gauge at scrape time. */
+  keyAgeSource: () => number | null = () => null;
+  /** Read by the held-events gauge at scrape time (the last count the held resolver saw). */
+  heldSource: () => number = () => 0;
+  readonly requests: Counter<'kind' | 'method'>;
+  readonly outcomes: Counter<'outcome'>;
+  readonly decrypts: Counter<'sender' | 'status'>;
+  readonly eventsWritten: Counter<'segment' | 'kind'>;
+  readonly storeCommit: Histogram<'store'>;
+  readonly storeBatch: Histogram<'store'>;
+  readonly optoutChecks: Counter<'result'>;
+  readonly keyAge: Gauge;
+  readonly keysLoaded: Gauge;
+  readonly heldEvents: Gauge;
+  readonly keyRefreshes: Counter<'result'>;
+
+  // Hot-path label children, resolved once.
+  private readonly outcomeChildren = new Map<PixelOutcome, { inc(): void }>();
+  private readonly decryptChildren = new Map<string, { inc(): void }>();
+  private readonly writtenChildren = new Map<string, { inc(): void }>();
+
+  constructor(options: MetricsOptions = {}) {
+    const pixel = options.pixel ?? true;
+    const store = options.store ?? true;
+    const none: Registry[] = [];
+    const registers = [this.registry];
+    const pixelRegisters = pixel ? registers : none;
+    const storeRegisters = store ? registers : none;
+    if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'collector_' });
+    const metrics = this;
+    this.requests = new Counter({ name: 'collector_pixel_requests_total', help: 'Pixel requests by pixel kind and HTTP method', labelNames: ['kind', 'method'], registers: pixelRegisters });
+    this.outcomes = new Counter({ name: 'collector_pixel_outcomes_total', help: 'What became of each pixel', labelNames: ['outcome'], registers: pixelRegisters });
+    this.decrypts = new Counter({ name: 'collector_decrypt_total', help: 'Token decryption results by sender site id and status', labelNames: ['sender', 'status'], registers: pixelRegisters });
+    this.eventsWritten = new Counter({ name: 'collector_events_written_total', help: 'Events made durable in a segment', labelNames: ['segment', 'kind'], registers: pixelRegisters });
+    this.storeCommit = new Histogram({
+      name: 'collector_store_commit_seconds', help: 'Time for one group commit (write + fdatasync, or one Redis round)',
+      labelNames: ['store'], buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1], registers: storeRegisters,
+    });
+    this.storeBatch = new Histogram({
+      name: 'collector_store_batch_events', help: 'Records per group commit', labelNames: ['store'],
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096], registers: storeRegisters,
+    });
+    this.optoutChecks = new Counter({ name: 'collector_optout_checks_total', help: 'Opt-out lookups by result (cached, asked, failed)', labelNames: ['result'], registers: pixelRegisters });
+    this.keyAge = new Gauge({
+      name: 'collector_key_age_seconds', help: 'Age of the sharing keys in use (-1: none loaded)', registers: pixelRegisters, aggregator: 'max',
+      collect() {
+        const age = metrics.keyAgeSource();
+        this.set(age === null ? -1 : age / 1000);
+      },
+    });
+    this.keysLoaded = new Gauge({
+      name: 'collector_keys_loaded', help: '1 once sharing keys are loaded', registers: pixelRegisters, aggregator: 'min',
+      collect() {
+        this.set(metrics.keyAgeSource() === null ? 0 : 1);
+      },
+    });
+    this.heldEvents = new Gauge({
+      name: 'collector_held_events', help: 'Events held until the operator answers an opt-out check', registers: storeRegisters, aggregator: 'max',
+      collect() {
+        this.set(metrics.heldSource());
+      },
+    });
+    this.keyRefreshes = new Counter({ name: 'collector_key_refreshes_total', help: 'Sharing key refreshes by result', labelNames: ['result'], registers: pixelRegisters });
+  }
+
+  outcome(o: PixelOutcome): void {
+    let c = this.outcomeChildren.get(o);
+    if (!c) {
+      c = this.outcomes.labels(o);
+      this.outcomeChildren.set(o, c);
+    }
+    c.inc();
+  }
+
+  decrypt(sender: number | null, status: DecryptionStatus): void {
+    const key = `${sender ?? 'unknown'}|${status}`;
+    let c = this.decryptChildren.get(key);
+    if (!c) {
+      c = this.decrypts.labels(sender === null ? 'unknown' : String(sender), status);
+      this.decryptChildren.set(key, c);
+    }
+    c.inc();
+  }
+
+  written(segment: string, kind: string): void {
+    const key = `${segment}|${kind}`;
+    let c = this.writtenChildren.get(key);
+    if (!c) {
+      c = this.eventsWritten.labels(segment, kind);
+      this.writtenChildren.set(key, c);
+    }
+    c.inc();
+  }
+
+  commit(store: string): (seconds: number, records: number) => void {
+    const latency = this.storeCommit.labels(store);
+    const size = this.storeBatch.labels(store);
+    return (seconds, records) => {
+      latency.observe(seconds);
+      size.observe(records);
+    };
+  }
+}

@@ -1,0 +1,162 @@
+// The opt-out gate: before a raw UID2 joins a segment, ask the operator's /v2/optout/status.
+// Answers are cached (node-cache): "not opted out" for cacheTtlSeconds, "opted out" for twice as long.
+// UID2s not in the cache wait up to batchWindowMs so that concurrent pixels share one request.
+// If the operator cannot answer, check() says 'unknown' (the caller holds the event durably and the
+// held-event resolver asks again later); after a failure the gate answers 'unknown' at once for a
+// short cool-down rather than make every pixel wait for a timeout.
+import NodeCache from 'node-cache';
+import type { CollectorMetrics } from './metrics.ts';
+
+export type OptoutVerdict = 'in' | 'out' | 'unknown';
+
+/** What the gate needs from the uid2 OptOutStatusClient. */
+export interface OptoutStatusSource {
+  getOptOutStatus(rawUids: readonly string[]): Promise<Map<string, number | null>>;
+}
+
+export interface OptoutGateOptions {
+  source: OptoutStatusSource;
+  cacheTtlSeconds: number;
+  batchWindowMs: number;
+  maxBatch: number;
+  /** After a failed request, answer 'unknown' without asking for this long. Default 2 s. */
+  coolDownMs?: number;
+  metrics?: CollectorMetrics;
+  onError?: (err: Error) => void;
+}
+
+const OUT = 1;
+const IN = 0;
+const NO_COUNTER = { inc: () => {} };
+
+export class OptoutGate {
+  private readonly cache: NodeCache;
+  private readonly source: OptoutStatusSource;
+  private readonly ttl: number;
+  private readonly batchWindowMs: number;
+  private readonly maxBatch: number;
+  private readonly coolDownMs: number;
+  private readonly metrics: CollectorMetrics | undefined;
+  private readonly onError: (err: Error) => void;
+  private waiting = new Map<string, Array<(v: OptoutVerdict) => void>>();
+  private timer: NodeJS.Timeout | null = null;
+  private failedUntil = 0;
+  private cachedHits: { inc(n?: number): void };
+  private asked: { inc(n?: number): void };
+  private failed: { inc(n?: number): void };
+
+  constructor(options: OptoutGateOptions) {
+    this.source = options.source;
+    this.ttl = options.cacheTtlSeconds;
+    this.batchWindowMs = options.batchWindowMs;
+    this.maxBatch = options.maxBatch;
+    this.coolDownMs = options.coolDownMs ?? 2000;
+    this.metrics = options.metrics;
+    this.onError = options.onError ?? (() => {});
+    // useClones false: values are 0/1, and cloning would cost on every hit.
+    this.cache = new NodeCache({ stdTTL: this.ttl, checkperiod: Math.min(600, Math.max(1, Math.ceil(this.ttl / 10))), useClones: false });
+    this.cachedHits = this.metrics?.optoutChecks.labels('cached') ?? NO_COUNTER;
+    this.asked = this.metrics?.optoutChecks.labels('asked') ?? NO_COUNTER;
+    this.failed = this.metrics?.optoutChecks.labels('failed') ?? NO_COUNTER;
+  }
+
+  /** The cached verdict, or undefined when the operator has to be asked. Synchronous: the hot path. */
+  cached(uid: string): 'in' | 'out' | undefined {
+    const v = this.cache.get<number>(uid);
+    if (v === undefined) return undefined;
+    this.cachedHits.inc();
+    return v === OUT ? 'out' : 'in';
+  }
+
+  /** Cached verdict, else one batched operator request. Never rejects. */
+  check(uid: string): Promise<OptoutVerdict> {
+    const hit = this.cached(uid);
+    if (hit) return Promise.resolve(hit);
+    if (Date.now() < this.failedUntil) {
+      this.failed.inc();
+      return Promise.resolve('unknown');
+    }
+    return new Promise((resolve) => {
+      const list = this.waiting.get(uid);
+      if (list) list.push(resolve);
+      else this.waiting.set(uid, [resolve]);
+      if (this.waiting.size >= this.maxBatch) this.sendBatch();
+      else this.timer ??= setTimeout(() => this.sendBatch(), this.batchWindowMs);
+    });
+  }
+
+  private sendBatch(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const batch = this.waiting;
+    if (batch.size === 0) return;
+    this.waiting = new Map();
+    const uids = [...batch.keys()];
+    this.asked.inc(uids.length);
+    this.lookup(uids).then(
+      (verdicts) => {
+        for (const [uid, resolvers] of batch) {
+          const v = verdicts.get(uid) ? 'out' : 'in';
+          for (const r of resolvers) r(v);
+        }
+      },
+      () => {
+        this.failed.inc(uids.length);
+        for (const resolvers of batch.values()) for (const r of resolvers) r('unknown');
+      },
+    );
+  }
+
+  /**
+   * Asks the operator about every UID2 not in the cache (no batching window, no cool-down) and returns
+   * uid -> opted out. Rejects when the operator cannot answer. Used by export (fresh: ignore the cache,
+   * so a UID2 that opted out since it was written is caught) and by the held resolver.
+   */
+  async checkMany(uids: readonly string[], options: { fresh?: boolean } = {}): Promise<Map<string, boolean>> {
+    const out = new Map<string, boolean>();
+    const ask: string[] = [];
+    for (const uid of uids) {
+      const v = options.fresh ? undefined : this.cache.get<number>(uid);
+      if (v === undefined) ask.push(uid);
+      else out.set(uid, v === OUT);
+    }
+    if (ask.length) {
+      this.asked.inc(ask.length);
+      for (const [uid, optedOut] of await this.lookup(ask)) out.set(uid, optedOut);
+    }
+    return out;
+  }
+
+  /** One operator round for uncached UID2s; fills the cache. */
+  private async lookup(uids: string[]): Promise<Map<string, boolean>> {
+    let answer: Map<string, number | null>;
+    try {
+      answer = await this.source.getOptOutStatus(uids);
+    } catch (err) {
+      this.failedUntil = Date.now() + this.coolDownMs;
+      this.onError(err instanceof Error ? err : new Error(String(err)));
+      throw err;
+    }
+    this.failedUntil = 0;
+    const out = new Map<string, boolean>();
+    for (const uid of uids) {
+      const optedOut = answer.get(uid) != null;
+      out.set(uid, optedOut);
+      this.cache.set(uid, optedOut ? OUT : IN, optedOut ? this.ttl * 2 : this.ttl);
+    }
+    return out;
+  }
+
+  /** Forgets cached verdicts (tests; after an operator-side opt-out import). */
+  clear(): void {
+    this.cache.flushAll();
+  }
+
+  close(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    for (const resolvers of this.waiting.values()) for (const r of resolvers) r('unknown');
+    this.waiting.clear();
+    this.cache.close();
+  }
+}

@@ -1,0 +1,181 @@
+// startCollector: one collector process. Opens the store, starts key sync, and listens with a raw
+// node:http 'request' listener that answers the pixel routes itself and hands every other request to
+// Express. Used by main.ts (single process), by each cluster worker (cluster.ts), and by tests.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { OptOutStatusClient, SharingClient } from '@uid2-pixels/uid2';
+import { createApp } from './app.ts';
+import { SenderAcl } from './authorise.ts';
+import type { CollectorConfig } from './config.ts';
+import type { TokenDecrypter } from './decrypter.ts';
+import { HeldResolver } from './held-resolver.ts';
+import { createLogger, type Logger } from './log.ts';
+import { CollectorMetrics } from './metrics.ts';
+import { OptoutGate, type OptoutStatusSource } from './optout-gate.ts';
+import { createPixelHandler } from './pixel/handler.ts';
+import { createStore } from './store/create.ts';
+import type { SegmentStore } from './store/segment-store.ts';
+
+export interface StartCollectorOptions {
+  config: CollectorConfig;
+  logger?: Logger;
+  /** Use this store instead of the configured one (cluster workers pass the primary's, over IPC). */
+  store?: SegmentStore;
+  /** Use this decrypter instead of a SharingClient on the configured operator. */
+  decrypter?: TokenDecrypter;
+  /** Use this opt-out source instead of the operator's /v2/optout/status. */
+  optoutSource?: OptoutStatusSource;
+  /** Re-check held events here. Default true; cluster workers leave it to the primary. */
+  resolveHeld?: boolean;
+  /** Prometheus text for /metrics and the status page (cluster workers ask the primary). */
+  metricsText?: () => Promise<string>;
+  metrics?: CollectorMetrics;
+}
+
+export interface RunningCollector {
+  url: string;
+  port: number;
+  server: Server;
+  store: SegmentStore;
+  metrics: CollectorMetrics;
+  gate: OptoutGate;
+  sharing: SharingClient | null;
+  log: Logger;
+  /** Pixels received and not answered yet. */
+  inFlight(): number;
+  /** Stops accepting, answers every pixel in flight, flushes and closes the store. */
+  close(): Promise<void>;
+}
+
+/** At most one log line per interval for a repeating error on the hot path. */
+function rateLimited(log: Logger, message: string, intervalMs = 5000): (err: Error) => void {
+  let last = 0;
+  let suppressed = 0;
+  return (err) => {
+    const now = Date.now();
+    if (now - last < intervalMs) {
+      suppressed++;
+      return;
+    }
+    log.error({ err: { message: err.message, code: (err as { code?: unknown }).code }, suppressed }, message);
+    last = now;
+    suppressed = 0;
+  };
+}
+
+export async function startCollector(options: StartCollectorOptions): Promise<RunningCollector> {
+  const { config } = options;
+  const log = options.logger ?? createLogger(config.logLevel);
+  const ownsStore = options.store === undefined;
+  const metrics = options.metrics ?? new CollectorMetrics({ processMetrics: true, pixel: true, store: ownsStore || options.resolveHeld !== false });
+  const operator = { baseUrl: config.operator.url, apiKey: config.operator.apiKey, secret: config.operator.secret, timeoutMs: config.operator.timeoutMs };
+
+  const store = options.store ?? createStore(config, { metrics, log });
+  await store.open();
+
+  // decrypt: the receiver's sharing keys, fetched now and then hourly with jitter; last good keys kept.
+  let sharing: SharingClient | null = null;
+  let decrypter = options.decrypter;
+  if (!decrypter) {
+    sharing = new SharingClient({
+      ...operator,
+      refreshIntervalMs: config.operator.keyRefreshMs,
+      jitter: config.operator.keyRefreshJitter,
+      retry: { initialDelayMs: config.operator.keyRetryMs, maxDelayMs: Math.max(config.operator.keyRetryMs, 60_000) },
+      logger: log,
+    });
+    sharing.onRefresh(() => metrics.keyRefreshes.labels('ok').inc());
+    sharing.onRefreshError(() => metrics.keyRefreshes.labels('failed').inc());
+    // Not awaited to completion: with the operator down the collector still starts, answers pixels,
+    // and says not-ready until the first keys arrive (the client keeps retrying).
+    sharing.start().catch(() => {});
+    decrypter = sharing;
+  }
+  const dec = decrypter;
+  metrics.keyAgeSource = () => dec.keyAgeMs();
+
+  const gate = new OptoutGate({
+    source: options.optoutSource ?? new OptOutStatusClient({ ...operator, batchSize: config.optout.maxBatch }),
+    cacheTtlSeconds: config.optout.cacheTtlSeconds,
+    batchWindowMs: config.optout.batchWindowMs,
+    maxBatch: config.optout.maxBatch,
+    metrics,
+    onError: rateLimited(log, 'opt-out status check failed; new UID2s are held until the operator answers'),
+  });
+
+  let resolver: HeldResolver | null = null;
+  if (options.resolveHeld ?? true) {
+    resolver = new HeldResolver({ store, gate, intervalMs: config.optout.heldRetryMs, log, onPass: (left) => (metrics.heldSource = () => Math.max(0, left)) });
+    resolver.start();
+    metrics.heldSource = () => 0;
+    void store.heldCount().then((n) => (metrics.heldSource = () => n), () => {});
+  }
+
+  const inFlight = { value: 0 };
+  const pixel = createPixelHandler({
+    decrypter: dec,
+    acl: new SenderAcl(config.senders),
+    gate,
+    store,
+    metrics,
+    limits: config.limits,
+    inFlight,
+    onStoreError: rateLimited(log, 'segment store write failed; pixels answered 503'),
+  });
+
+  const metricsText = options.metricsText ?? (() => metrics.registry.metrics());
+  let closing = false;
+  const app = createApp({
+    store,
+    gate,
+    log,
+    metricsText,
+    metricsContentType: metrics.registry.contentType,
+    readiness: () => {
+      const reasons: string[] = [];
+      if (!dec.isReady) reasons.push('sharing keys not loaded yet');
+      if (closing) reasons.push('shutting down');
+      return { ready: reasons.length === 0, reasons };
+    },
+    adminToken: config.adminToken,
+    statusPage: config.statusPage,
+  });
+
+  const server = createServer((req, res) => {
+    if (!pixel(req, res)) app(req, res);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  log.info({ url, store: store.kind, senders: config.senders.map((s) => s.siteId) }, 'collector listening');
+
+  let closed: Promise<void> | null = null;
+  const close = () => {
+    closed ??= (async () => {
+      closing = true;
+      const stopped = new Promise<void>((r) => server.close(() => r()));
+      server.closeIdleConnections();
+      // Every pixel already received gets its answer (and so its event committed) before we go.
+      const deadline = Date.now() + config.shutdownTimeoutMs;
+      while (inFlight.value > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      if (inFlight.value > 0) log.warn({ inFlight: inFlight.value }, 'shutdown timeout: pixels still in flight');
+      server.closeAllConnections();
+      await stopped;
+      await resolver?.stop();
+      gate.close();
+      sharing?.stop();
+      await store.close();
+      log.info('collector stopped');
+    })();
+    return closed;
+  };
+
+  return { url, port, server, store, metrics, gate, sharing, log, inFlight: () => inFlight.value, close };
+}
