@@ -22,7 +22,7 @@ function send(path: string, body: string | Uint8Array, apiSite = 103, contentTyp
   return fetch(`${op.url}${path}`, {
     method: 'POST',
     headers: { Authorization: `Bearer ${apiKey}`, 'Content-Type': contentType, Origin: 'http://localhost:3000' },
-    body,
+    body: body as BodyInit, // a Uint8Array is a valid body; TS 5.9's lib types are narrower
   });
 }
 
