@@ -12,6 +12,7 @@ export default defineConfig({
     browser: {
       enabled: true,
       headless: true,
+      screenshotFailures: false, // the snippet draws nothing; a screenshot would say nothing
       provider: playwright({ launchOptions: { executablePath: chromiumPath, args: chromiumArgs } }),
       instances: [{ browser: 'chromium' }],
     },

@@ -72,6 +72,7 @@ export const hasOptedOut = (): boolean => (load() as OptOut | undefined)?.status
 /** Forgets our identity (a logout). Identities owned by the official SDK or Prebid are theirs to clear. */
 export function clear(): void {
   epoch++;
+  generating = undefined; // nobody waits on a generation whose answer will be ignored
   save(undefined);
 }
 

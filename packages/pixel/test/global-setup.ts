@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startOperator } from '@uid2-pixels/operator';
-import { BidstreamClient, postEnveloped } from '@uid2-pixels/uid2';
+import { postEnveloped, SharingClient } from '@uid2-pixels/uid2';
 import { buildSnippet } from '../build.ts';
 import { startSink } from './support/sink.ts';
 import './support/provided.ts';
@@ -32,7 +32,7 @@ export default async function setup(project: TestProject) {
     return p;
   };
   const advertiser = participant(101);
-  const dsp = participant(102);
+  const collector = participant(104); // Lumen Measurement: site 101 shares with it (the pixel receiver)
   const baseUrlOf = (short: unknown) => (short ? shortOperator.url : operator.url);
 
   const sink = await startSink({
@@ -42,12 +42,12 @@ export default async function setup(project: TestProject) {
       const credentials = { baseUrl: baseUrlOf(short), apiKey: advertiser.apiKey, secret: advertiser.secret };
       return (await postEnveloped(credentials, '/v2/token/validate', { token, [field]: hash })).body;
     },
-    // The raw UID2 inside a token, as a DSP decrypts it from the bid stream.
+    // The raw UID2 inside a token, as the pixel's receiver decrypts it with its sharing keys.
     rawUid: async (b) => {
       const { token, short } = b as { token: string; short?: boolean };
-      const client = new BidstreamClient({ baseUrl: baseUrlOf(short), apiKey: dsp.apiKey, secret: dsp.secret });
+      const client = new SharingClient({ baseUrl: baseUrlOf(short), apiKey: collector.apiKey, secret: collector.secret });
       await client.refreshKeys();
-      const result = client.decrypt(token, 'localhost');
+      const result = client.decrypt(token);
       return { status: result.status, uid: result.uid };
     },
   });
