@@ -48,6 +48,15 @@ describe('AES-256-GCM', () => {
     expect(aesGcmDecrypt(new Uint8Array(0), data)).toBeNull();
   });
 
+  it('decrypts from an offset without copying (the token layers sit after a header)', () => {
+    const sealed = aesGcmEncrypt(key, Buffer.from('layer'));
+    const framed = Buffer.concat([Buffer.from([9, 9, 9, 9, 9, 9]), sealed]);
+    expect(Buffer.from(aesGcmDecrypt(key, framed, 6)!).toString()).toBe('layer');
+    expect(aesGcmDecrypt(key, framed, 5)).toBeNull();
+    expect(aesGcmDecrypt(key, framed, framed.length - 27)).toBeNull();
+    expect(aesGcmDecrypt(key, framed, -1)).toBeNull();
+  });
+
   it('rejects an IV of the wrong size when encrypting', () => {
     expect(() => aesGcmEncrypt(key, Buffer.from('x'), randomBytes(16))).toThrow(RangeError);
   });

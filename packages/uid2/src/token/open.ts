@@ -20,6 +20,7 @@ import {
   V3_HEADER_LENGTH,
 } from './layout.ts';
 import { decodeTokenString } from './token-string.ts';
+import { asBuffer } from '../encoding/bytes.ts';
 
 export type KeyLookup = (keyId: number) => Key | undefined;
 
@@ -57,16 +58,17 @@ export class OpenedAdvertisingToken {
   refreshed: number | null = null;
   /** The raw UID as base64 text (what SDKs return as `uid`). */
   uid: string | null = null;
+  /** The decrypted site payload (v3/v4), kept so rawUid costs nothing unless someone asks for it. */
+  sitePayload: Buffer | null = null;
+
   /** The raw UID bytes (32 or 33); null for v2, whose payload carries only the base64 text. */
-  rawUid: Uint8Array | null = null;
+  get rawUid(): Uint8Array | null {
+    return this.status === 'Success' && this.sitePayload !== null ? this.sitePayload.subarray(SITE_PAYLOAD_HEADER_LENGTH) : null;
+  }
 }
 
 const MIN_GCM = GCM_IV_LENGTH + GCM_TAG_LENGTH;
 const asciiStrict = new TextDecoder('utf-8', { fatal: true });
-
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
 
 function openV3(bytes: Buffer, lookupKey: KeyLookup, out: OpenedAdvertisingToken): OpenedAdvertisingToken {
   const identity = bytes[0] as number;
@@ -85,7 +87,7 @@ function openV3(bytes: Buffer, lookupKey: KeyLookup, out: OpenedAdvertisingToken
     return out;
   }
   out.masterKey = masterKey;
-  const masterPlain = aesGcmDecrypt(masterKey.secret, bytes.subarray(V3_HEADER_LENGTH));
+  const masterPlain = aesGcmDecrypt(masterKey.secret, bytes, V3_HEADER_LENGTH);
   if (masterPlain === null) return out;
   const m = asBuffer(masterPlain);
   out.expires = readInt64(m, 0);
@@ -102,7 +104,7 @@ function openV3(bytes: Buffer, lookupKey: KeyLookup, out: OpenedAdvertisingToken
     return out;
   }
   out.siteKey = siteKey;
-  const sitePlain = aesGcmDecrypt(siteKey.secret, m.subarray(MASTER_PAYLOAD_HEADER_LENGTH));
+  const sitePlain = aesGcmDecrypt(siteKey.secret, m, MASTER_PAYLOAD_HEADER_LENGTH);
   if (sitePlain === null) return out;
   const s = asBuffer(sitePlain);
   const uidLength = s.length - SITE_PAYLOAD_HEADER_LENGTH;
@@ -114,9 +116,8 @@ function openV3(bytes: Buffer, lookupKey: KeyLookup, out: OpenedAdvertisingToken
   out.privacyBits = s.readUInt32BE(16);
   out.established = readInt64(s, 20);
   out.refreshed = readInt64(s, 28);
-  const rawUid = s.subarray(SITE_PAYLOAD_HEADER_LENGTH);
-  out.rawUid = rawUid;
-  out.uid = rawUid.toString('base64');
+  out.sitePayload = s;
+  out.uid = s.toString('base64', SITE_PAYLOAD_HEADER_LENGTH);
   out.status = 'Success';
   return out;
 }

@@ -13,27 +13,37 @@ export type DecodedTokenString =
 const INVALID: DecodedTokenString = Object.freeze({ ok: false, status: 'InvalidPayload' });
 const UNSUPPORTED: DecodedTokenString = Object.freeze({ ok: false, status: 'VersionNotSupported' });
 
-const DASH = 45;
-const UNDERSCORE = 95;
+/** Value of a base64 character in either alphabet ('+'/'-' = 62, '/'/'_' = 63), or -1. */
+function sextet(c: number): number {
+  if (c >= 65 && c <= 90) return c - 65; // A-Z
+  if (c >= 97 && c <= 122) return c - 71; // a-z
+  if (c >= 48 && c <= 57) return c + 4; // 0-9
+  if (c === 43 || c === 45) return 62; // + -
+  if (c === 47 || c === 95) return 63; // / _
+  return -1;
+}
 
 export function decodeTokenString(token: string): DecodedTokenString {
   if (typeof token !== 'string' || token.length < 4) return INVALID;
-  const c0 = token.charCodeAt(0);
-  const c1 = token.charCodeAt(1);
-  const c2 = token.charCodeAt(2);
-  const c3 = token.charCodeAt(3);
-  const urlHeader = c0 === DASH || c0 === UNDERSCORE || c1 === DASH || c1 === UNDERSCORE || c2 === DASH || c2 === UNDERSCORE || c3 === DASH || c3 === UNDERSCORE;
-  const header = urlHeader ? decodeBase64Url(token.slice(0, 4)) : decodeBase64(token.slice(0, 4));
-  if (header === null || header.length < 2) return INVALID;
+  // The first two bytes come from the first three characters; the fourth must be a base64 character
+  // too (the SDKs decode all four). Read directly rather than slicing and decoding a 4-char string:
+  // this runs for every token. Which alphabet the header used does not matter here, because the strict
+  // decode of the whole token below rejects any string that is not one alphabet throughout.
+  const s0 = sextet(token.charCodeAt(0));
+  const s1 = sextet(token.charCodeAt(1));
+  const s2 = sextet(token.charCodeAt(2));
+  if (s0 < 0 || s1 < 0 || s2 < 0 || sextet(token.charCodeAt(3)) < 0) return INVALID;
+  const b0 = (s0 << 2) | (s1 >> 4);
+  const b1 = ((s1 & 15) << 4) | (s2 >> 2);
   let version: 2 | 3 | 4;
   let bytes: Uint8Array | null;
-  if (header[0] === TOKEN_VERSION_BYTE_V2) {
+  if (b0 === TOKEN_VERSION_BYTE_V2) {
     version = 2;
     bytes = decodeBase64(token, { padding: 'required' });
-  } else if (header[1] === TOKEN_VERSION_BYTE_V3) {
+  } else if (b1 === TOKEN_VERSION_BYTE_V3) {
     version = 3;
     bytes = decodeBase64(token, { padding: 'required' });
-  } else if (header[1] === TOKEN_VERSION_BYTE_V4) {
+  } else if (b1 === TOKEN_VERSION_BYTE_V4) {
     version = 4;
     // The usual form first; a string mixing both alphabets fails both.
     bytes = decodeBase64Url(token) ?? decodeBase64(token);
