@@ -81,7 +81,9 @@ describe('openRequest failure codes, in the operator order', () => {
     ['missing body (empty string)', '', 'body-missing'],
     ['missing body (empty bytes)', new Uint8Array(0), 'body-missing'],
     ['text that is not base64 (operator test: "test string")', 'test string', 'bad-base64'],
-    ['unencrypted JSON', '{"email":"a@b.c"}', 'bad-base64'],
+    ['unencrypted JSON', '{"email":"a@b.c"}', 'unencrypted-json'],
+    ['unencrypted JSON with whitespace', ' {\n "email_hash": "x" }\n', 'unencrypted-json'],
+    ['text that starts like JSON but is not', '{nope', 'bad-base64'],
     ['too short (operator test: "dGVzdA==")', 'dGVzdA==', 'too-short'],
   ] as const)('%s', (_n, body, code) => {
     expect(codeOf(() => openRequest(body, FIXTURE_SECRET, { now: FIXTURE_NOW }))).toBe(code);

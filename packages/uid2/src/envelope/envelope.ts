@@ -136,8 +136,20 @@ export function isRequestTimestampAcceptable(timestamp: number, now: number): bo
   return Math.abs(minutes) <= 1;
 }
 
+/** A plain JSON object sent where an envelope belongs (only checked once base64 decoding failed). */
+function looksLikeJsonObject(text: string): boolean {
+  const t = text.trim();
+  if (!t.startsWith('{')) return false;
+  try {
+    const v: unknown = JSON.parse(t);
+    return v !== null && typeof v === 'object' && !Array.isArray(v);
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Opens a request envelope the way the operator does, in its order of checks: missing body, base64,
+ * Opens a request envelope the way the operator does, in its order of checks: missing body, base64 (or plain JSON),
  * length, version byte, MAC, timestamp window, JSON object. Throws EnvelopeError on the first failure.
  */
 export function openRequest(body: Uint8Array | string | null | undefined, secret: ClientSecret, opts: { now: number }): OpenedRequest {
@@ -146,7 +158,10 @@ export function openRequest(body: Uint8Array | string | null | undefined, secret
     throw new EnvelopeError('body-missing', 'request body is missing');
   }
   const bytes = typeof body === 'string' ? decodeBase64(body) : body;
-  if (bytes === null) throw new EnvelopeError('bad-base64', 'request body is not valid base64');
+  if (bytes === null) {
+    if (looksLikeJsonObject(body as string)) throw new EnvelopeError('unencrypted-json', 'request body is unencrypted JSON');
+    throw new EnvelopeError('bad-base64', 'request body is not valid base64');
+  }
   if (bytes.length < MIN_REQUEST_LENGTH) throw new EnvelopeError('too-short', 'request body too short');
   const version = bytes[0] as number;
   if (version !== ENVELOPE_VERSION) {

@@ -7,6 +7,8 @@ export type EnvelopeErrorCode =
   | 'body-missing'
   /** Body text is not base64 ("Invalid body: Body is not valid base64."). */
   | 'bad-base64'
+  /** Body text is plain JSON, i.e. the client forgot to encrypt (the operator has a message for that). */
+  | 'unencrypted-json'
   /** Fewer bytes than the smallest possible envelope ("Invalid body: Body too short. Check encryption method."). */
   | 'too-short'
   /** First byte is not 1 ("Invalid body: Invalid request envelope format version: received N, must be 1."). */
