@@ -13,7 +13,9 @@ export default defineConfig(({ mode }) => {
     logLevel: 'warn',
     build: {
       target: 'es2020',
-      minify: 'esbuild',
+      // terser squeezes ~40 B (gzipped) more than esbuild out of the IIFE; only safe transforms.
+      minify: 'terser',
+      terserOptions: { ecma: 2020, compress: { passes: 2 }, format: { comments: false } },
       emptyOutDir: false, // the other build's file lives in the same directory
       reportCompressedSize: false,
       rollupOptions: { output: { strict: false } }, // every module is strict already; saves the prologue
