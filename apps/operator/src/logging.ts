@@ -1,5 +1,5 @@
 // JSON logs with redaction: whatever a log call carries, keys, secrets, tokens and DII never reach output.
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export const REDACT_PATHS = [
   'authorization',
@@ -11,6 +11,7 @@ export const REDACT_PATHS = [
   ),
 ];
 
-export function createLogger(level: string): Logger {
-  return pino({ name: 'uid2-operator', level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } });
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  const options = { name: 'uid2-operator', level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
+  return destination ? pino(options, destination) : pino(options);
 }

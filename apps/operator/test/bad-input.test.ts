@@ -2,7 +2,7 @@
 // operator still answers its health check.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openResponse, sealRequest } from '@uid2-pixels/uid2/envelope/index';
-import { startTestOperator, type TestOperator } from './helpers.ts';
+import { admin, startTestOperator, type TestOperator } from './helpers.ts';
 
 let op: TestOperator;
 const clock = { offset: 0 };
@@ -177,5 +177,47 @@ describe('transport-level errors', () => {
     });
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(res.status).toBeLessThan(500);
+  });
+});
+
+describe('random input never gets a 5xx', () => {
+  it('any body, with or without a key, to every route', async () => {
+    const fc = (await import('fast-check')).default;
+    const routes = ['/v2/token/generate', '/v2/token/refresh', '/v2/token/client-generate', '/v2/token/validate', '/v2/token/logout', '/v2/key/sharing', '/v2/key/bidstream', '/v2/optout/status', '/v2/identity/map'];
+    const body = fc.oneof(
+      fc.string({ maxLength: 600 }),
+      fc.base64String({ maxLength: 600 }),
+      fc.json().map((j) => j),
+      fc.uint8Array({ maxLength: 400 }).map((b) => Buffer.from(b).toString('base64')),
+      fc.constantFrom('A'.repeat(388), generateBody().base64),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...routes), body, fc.boolean(), fc.constantFrom('text/plain', 'application/octet-stream', 'application/json'), async (route, text, withKey, type) => {
+        const headers: Record<string, string> = { 'Content-Type': type };
+        if (withKey) headers.Authorization = `Bearer ${op.credentials(102).apiKey}`;
+        const res = await fetch(`${op.url}${route}`, { method: 'POST', headers, body: text });
+        await res.arrayBuffer();
+        return res.status < 500;
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('sealed envelopes with random JSON payloads to every enveloped route', async () => {
+    const fc = (await import('fast-check')).default;
+    const { apiKey, secret } = op.credentials(103);
+    await admin(op, 'PATCH', '/participants/103', { roles: ['GENERATOR', 'MAPPER', 'OPTOUT', 'SHARER', 'ID_READER'] });
+    const routes = ['/v2/token/generate', '/v2/token/validate', '/v2/token/logout', '/v2/key/sharing', '/v2/key/bidstream', '/v2/optout/status', '/v2/identity/map'];
+    const field = fc.constantFrom('email', 'email_hash', 'phone', 'phone_hash', 'token', 'advertising_ids', 'optout_check');
+    const value = fc.oneof(fc.string(), fc.array(fc.oneof(fc.string(), fc.integer(), fc.constant(null))), fc.integer(), fc.constant(null), fc.base64String({ minLength: 44, maxLength: 44 }));
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...routes), fc.dictionary(field, value, { maxKeys: 3 }), async (route, payload) => {
+        const res = await fetch(`${op.url}${route}`, { method: 'POST', headers: { Authorization: `Bearer ${apiKey}` }, body: sealRequest(payload, secret).base64 });
+        await res.arrayBuffer();
+        return res.status === 200 || res.status === 400;
+      }),
+      { numRuns: 200 },
+    );
+    await admin(op, 'PATCH', '/participants/103', { roles: ['GENERATOR'] });
   });
 });

@@ -104,3 +104,22 @@ describe('data dir', () => {
     await op.close();
   });
 });
+
+describe('data dir safety', () => {
+  it('tightens its own dir but refuses a shared one such as /tmp (never chmods it)', async () => {
+    const { mkdirSync, chmodSync } = await import('node:fs');
+    const dir = newDir();
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    chmodSync(dir, 0o755);
+    const op = await startOperator({ dataDir: dir });
+    await op.close();
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+
+    const shared = newDir();
+    mkdirSync(shared, { recursive: true });
+    chmodSync(shared, 0o1777);
+    writeFileSync(join(shared, 'someone-elses-file'), 'x');
+    await expect(startOperator({ dataDir: shared })).rejects.toMatchObject({ code: 'BAD_CONFIG' });
+    expect(statSync(shared).mode & 0o7777).toBe(0o1777);
+  });
+});

@@ -210,6 +210,15 @@ describe('/v2/token/logout, /v2/identity/map (roles granted through the admin AP
     await expect(postEnveloped(op.credentials(103), '/v2/identity/map', { email: [], phone: [] })).rejects.toMatchObject({ httpStatus: 400 });
   });
 
+  it('optout/status reports the documented always-opted-out test identities', async () => {
+    const listed = (await admin(op, 'GET', '/optouts')).json.optouts.map((o: { advertising_id: string }) => o.advertising_id);
+    const status = await new OptOutStatusClient(op.credentials(104)).getOptOutStatus(listed);
+    expect(listed.length).toBeGreaterThanOrEqual(2);
+    for (const id of listed) expect(status.get(id)).toEqual(expect.any(Number));
+    // optout@example.com maps to "optout", so its raw UID is one of them (email: UID2 email prefix "A")
+    expect(listed.filter((id: string) => id.startsWith('A')).length).toBeGreaterThanOrEqual(1);
+  });
+
   it('optout/status needs advertising_ids', async () => {
     await expect(postEnveloped(op.credentials(102), '/v2/optout/status', {})).rejects.toMatchObject({
       httpStatus: 400,

@@ -18,6 +18,8 @@ export function envelopeErrorMessage(error: EnvelopeError): string {
       return 'Invalid body: Body is missing.';
     case 'bad-base64':
       return `Invalid body: Body is not valid base64.${HINT}`;
+    case 'unencrypted-json':
+      return `Invalid body: Body is not valid base64. It looks like unencrypted JSON: requests must be encrypted.${HINT}`;
     case 'too-short':
       return `Invalid body: Body too short. Check encryption method.${HINT}`;
     case 'bad-version':
@@ -26,12 +28,13 @@ export function envelopeErrorMessage(error: EnvelopeError): string {
       return 'Invalid timestamp: Request too old or client time drift.';
     case 'bad-json':
       return 'Invalid payload in body: Data is not valid json string.';
-    default:
+    case 'mac':
+    case 'bad-secret':
+    case 'nonce-mismatch':
       return `Invalid body: Check encryption key (ClientSecret).${HINT}`;
   }
+  return `Invalid body: Check encryption key (ClientSecret).${HINT}`;
 }
-
-const UNENCRYPTED_JSON = `Invalid body: Body is not valid base64. It looks like unencrypted JSON: requests must be encrypted.${HINT}`;
 
 export function rawBody(req: Request): Buffer {
   return Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
@@ -51,9 +54,7 @@ export function openEnvelope(req: Request, secret: string, now: number): Opened 
       return { ok: true, request: openRequest(input, secret, { now }), binary };
     } catch (error) {
       if (!(error instanceof EnvelopeError)) throw error;
-      const text = typeof input === 'string' ? input.trimStart() : '';
-      const looksLikeJson = error.code === 'bad-base64' && (text.startsWith('{') || text.startsWith('['));
-      return { ok: false, message: looksLikeJson ? UNENCRYPTED_JSON : envelopeErrorMessage(error) };
+      return { ok: false, message: envelopeErrorMessage(error) };
     }
   };
   if (isOctetStream(req)) {

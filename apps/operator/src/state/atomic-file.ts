@@ -1,14 +1,27 @@
 // Owner-only files that survive a crash mid-write: write a temp file beside the target, fsync, rename.
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync, chmodSync, appendFileSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync, chmodSync, appendFileSync, statSync, readdirSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { OperatorError } from '../errors.ts';
 
 export const FILE_MODE = 0o600;
 export const DIR_MODE = 0o700;
 
-/** Creates the directory (and parents) owner-only; tightens the mode of an existing one. */
+/**
+ * Creates the directory (and parents) owner-only. An existing directory is tightened to 0700 only when
+ * it is ours to tighten: owned by this user and either empty or already an operator data dir. Anything
+ * else (say `/tmp`, given by mistake) is refused rather than chmod-ed under other programs' feet.
+ */
 export function ensurePrivateDir(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: DIR_MODE });
+  const stat = statSync(dir);
+  if (!stat.isDirectory()) throw new OperatorError('BAD_CONFIG', `${dir} is not a directory`);
+  if ((stat.mode & 0o7777) === DIR_MODE) return;
+  const owned = typeof process.getuid !== 'function' || stat.uid === process.getuid();
+  const entries = readdirSync(dir);
+  if (!owned || (entries.length > 0 && !entries.includes('state.json'))) {
+    throw new OperatorError('BAD_CONFIG', `data dir ${dir} is shared or holds other files; give the operator a directory of its own`);
+  }
   chmodSync(dir, DIR_MODE);
 }
 

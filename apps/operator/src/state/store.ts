@@ -9,6 +9,7 @@ import { hashApiKey, newSalt } from '../participants/api-keys.ts';
 import { addParticipant } from '../participants/participants.ts';
 import { grantSites, grantTypes } from '../sharing/grants.ts';
 import { identityFromField, identityFromText, type IdentityInput } from '../identity/dii-input.ts';
+import { TEST_IDENTITIES } from '../identity/optout.ts';
 import {
   SaltBuckets,
   formatSaltLine,
@@ -110,6 +111,8 @@ export class OperatorStore {
       grantTypes(s, g.siteId, g.types);
       grantSites(s, g.siteId, g.sites);
     }
+    // The documented always-opted-out test identities are stored too, so /v2/optout/status reports them.
+    for (const dii of TEST_IDENTITIES.always) this.addOptout(identityFromText(dii)!, now);
     for (const entry of fixture.optouts) {
       const identity =
         typeof entry === 'string'
