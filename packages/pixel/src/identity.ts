@@ -41,7 +41,7 @@ const startRefresh = (id: Identity): Promise<void> =>
   (refreshing ||= (async (e) => {
     let r: Reply = {};
     try {
-      r = await refresh(options, id);
+      r = (await refresh(options, id)) || r;
     } catch {
       // Network failure or undecryptable answer: transient, keep the identity and retry later.
     }

@@ -55,15 +55,17 @@ export const impression = async (template: string, fill?: boolean): Promise<bool
 /**
  * The declarative forms: `<img data-uid2-pixel="URL">` (tracking) and
  * `<img data-uid2-creative="TEMPLATE" [data-uid2-fill]>` (impression). Each image gets its `src` once.
+ * Resolves when every image found has its `src` (one promise, so a bad URL cannot leak a rejection).
  */
-export function scan(root: ParentNode = document): void {
-  root.querySelectorAll<HTMLImageElement>('[data-uid2-pixel],[data-uid2-creative]').forEach(async (img) => {
-    const d = img.dataset;
-    const pixel = d.uid2Pixel;
-    const creative = d.uid2Creative;
-    delete d.uid2Pixel;
-    delete d.uid2Creative;
-    const src = pixel != null ? await trackingUrl(pixel) : await impressionUrl(creative!, 'uid2Fill' in d);
-    if (src) img.src = src;
-  });
-}
+export const scan = (root: ParentNode = document): Promise<unknown> =>
+  Promise.all(
+    Array.from(root.querySelectorAll<HTMLImageElement>('[data-uid2-pixel],[data-uid2-creative]'), async (img) => {
+      const d = img.dataset;
+      const pixel = d.uid2Pixel;
+      const creative = d.uid2Creative;
+      delete d.uid2Pixel;
+      delete d.uid2Creative;
+      const src = pixel != null ? await trackingUrl(pixel) : await impressionUrl(creative!, 'uid2Fill' in d);
+      if (src) img.src = src;
+    }),
+  );

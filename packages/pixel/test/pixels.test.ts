@@ -184,6 +184,20 @@ describe('declarative pixels: scan()', () => {
     expect(el.getAttribute('src')).toBeNull();
   });
 
+  test('a malformed URL is skipped without an error reaching the page; the others still fire', async () => {
+    const rejections: unknown[] = [];
+    const onRejection = (e: PromiseRejectionEvent) => rejections.push(e.reason);
+    addEventListener('unhandledrejection', onRejection);
+    const path = uniquePath('decl');
+    img({ 'data-uid2-pixel': 'http://[::1' });
+    img({ 'data-uid2-pixel': `${sinkUrl()}${path}` });
+    await scan();
+    await hitsOn(path);
+    await sleep(50);
+    removeEventListener('unhandledrejection', onRejection);
+    expect(rejections).toEqual([]);
+  });
+
   test('scan(root) only looks inside root', async () => {
     const path = uniquePath('decl');
     const outside = img({ 'data-uid2-pixel': `${sinkUrl()}${path}` });
