@@ -42,6 +42,8 @@ export interface ExportOptions {
   write: (chunk: string) => Promise<void> | void;
   onProgress?: (p: ExportProgress) => void;
   batchSize?: number;
+  /** Remove members found opted out from the store (default true; a read-only store cannot). */
+  removeOptedOut?: boolean;
 }
 
 /** Streams a segment out. Rejects (after writing part of it) if the operator cannot be asked about opt-out. */
@@ -61,7 +63,7 @@ export async function exportSegment(options: ExportOptions): Promise<ExportProgr
       else leavers.push(m.uid);
     }
     if (out.length) await write(out.join(''));
-    if (leavers.length) await store.remove(segment, leavers);
+    if (leavers.length && options.removeOptedOut !== false) await store.remove(segment, leavers);
     progress.read += batch.length;
     progress.written += out.length;
     progress.optedOut += leavers.length;

@@ -1,0 +1,41 @@
+// --help text of the `collector` command.
+export const HELP = `Usage:
+  collector [serve] [options]                 run the pixel collector (the default command)
+  collector export --segment <name> --format csv|ndjson [--out <file>] [options]
+                                              write a segment's live members (opt-out checked again)
+  collector --help
+
+Pixels (answered before Express, identical whatever happens to the token):
+  GET|POST /pixel/conversion?uid2_token=<token>[&segment=<name>]   tracking pixel  -> 200 GIF / 204
+  GET|POST /pixel/impression?uid2_token=<token>[&segment=<name>]   creative pixel  -> 200 GIF / 204
+Other routes: /healthz /readyz /metrics /status (live charts) /admin/segments[/<name>[/export?format=csv|ndjson]]
+
+Options (each also settable in the JSON config file; environment variable in brackets):
+  --config <file>              JSON config file [COLLECTOR_CONFIG]. Without one (and NODE_ENV not
+                               production) the development config config/dev.json is used
+  --host <addr>                listen address (default 127.0.0.1) [COLLECTOR_HOST]
+  --port <n>                   listen port (default 8090; 0 = any free port) [COLLECTOR_PORT]
+  --data-dir <path>            data directory; the embedded store lives in <path>/segments
+                               (default .data/collector) [COLLECTOR_DATA_DIR]
+  --workers <n>                HTTP worker processes; 1 = single process, 0 = one per core
+                               (default 1) [COLLECTOR_WORKERS]
+  --operator-url <url>         UID2 operator (default http://127.0.0.1:8080) [COLLECTOR_OPERATOR_URL]
+  --store file|redis|redis-cluster   segment store (default file) [COLLECTOR_STORE]
+  --redis-url <url>            redis://host:port for --store redis [COLLECTOR_REDIS_URL]
+  --redis-nodes <h:p,h:p,...>  cluster nodes for --store redis-cluster [COLLECTOR_REDIS_NODES]
+  --membership-ttl-days <n>    how long a membership lasts after its last event (default 30)
+                               [COLLECTOR_MEMBERSHIP_TTL_DAYS]
+  --log-level <level>          fatal|error|warn|info|debug|trace|silent (default info) [COLLECTOR_LOG_LEVEL]
+  -h, --help                   show this help
+
+Secrets are read from the config file or the environment only, never from flags:
+  COLLECTOR_OPERATOR_API_KEY, COLLECTOR_OPERATOR_SECRET   the collector's own operator credentials
+  COLLECTOR_ADMIN_TOKEN                                   Bearer token of /admin (32+ characters)
+
+Export options:
+  --segment <name>             the segment to export (required)
+  --format csv|ndjson          output format (required)
+  --out <file>                 write here, owner-only (0600); default stdout. Progress goes to stderr.
+
+Exit codes: 0 ok, 1 runtime failure, 2 bad usage or config.
+`;

@@ -1,0 +1,126 @@
+// Both cores: node:cluster. The primary forks one HTTP worker per core (config `workers`, 0 = one per
+// CPU); the workers share the listening socket and each runs the whole pixel path.
+//
+// Who writes: with Redis every worker writes to Redis itself. With the embedded file store there must be
+// one writer, and we chose "workers forward to the primary" over "one log file per worker": one log
+// means one index, one compaction, one held-event resolver and a simple export, while the cost is one
+// IPC message per worker per event-loop turn (not per event) — the bench measures it
+// (bench/collector.bench.ts, "cluster" rows). The primary does no HTTP work, so its core share goes to
+// serialising batches and fdatasync.
+//
+// Workers ask for the config over IPC (not in their environment, so secrets stay out of /proc/*/environ).
+import cluster, { type Worker } from 'node:cluster';
+import { availableParallelism } from 'node:os';
+import { AggregatorRegistry } from 'prom-client';
+import { OptOutStatusClient } from '@uid2-pixels/uid2';
+import type { CollectorConfig } from './config.ts';
+import { HeldResolver } from './held-resolver.ts';
+import type { Logger } from './log.ts';
+import { CollectorMetrics } from './metrics.ts';
+import { OptoutGate } from './optout-gate.ts';
+import { startCollector, type RunningCollector } from './server.ts';
+import { createStore } from './store/create.ts';
+import { IpcClient, IpcStore, serveStore } from './store/ipc-store.ts';
+import { DAY_MS } from './store/segment-store.ts';
+
+export function workerCount(config: CollectorConfig): number {
+  return config.workers === 0 ? availableParallelism() : config.workers;
+}
+
+export interface RunningCluster {
+  /** Resolves when every worker is listening. */
+  ready: Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Runs in the primary: owns the file store (if any), forks and supervises the workers. */
+export async function runPrimary(config: CollectorConfig, log: Logger): Promise<RunningCluster> {
+  const ownsStore = config.store.kind === 'file';
+  const metrics = new CollectorMetrics({ processMetrics: false, pixel: false, store: ownsStore });
+  const aggregator = new AggregatorRegistry();
+  const store = ownsStore ? createStore(config, { metrics, log }) : null;
+  let resolver: HeldResolver | null = null;
+  let gate: OptoutGate | null = null;
+  if (store) {
+    await store.open();
+    const operator = { baseUrl: config.operator.url, apiKey: config.operator.apiKey, secret: config.operator.secret, timeoutMs: config.operator.timeoutMs };
+    gate = new OptoutGate({ source: new OptOutStatusClient(operator), cacheTtlSeconds: config.optout.cacheTtlSeconds, batchWindowMs: config.optout.batchWindowMs, maxBatch: config.optout.maxBatch });
+    resolver = new HeldResolver({ store, gate, intervalMs: config.optout.heldRetryMs, log, onPass: (left) => (metrics.heldSource = () => Math.max(0, left)) });
+    resolver.start();
+  }
+  const clusterMetrics = async () => (await aggregator.clusterMetrics()) + (await metrics.registry.metrics());
+
+  cluster.setupPrimary({ serialization: 'advanced' });
+  const count = workerCount(config);
+  let stopping = false;
+  const listening = new Set<number>();
+  let markReady!: () => void;
+  const ready = new Promise<void>((r) => (markReady = r));
+
+  const fork = (slot: number): Worker => {
+    const worker = cluster.fork({ COLLECTOR_WORKER_SLOT: String(slot) });
+    // The worker asks for its config once its code has loaded (a message sent earlier would be lost).
+    const extra = { metrics: clusterMetrics, config: async () => config };
+    const dropCursors = serveStore(worker, store ?? nullStore(), extra);
+    worker.on('listening', () => {
+      listening.add(slot);
+      if (listening.size === count) markReady();
+    });
+    worker.on('exit', (code, signal) => {
+      dropCursors();
+      listening.delete(slot);
+      if (stopping) return;
+      log.error({ slot, code, signal }, 'worker died; starting a new one');
+      setTimeout(() => fork(slot), 200).unref();
+    });
+    return worker;
+  };
+  for (let slot = 1; slot <= count; slot++) fork(slot);
+  log.info({ workers: count, store: config.store.kind, writer: ownsStore ? 'primary' : 'each worker' }, 'collector primary started');
+
+  return {
+    ready,
+    async close() {
+      stopping = true;
+      const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w);
+      // Each worker drains: stops accepting, answers its in-flight pixels (their events committed here).
+      await Promise.all(
+        workers.map((w) => new Promise<void>((resolve) => {
+          if (w.isDead()) return resolve();
+          w.once('exit', () => resolve());
+          w.process.kill('SIGTERM');
+        })),
+      );
+      await resolver?.stop();
+      gate?.close();
+      await store?.close();
+      log.info('collector primary stopped');
+    },
+  };
+}
+
+/** A store stand-in for the primary when workers own their (Redis) stores: only `metrics` is served. */
+function nullStore(): never {
+  return new Proxy({}, { get: () => () => Promise.reject(new Error('not served by the primary')) }) as never;
+}
+
+/** Runs in a worker: waits for the config, then serves HTTP with the primary's store (or its own Redis). */
+export async function runWorker(log: Logger): Promise<RunningCollector> {
+  const ipc = new IpcClient();
+  const config = await ipc.call<CollectorConfig>('config');
+  const slot = Number(process.env.COLLECTOR_WORKER_SLOT ?? '1');
+  const metrics = new CollectorMetrics({ processMetrics: true, pixel: true, store: config.store.kind !== 'file' });
+  // Constructing one installs prom-client's worker-side listener that answers the primary's requests.
+  new AggregatorRegistry();
+  AggregatorRegistry.setRegistries([metrics.registry]);
+  const workerLog = log.child({ worker: slot });
+  return startCollector({
+    config,
+    logger: workerLog,
+    metrics,
+    ...(config.store.kind === 'file' && { store: new IpcStore(ipc, config.membershipTtlDays * DAY_MS) }),
+    // File store: the primary re-checks held events. Redis: worker 1 does it for this collector.
+    resolveHeld: config.store.kind !== 'file' && slot === 1,
+    metricsText: () => ipc.call<string>('metrics'),
+  });
+}

@@ -1,0 +1,186 @@
+// Cluster mode with the embedded store: the file log needs exactly one writer, so the primary process
+// owns the FileStore and the HTTP workers forward to it over the cluster IPC channel. A worker batches
+// the events of one event-loop turn into one message (group commit again, one level up) and answers
+// its pixels when the primary acknowledges that the batch is fdatasync'd.
+import { CollectorError, StoreError } from '../errors.ts';
+import { GroupCommit } from './group-commit.ts';
+import type { HeldEvent, Member, MembersOptions, SegmentEvent, SegmentSize, SegmentStore } from './segment-store.ts';
+
+const CHANNEL = 'uid2-collector';
+
+interface Request {
+  channel: typeof CHANNEL;
+  id: number;
+  op: string;
+  args: unknown[];
+}
+interface Reply {
+  channel: typeof CHANNEL;
+  id: number;
+  ok: boolean;
+  value?: unknown;
+  error?: { code: string; message: string };
+}
+
+/** Anything with process-style send/on('message'): `process` in a worker, a cluster Worker in the primary. */
+interface Port {
+  send(message: unknown): unknown;
+  on(event: 'message', listener: (message: unknown) => void): unknown;
+}
+
+const isReply = (m: unknown): m is Reply => typeof m === 'object' && m !== null && (m as Reply).channel === CHANNEL && 'ok' in m;
+const isRequest = (m: unknown): m is Request => typeof m === 'object' && m !== null && (m as Request).channel === CHANNEL && 'op' in m;
+
+/** The worker side of the RPC channel. */
+export class IpcClient {
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+
+  constructor(private readonly port: Port = process as unknown as Port) {
+    port.on('message', (m) => {
+      if (!isReply(m)) return;
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (m.ok) p.resolve(m.value);
+      else p.reject(m.error?.code?.startsWith('STORE_')
+        ? new StoreError(m.error.code as 'STORE_WRITE_FAILED', m.error.message)
+        : new CollectorError(m.error?.code ?? 'IPC_FAILED', m.error?.message ?? 'primary failed'));
+    });
+  }
+
+  call<T>(op: string, ...args: unknown[]): Promise<T> {
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      try {
+        this.port.send({ channel: CHANNEL, id, op, args } satisfies Request);
+      } catch (err) {
+        this.pending.delete(id);
+        reject(new StoreError('STORE_UNAVAILABLE', `primary unreachable: ${(err as Error).message}`));
+      }
+    });
+  }
+}
+
+/** A SegmentStore that forwards to the primary's store. */
+export class IpcStore implements SegmentStore {
+  readonly kind = 'ipc';
+  private readonly commits: GroupCommit<SegmentEvent>;
+  private closed = false;
+
+  constructor(private readonly client: IpcClient, readonly ttlMs: number) {
+    this.commits = new GroupCommit((events) => client.call('write', events));
+  }
+
+  async open(): Promise<void> {
+    await this.client.call('ping');
+  }
+
+  write(event: SegmentEvent): Promise<void> {
+    if (this.closed) return Promise.reject(new StoreError('STORE_CLOSED', 'segment store is closed'));
+    return this.commits.add([event]);
+  }
+
+  hold(event: SegmentEvent): Promise<void> {
+    return this.client.call('hold', event);
+  }
+  held(limit: number): Promise<HeldEvent[]> {
+    return this.client.call('held', limit);
+  }
+  heldCount(): Promise<number> {
+    return this.client.call('heldCount');
+  }
+  release(ids: string[], admit: SegmentEvent[]): Promise<void> {
+    return this.client.call('release', ids, admit);
+  }
+  remove(segment: string, uids: string[]): Promise<void> {
+    return this.client.call('remove', segment, uids);
+  }
+  size(segment: string, now?: number): Promise<number> {
+    return this.client.call('size', segment, now);
+  }
+  segments(now?: number): Promise<SegmentSize[]> {
+    return this.client.call('segments', now);
+  }
+
+  async *members(segment: string, options: MembersOptions = {}): AsyncIterable<Member[]> {
+    const cursor = await this.client.call<number>('membersOpen', segment, options);
+    try {
+      for (;;) {
+        const batch = await this.client.call<Member[] | null>('membersNext', cursor);
+        if (batch === null) return;
+        yield batch;
+      }
+    } finally {
+      await this.client.call('membersClose', cursor).catch(() => {});
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.commits.drain();
+    this.closed = true;
+  }
+}
+
+/**
+ * The primary side: answers one worker's requests from the real store. `extra` handles other
+ * operations (the metrics the primary aggregates). Returns a function that drops the worker's cursors.
+ */
+export function serveStore(port: Port, store: SegmentStore, extra: Record<string, (...args: unknown[]) => Promise<unknown>> = {}): () => void {
+  const cursors = new Map<number, AsyncIterator<Member[]>>();
+  let nextCursor = 1;
+  const ops: Record<string, (...args: never[]) => Promise<unknown>> = {
+    ping: async () => 'pong',
+    // All of a worker's batch joins the primary's current group commit: one fdatasync for every worker.
+    write: (events: SegmentEvent[]) => Promise.all(events.map((e) => store.write(e))).then(() => undefined),
+    hold: (event: SegmentEvent) => store.hold(event),
+    held: (limit: number) => store.held(limit),
+    heldCount: () => store.heldCount(),
+    release: (ids: string[], admit: SegmentEvent[]) => store.release(ids, admit),
+    remove: (segment: string, uids: string[]) => store.remove(segment, uids),
+    size: (segment: string, now?: number | null) => store.size(segment, now ?? undefined),
+    segments: (now?: number | null) => store.segments(now ?? undefined),
+    membersOpen: async (segment: string, options: MembersOptions) => {
+      const id = nextCursor++;
+      cursors.set(id, store.members(segment, options)[Symbol.asyncIterator]());
+      return id;
+    },
+    membersNext: async (id: number) => {
+      const it = cursors.get(id);
+      if (!it) return null;
+      const r = await it.next();
+      if (r.done) {
+        cursors.delete(id);
+        return null;
+      }
+      return r.value;
+    },
+    membersClose: async (id: number) => {
+      await cursors.get(id)?.return?.();
+      cursors.delete(id);
+    },
+    ...extra,
+  };
+  port.on('message', (m) => {
+    if (!isRequest(m)) return;
+    const fn = ops[m.op];
+    const reply = (r: Omit<Reply, 'channel' | 'id'>) => {
+      try {
+        port.send({ channel: CHANNEL, id: m.id, ...r });
+      } catch {
+        // The worker is gone; its pixels were never answered, so nothing is lost by not replying.
+      }
+    };
+    if (!fn) return reply({ ok: false, error: { code: 'IPC_UNKNOWN_OP', message: `unknown op ${m.op}` } });
+    (fn as (...args: unknown[]) => Promise<unknown>)(...m.args).then(
+      (value) => reply({ ok: true, value }),
+      (err: Error & { code?: string }) => reply({ ok: false, error: { code: err.code ?? 'ERROR', message: err.message } }),
+    );
+  });
+  return () => {
+    for (const it of cursors.values()) void it.return?.();
+    cursors.clear();
+  };
+}
+
