@@ -1,0 +1,61 @@
+// Argument parsing shared by the commands: node:util parseArgs in strict mode, with errors that say
+// which command was misused and point at its --help. Exit codes: 0 done, 1 failed (bad input value,
+// operator error), 2 usage or configuration error (unknown option, unreadable or malformed file).
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { Uid2Error } from '../errors.ts';
+
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+
+/** The command line is wrong or a file it names is unusable; exit 2. */
+export class UsageError extends Uid2Error {
+  constructor(message: string) {
+    super('cli-usage', message);
+  }
+}
+
+export interface Command {
+  name: string;
+  help: string;
+  run(argv: string[]): Promise<number>;
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** parseArgs with its errors turned into UsageError. `--help`/`-h` is accepted (main.ts answers it first). */
+export function parseCommandArgs<T extends Options>(command: string, argv: string[], options: T) {
+  try {
+    return parseArgs({
+      args: argv,
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    throw new UsageError(`uid2 ${command}: ${message}. See: uid2 ${command} --help`);
+  }
+}
+
+/** `--now` as Unix ms or an ISO 8601 date-time. */
+export function parseNow(command: string, value: string | undefined): number {
+  if (value === undefined) return Date.now();
+  if (/^-?\d+$/.test(value)) {
+    const ms = Number(value);
+    if (Number.isSafeInteger(ms)) return ms;
+  } else {
+    const ms = Date.parse(value);
+    if (!Number.isNaN(ms)) return ms;
+  }
+  throw new UsageError(`uid2 ${command}: --now must be Unix milliseconds or an ISO 8601 date, got ${JSON.stringify(value)}`);
+}
+
+/** A required string option. */
+export function required(command: string, name: string, value: string | undefined, envName?: string): string {
+  if (value !== undefined && value !== '') return value;
+  const env = envName === undefined ? undefined : process.env[envName];
+  if (env !== undefined && env !== '') return env;
+  const hint = envName === undefined ? '' : ` (or set ${envName})`;
+  throw new UsageError(`uid2 ${command}: --${name} is required${hint}. See: uid2 ${command} --help`);
+}

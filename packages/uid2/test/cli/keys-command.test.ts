@@ -1,0 +1,87 @@
+// `uid2 keys` against the real local operator, then its output as the --keys FILE of `uid2 decrypt`.
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startOperator, type RunningOperator } from '../../../../apps/operator/src/index.ts';
+import { PublisherClient } from '../../src/clients/publisher-client.ts';
+import { lines, runCli } from './run-cli.ts';
+
+let operator: RunningOperator;
+let dir: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'uid2-cli-keys-'));
+  operator = await startOperator({ dataDir: join(dir, 'operator'), port: 0 });
+});
+afterAll(async () => {
+  await operator.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function credentials(siteId: number): { baseUrl: string; apiKey: string; secret: string } {
+  const p = operator.fixture.participants.find((x) => x.siteId === siteId)!;
+  return { baseUrl: operator.url, apiKey: p.apiKey, secret: p.secret };
+}
+
+describe('uid2 keys', () => {
+  it('prints the bidstream keys body, which decrypts a publisher token with uid2 decrypt', async () => {
+    const dsp = credentials(102);
+    const fetched = await runCli(['keys', '--base-url', dsp.baseUrl, '--api-key', dsp.apiKey, '--secret', dsp.secret, '--bidstream']);
+    expect(fetched.stderr).toBe('');
+    expect(fetched.code).toBe(0);
+    const body = JSON.parse(fetched.stdout) as { keys: unknown[]; max_bidstream_lifetime_seconds?: number };
+    expect(body.keys.length).toBeGreaterThan(0);
+    expect(body.max_bidstream_lifetime_seconds).toBeTypeOf('number');
+    const file = join(dir, 'bidstream.json');
+    writeFileSync(file, fetched.stdout, { mode: 0o600 });
+
+    const generated = await new PublisherClient(credentials(103)).generateToken({ email: 'cli.reader@dailyplanet.example' });
+    if (generated.status !== 'success') throw new Error('expected an identity');
+    const decrypted = await runCli(['decrypt', '--keys', file, '--client', 'bidstream'], { stdin: generated.identity.advertisingToken + '\n' });
+    const [line] = lines(decrypted.stdout);
+    expect(JSON.parse(line!)).toMatchObject({ status: 'Success', siteId: 103, identityType: 'Email', tokenVersion: 4 });
+  });
+
+  it('takes credentials from UID2_* env vars and writes --out owner-only', async () => {
+    const acme = credentials(101);
+    const out = join(dir, 'sharing.json');
+    writeFileSync(out, 'stale', { mode: 0o644 }); // an existing file must end up 0600 too
+    const result = await runCli(['keys', '--out', out], {
+      env: { UID2_BASE_URL: acme.baseUrl, UID2_API_KEY: acme.apiKey, UID2_SECRET: acme.secret },
+    });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/^uid2 keys: wrote \d+ keys to /);
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+    const body = JSON.parse(readFileSync(out, 'utf8')) as { caller_site_id: number; default_keyset_id: number };
+    expect(body.caller_site_id).toBe(101);
+
+    const encrypted = await runCli(['encrypt', '--keys', out, Buffer.alloc(33, 5).toString('base64')]);
+    expect(JSON.parse(lines(encrypted.stdout)[0]!)).toMatchObject({ status: 'Success' });
+    expect(encrypted.stderr).toBe('');
+  });
+
+  it('exits 1 on operator errors without printing credentials, and 2 without a base URL', async () => {
+    const publisher = credentials(103); // GENERATOR only: not allowed on /v2/key/sharing
+    const wrongSecret = { ...credentials(102), secret: credentials(101).secret };
+    const [denied, badSecret, down, missing] = await Promise.all([
+      runCli(['keys', '--base-url', publisher.baseUrl, '--api-key', publisher.apiKey, '--secret', publisher.secret]),
+      runCli(['keys', '--base-url', wrongSecret.baseUrl, '--api-key', wrongSecret.apiKey, '--secret', wrongSecret.secret]),
+      runCli(['keys', '--base-url', 'http://127.0.0.1:9', '--api-key', publisher.apiKey, '--secret', publisher.secret]),
+      runCli(['keys', '--api-key', publisher.apiKey, '--secret', publisher.secret]),
+    ]);
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toBe('uid2 keys: POST /v2/key/sharing failed: HTTP 401 (unauthorized)\n');
+    expect(badSecret.code).toBe(1);
+    expect(badSecret.stderr).toContain('HTTP 400 (client_error)');
+    expect(down.code).toBe(1);
+    expect(down.stderr).toContain('operator unreachable');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('--base-url is required (or set UID2_BASE_URL)');
+    for (const result of [denied, badSecret, down, missing]) {
+      expect(result.stdout).toBe('');
+      for (const secret of [publisher.apiKey, publisher.secret, wrongSecret.apiKey, wrongSecret.secret]) expect(result.stderr).not.toContain(secret);
+    }
+  });
+});
