@@ -1,0 +1,96 @@
+// The portal page in real Chromium: sign in, grant and revoke by type and by participant, add a
+// participant, opt someone out, rotate keys, read the audit trail. Checks the admin API agrees.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright';
+import { chromiumArgs, chromiumPath } from '../../../scripts/chromium.ts';
+import { admin, startTestOperator, type TestOperator } from './helpers.ts';
+
+let op: TestOperator;
+let browser: Browser;
+let page: Page;
+const byId = (id: string) => page.locator(`[data-testid="${id}"]`);
+
+beforeAll(async () => {
+  op = await startTestOperator();
+  browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
+  page = await browser.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  await page.goto(`${op.url}/portal`);
+  await byId('admin-key').fill(op.adminKey!);
+  await byId('admin-key-save').click();
+  await page.locator('body[data-ready="true"]').waitFor();
+  expect(errors).toEqual([]);
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await op?.dispose();
+});
+
+describe('portal page', () => {
+  it('shows the selected sender’s grants', async () => {
+    await byId('participant-select').selectOption('103');
+    await expect.poll(() => byId('type-status-DSP').textContent()).toBe('shared');
+    expect(await byId('site-status-102').textContent()).toBe('shared via type');
+    expect(await byId('allowed-sites').textContent()).toBe('102');
+    expect(await byId('grant-site-102').isDisabled()).toBe(true);
+  });
+
+  it('grants and revokes by type and by participant', async () => {
+    await byId('participant-select').selectOption('105');
+    await expect.poll(() => byId('allowed-sites').textContent()).toBe('none');
+    await byId('grant-type-DATA_PROVIDER').click();
+    await expect.poll(() => byId('type-status-DATA_PROVIDER').textContent()).toBe('shared');
+    await byId('grant-site-101').click();
+    await expect.poll(() => byId('site-status-101').textContent()).toBe('shared');
+    await expect.poll(() => byId('allowed-sites').textContent()).toBe('101, 104');
+    expect((await admin(op, 'GET', '/sharing/105')).json).toMatchObject({ sites: [101], types: ['DATA_PROVIDER'], allowedSites: [101, 104] });
+
+    await byId('revoke-site-101').click();
+    await expect.poll(() => byId('site-status-101').textContent()).toBe('not shared');
+    await byId('revoke-type-DATA_PROVIDER').click();
+    await expect.poll(() => byId('allowed-sites').textContent()).toBe('none');
+    expect((await admin(op, 'GET', '/sharing/105')).json).toMatchObject({ sites: [], types: [], allowedSites: [] });
+  });
+
+  it('adds a participant and shows its credentials once', async () => {
+    await byId('new-participant-name').fill('Portal DSP');
+    await byId('new-participant-type').selectOption('DSP');
+    await byId('new-participant-role-ID_READER').check();
+    await byId('new-participant-domains').fill('portal-dsp.example');
+    await byId('new-participant-submit').click();
+    await expect.poll(() => byId('new-participant-credentials').textContent()).toContain('UID2-C-L-106-');
+    await byId('participant-row-106').waitFor();
+    // Daily Planet shares with type DSP, so the new DSP is covered at once
+    await byId('participant-select').selectOption('103');
+    await expect.poll(() => byId('allowed-sites').textContent()).toBe('102, 106');
+  });
+
+  it('opts out, rotates, and lists it all in the audit trail', async () => {
+    const before = Number(await byId('optout-count').textContent());
+    await byId('optout-input').fill('portal.user@example.com');
+    await byId('optout-submit').click();
+    await expect.poll(() => byId('optout-result').textContent()).toBe('Opted out');
+    await expect.poll(async () => Number(await byId('optout-count').textContent())).toBe(before + 1);
+
+    await byId('rotate-activate-now').check();
+    await byId('rotate-keys').click();
+    await expect.poll(() => byId('rotate-result').textContent()).toMatch(/^Added keys \d+/);
+
+    await byId('audit-refresh').click();
+    await expect.poll(() => byId('audit-row').count()).toBeGreaterThan(5);
+    const text = await byId('audit-table').textContent();
+    for (const event of ['Rotate Keys', 'Manage Opt-out', 'Manage Participant', 'Update Sharing Types', 'Update Sharing Permissions']) expect(text).toContain(event);
+    expect(text).toContain('portal');
+    expect(text).not.toContain('portal.user@example.com');
+  });
+
+  it('shows the admin API’s refusal instead of failing silently', async () => {
+    await byId('participant-select').selectOption('103');
+    await page.evaluate(() => sessionStorage.setItem('uid2-admin-key', 'wrong'));
+    await byId('participant-select').selectOption('104');
+    await expect.poll(() => byId('portal-message').textContent()).toBe('admin key required');
+  });
+});
