@@ -7,6 +7,7 @@ import {
   encodeAdvertisingToken,
   encryptRawUid,
   openAdvertisingToken,
+  decodeTokenString,
   PRIVACY_BITS_CLIENT_GENERATED,
   PRIVACY_BITS_SERVER_GENERATED,
   TokenEncodeError,
@@ -198,6 +199,28 @@ describe('decryptToken: clients, lifetimes and the bidstream domain check', () =
       expect(r.uid).toBeNull();
     }
     expect(decryptToken(operatorToken(), sharing, { now: Number.NaN }).status).not.toBe('Success');
+  });
+});
+
+describe('decodeTokenString (version detection, operator-api.md §9.1)', () => {
+  const v4 = encodeAdvertisingToken(fields(), master, site);
+  const v4Bytes = Buffer.from(v4, 'base64url');
+  const v3 = encodeAdvertisingToken(fields(), master, site, { version: 3 });
+  it('accepts v4 as base64url or standard base64, padded or not; v3 only as padded standard base64', () => {
+    for (const text of [v4, v4Bytes.toString('base64'), v4Bytes.toString('base64').replace(/=+$/, '')]) {
+      expect(decodeTokenString(text)).toMatchObject({ ok: true, version: 4 });
+    }
+    expect(decodeTokenString(v3)).toMatchObject({ ok: true, version: 3 });
+    expect(decodeTokenString(v3.replace(/=+$/, ''))).toEqual({ ok: false, status: 'InvalidPayload' });
+    expect(decodeTokenString(Buffer.from(v3, 'base64').toString('base64url'))).toEqual({ ok: false, status: 'InvalidPayload' });
+  });
+  it('rejects mixed alphabets, junk and short strings; unknown versions are VersionNotSupported', () => {
+    const mixed = `${v4.slice(0, 20)}-${v4.slice(21, 30)}+${v4.slice(31)}`;
+    expect(decodeTokenString(mixed)).toEqual({ ok: false, status: 'InvalidPayload' });
+    expect(decodeTokenString(`${v4.slice(0, 50)} ${v4.slice(50)}`).ok).toBe(false);
+    expect(decodeTokenString('A4A')).toEqual({ ok: false, status: 'InvalidPayload' });
+    expect(decodeTokenString('A*AA')).toEqual({ ok: false, status: 'InvalidPayload' });
+    expect(decodeTokenString(v4.toLowerCase())).toEqual({ ok: false, status: 'VersionNotSupported' });
   });
 });
 

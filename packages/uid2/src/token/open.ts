@@ -19,7 +19,7 @@ import {
   typeFromIdentityByte,
   V3_HEADER_LENGTH,
 } from './layout.ts';
-import { decodeTokenString } from './token-string.ts';
+import { decodeTokenInto } from './token-string.ts';
 import { asBuffer } from '../encoding/bytes.ts';
 
 export type KeyLookup = (keyId: number) => Key | undefined;
@@ -174,13 +174,9 @@ export function openAdvertisingTokenUnguarded(token: string | Uint8Array, lookup
   const out = new OpenedAdvertisingToken();
   let bytes: Buffer;
   if (typeof token === 'string') {
-    const decoded = decodeTokenString(token);
-    if (!decoded.ok) {
-      out.status = decoded.status;
-      return out;
-    }
-    bytes = decoded.bytes;
-    out.version = decoded.version;
+    const decoded = decodeTokenInto(token, out);
+    if (decoded === null) return out;
+    bytes = decoded;
   } else if (token instanceof Uint8Array && token.length >= 2) {
     bytes = asBuffer(token);
     out.version = bytes[0] === 2 ? 2 : bytes[1] === 112 ? 3 : bytes[1] === 128 ? 4 : null;

@@ -23,8 +23,21 @@ function sextet(c: number): number {
   return -1;
 }
 
-export function decodeTokenString(token: string): DecodedTokenString {
-  if (typeof token !== 'string' || token.length < 4) return INVALID;
+/** Where decodeTokenInto reports the version found, or why there is none. */
+export interface TokenTextSink {
+  version: 2 | 3 | 4 | null;
+  status: 'Success' | 'InvalidPayload' | 'VersionNotSupported' | (string & {});
+}
+
+/**
+ * The hot-path form: returns the token bytes and writes the version into `sink`, or returns null and
+ * writes the failure status. No result object is allocated per token.
+ */
+export function decodeTokenInto(token: string, sink: TokenTextSink): Buffer | null {
+  if (typeof token !== 'string' || token.length < 4) {
+    sink.status = 'InvalidPayload';
+    return null;
+  }
   // The first two bytes come from the first three characters; the fourth must be a base64 character
   // too (the SDKs decode all four). Read directly rather than slicing and decoding a 4-char string:
   // this runs for every token. Which alphabet the header used does not matter here, because the strict
@@ -32,24 +45,40 @@ export function decodeTokenString(token: string): DecodedTokenString {
   const s0 = sextet(token.charCodeAt(0));
   const s1 = sextet(token.charCodeAt(1));
   const s2 = sextet(token.charCodeAt(2));
-  if (s0 < 0 || s1 < 0 || s2 < 0 || sextet(token.charCodeAt(3)) < 0) return INVALID;
+  if (s0 < 0 || s1 < 0 || s2 < 0 || sextet(token.charCodeAt(3)) < 0) {
+    sink.status = 'InvalidPayload';
+    return null;
+  }
   const b0 = (s0 << 2) | (s1 >> 4);
   const b1 = ((s1 & 15) << 4) | (s2 >> 2);
-  let version: 2 | 3 | 4;
   let bytes: Uint8Array | null;
   if (b0 === TOKEN_VERSION_BYTE_V2) {
-    version = 2;
+    sink.version = 2;
     bytes = decodeBase64(token, { padding: 'required' });
   } else if (b1 === TOKEN_VERSION_BYTE_V3) {
-    version = 3;
+    sink.version = 3;
     bytes = decodeBase64(token, { padding: 'required' });
   } else if (b1 === TOKEN_VERSION_BYTE_V4) {
-    version = 4;
+    sink.version = 4;
     // The usual form first; a string mixing both alphabets fails both.
     bytes = decodeBase64Url(token) ?? decodeBase64(token);
   } else {
-    return UNSUPPORTED;
+    sink.status = 'VersionNotSupported';
+    return null;
+  }
+  if (bytes === null) {
+    sink.version = null;
+    sink.status = 'InvalidPayload';
+    return null;
   }
   // Our decoders return Buffers; the codec reads integers through Buffer methods.
-  return bytes === null ? INVALID : { ok: true, version, bytes: bytes as Buffer };
+  return bytes as Buffer;
+}
+
+/** Token text -> version and bytes, or the status that explains why not. */
+export function decodeTokenString(token: string): DecodedTokenString {
+  const sink: TokenTextSink = { version: null, status: 'Success' };
+  const bytes = decodeTokenInto(token, sink);
+  if (bytes === null || sink.version === null) return sink.status === 'VersionNotSupported' ? UNSUPPORTED : INVALID;
+  return { ok: true, version: sink.version, bytes };
 }
