@@ -15,7 +15,7 @@ import { AggregatorRegistry } from 'prom-client';
 import { OptOutStatusClient } from '@uid2-pixels/uid2';
 import type { CollectorConfig } from './config.ts';
 import { HeldResolver } from './held-resolver.ts';
-import type { Logger } from './log.ts';
+import { createLogger, type Logger } from './log.ts';
 import { CollectorMetrics } from './metrics.ts';
 import { OptoutGate } from './optout-gate.ts';
 import { startCollector, type RunningCollector } from './server.ts';
@@ -105,18 +105,18 @@ function nullStore(): never {
 }
 
 /** Runs in a worker: waits for the config, then serves HTTP with the primary's store (or its own Redis). */
-export async function runWorker(log: Logger): Promise<RunningCollector> {
+export async function runWorker(): Promise<RunningCollector> {
   const ipc = new IpcClient();
   const config = await ipc.call<CollectorConfig>('config');
   const slot = Number(process.env.COLLECTOR_WORKER_SLOT ?? '1');
+  const log = createLogger(config.logLevel, undefined, { worker: slot });
   const metrics = new CollectorMetrics({ processMetrics: true, pixel: true, store: config.store.kind !== 'file' });
   // Constructing one installs prom-client's worker-side listener that answers the primary's requests.
   new AggregatorRegistry();
   AggregatorRegistry.setRegistries([metrics.registry]);
-  const workerLog = log.child({ worker: slot });
   return startCollector({
     config,
-    logger: workerLog,
+    logger: log,
     metrics,
     ...(config.store.kind === 'file' && { store: new IpcStore(ipc, config.membershipTtlDays * DAY_MS) }),
     // File store: the primary re-checks held events. Redis: worker 1 does it for this collector.

@@ -39,8 +39,7 @@ function onShutdown(log: Logger, stop: () => Promise<void>): void {
 
 async function main(): Promise<void> {
   if (cluster.isWorker) {
-    const log = createLogger(process.env.COLLECTOR_LOG_LEVEL ?? 'info');
-    const collector = await runWorker(log);
+    const collector = await runWorker();
     // The primary sends SIGTERM to each worker on shutdown; a worker drains like a single process.
     process.on('SIGINT', () => {}); // Ctrl-C reaches the whole group: the primary coordinates
     process.on('SIGTERM', () => void collector.close().then(() => process.exit(0), () => process.exit(1)));

@@ -1,0 +1,119 @@
+// Durability of the real `collector` process: under load, kill -9, restart, and every pixel that was
+// answered 200/204 must be in its segment. SIGTERM drains (answers what it has received) and exits 0.
+// Also the same for the cluster mode (two workers, the primary owning the file store).
+import { rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SharingClient } from '@uid2-pixels/uid2';
+import { runLoad } from './helpers/loadgen.ts';
+import { spawnCollector, waitReady, writeConfig } from './helpers/child.ts';
+import { ADMIN_TOKEN, collectorConfig, encryptFor, makeRawUid, sender, SITES, startTestOperator, tempDir, type TestOperator } from './helpers/stack.ts';
+
+let op: TestOperator;
+let acme: SharingClient;
+const dirs: string[] = [];
+
+beforeAll(async () => {
+  op = await startTestOperator();
+  acme = await sender(op, SITES.acme);
+}, 30_000);
+
+afterAll(async () => {
+  await op?.close();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** Distinct raw UID2s and their tokens: one per request, so each answer is checked individually. */
+function tokens(n: number): Array<{ uid: string; path: string }> {
+  return Array.from({ length: n }, () => {
+    const uid = makeRawUid();
+    return { uid, path: `/pixel/conversion?uid2_token=${encodeURIComponent(encryptFor(acme, uid))}` };
+  });
+}
+
+async function exportedUids(url: string, segment = 'acme-converters'): Promise<Set<string>> {
+  const r = await fetch(`${url}/admin/segments/${segment}/export?format=ndjson`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+  expect(r.status).toBe(200);
+  return new Set((await r.text()).split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { uid: string }).uid));
+}
+
+describe.each([
+  { mode: 'single process', workers: 1 },
+  { mode: 'cluster, 2 workers', workers: 2 },
+])('durability: $mode', ({ workers }) => {
+  it('kill -9 under load loses no answered event', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const config = writeConfig(dir, collectorConfig(op, `${dir}/data`, { workers, logLevel: 'warn' }));
+    const first = await spawnCollector(['--config', config], { expectListening: workers });
+    await waitReady(first.url);
+    const work = tokens(6000);
+    const answered = new Set<string>();
+    let killAt = 0;
+    const killed = new Promise<void>((resolve) => {
+      // Kill once a good number of answers are in, in the middle of the stream.
+      const timer = setInterval(() => {
+        if (answered.size >= 1500) {
+          clearInterval(timer);
+          killAt = answered.size;
+          first.child.kill('SIGKILL');
+          resolve();
+        }
+      }, 5);
+    });
+    const load = await runLoad({
+      host: '127.0.0.1', port: first.port, connections: 32, requests: work.length, durationMs: 20_000,
+      path: (i) => work[i]!.path,
+      onResponse: (i, status) => {
+        if (status === 200) answered.add(work[i]!.uid);
+      },
+      stop: killed,
+    });
+    await first.exited;
+    expect(killAt).toBeGreaterThan(0);
+    expect(load.errors).toBeGreaterThan(0); // requests were in flight when it died
+
+    const second = await spawnCollector(['--config', config], { expectListening: workers });
+    await waitReady(second.url);
+    const present = await exportedUids(second.url);
+    const missing = [...answered].filter((u) => !present.has(u));
+    expect(missing, `${missing.length} of ${answered.size} answered events missing after kill -9`).toEqual([]);
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  }, 60_000);
+
+  it('SIGTERM under load: answers what it received, commits it, exits 0', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const config = writeConfig(dir, collectorConfig(op, `${dir}/data`, { workers, logLevel: 'warn' }));
+    const first = await spawnCollector(['--config', config], { expectListening: workers });
+    await waitReady(first.url);
+    const work = tokens(3000);
+    const answered = new Set<string>();
+    const stopped = new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        if (answered.size >= 800) {
+          clearInterval(timer);
+          first.child.kill('SIGTERM');
+          resolve();
+        }
+      }, 5);
+    });
+    await runLoad({
+      host: '127.0.0.1', port: first.port, connections: 16, requests: work.length, durationMs: 20_000,
+      path: (i) => work[i]!.path,
+      onResponse: (i, status) => {
+        if (status === 200) answered.add(work[i]!.uid);
+      },
+      stop: stopped.then(() => new Promise((r) => setTimeout(r, 2000))),
+    });
+    expect(await first.exited).toBe(0);
+    expect(first.lines.some((l) => l.includes('collector stopped'))).toBe(true);
+
+    const second = await spawnCollector(['--config', config], { expectListening: workers });
+    await waitReady(second.url);
+    const present = await exportedUids(second.url);
+    expect([...answered].filter((u) => !present.has(u))).toEqual([]);
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  }, 60_000);
+});

@@ -1,0 +1,63 @@
+// Runs the real `collector` command as a child process (bin/collector.mjs) with a config file, reads
+// its JSON log lines, and learns its URL from the "collector listening" line.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { CollectorConfig } from '../../src/config.ts';
+
+export const COLLECTOR_BIN = fileURLToPath(new URL('../../bin/collector.mjs', import.meta.url));
+
+export interface ChildCollector {
+  child: ChildProcess;
+  url: string;
+  port: number;
+  lines: string[];
+  /** Resolves with the exit code (or signal name) when the process ends. */
+  exited: Promise<number | string>;
+}
+
+/** Writes the config (owner-only: it holds the operator secret) and returns its path. */
+export function writeConfig(dir: string, config: CollectorConfig, name = 'collector.json'): string {
+  const path = join(dir, name);
+  writeFileSync(path, JSON.stringify(config), { mode: 0o600 });
+  return path;
+}
+
+export async function spawnCollector(args: string[], options: { expectListening?: number; env?: NodeJS.ProcessEnv } = {}): Promise<ChildCollector> {
+  // The URL is read from the info-level "collector listening" line.
+  const withLevel = args.includes('--log-level') ? args : [...args, '--log-level', 'info'];
+  const child = spawn(process.execPath, [COLLECTOR_BIN, ...withLevel], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
+  const lines: string[] = [];
+  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  const want = options.expectListening ?? 1;
+  let seen = 0;
+  const listening = new Promise<string>((resolve, reject) => {
+    const onLine = (line: string) => {
+      lines.push(line);
+      if (line.includes('"collector listening"')) {
+        seen++;
+        if (seen >= want) resolve((JSON.parse(line) as { url: string }).url);
+      }
+    };
+    createInterface({ input: child.stdout! }).on('line', onLine);
+    createInterface({ input: child.stderr! }).on('line', (l) => lines.push(l));
+    void exited.then((code) => reject(new Error(`collector exited (${code}) before listening:\n${lines.join('\n')}`)));
+  });
+  const url = await listening;
+  return { child, url, port: Number(new URL(url).port), lines, exited };
+}
+
+export async function waitReady(url: string, timeoutMs = 15_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    try {
+      if ((await fetch(`${url}/readyz`)).status === 200) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${url} not ready after ${timeoutMs} ms`);
+}
