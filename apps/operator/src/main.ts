@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { DAY_MS } from './config.ts';
 import { OperatorError } from './errors.ts';
 import { createLogger } from './logging.ts';
-import { startOperator } from './start-operator.ts';
+import { startOperator, type RunningOperator } from './start-operator.ts';
 
 const HELP = `Usage: pnpm operator [-- options]
 
@@ -14,7 +14,8 @@ API on /v2/*, health on /ops/healthcheck, metrics on /metrics, admin API on /adm
 Options (each also read from the environment variable shown; flags win):
   --port <n>                 UID2_OPERATOR_PORT           port to listen on (default 8080; 0 = any free port)
   --host <addr>              UID2_OPERATOR_HOST           interface to listen on (default 127.0.0.1)
-  --data-dir <path>          UID2_OPERATOR_DATA_DIR       state directory, created owner-only (default .data/operator)
+  --data-dir <path>          UID2_OPERATOR_DATA_DIR       state directory, created owner-only (default .data/operator,
+                                                          relative to where you run pnpm)
   --fixture <path>           UID2_OPERATOR_FIXTURE        seed for a new data dir (default apps/operator/fixtures/dev.json)
   --rotation-interval <ms>   UID2_OPERATOR_ROTATION_MS    new keys for every keyset this often (default ${DAY_MS} = 1 day; 0 = off)
   --log-level <level>        UID2_OPERATOR_LOG_LEVEL      pino level: trace|debug|info|warn|error|silent (default info)
@@ -51,29 +52,34 @@ async function main(): Promise<void> {
     return;
   }
   const env = process.env;
+  // `pnpm operator` runs this in apps/operator; relative paths mean what they meant where the user typed them.
+  const base = env.INIT_CWD || process.cwd();
   const port = numberOption(values.port, 'UID2_OPERATOR_PORT', 8080, '--port');
   if (port > 65535) throw new OperatorError('BAD_CONFIG', `--port must be at most 65535, got ${port}`);
   const log = createLogger(values['log-level'] ?? env.UID2_OPERATOR_LOG_LEVEL ?? 'info');
   const fixture = values.fixture ?? env.UID2_OPERATOR_FIXTURE;
-  const operator = await startOperator({
-    port,
-    host: values.host ?? env.UID2_OPERATOR_HOST ?? '127.0.0.1',
-    dataDir: resolve(values['data-dir'] ?? env.UID2_OPERATOR_DATA_DIR ?? '.data/operator'),
-    ...(fixture ? { fixture: resolve(fixture) } : {}),
-    rotationIntervalMs: numberOption(values['rotation-interval'], 'UID2_OPERATOR_ROTATION_MS', DAY_MS, '--rotation-interval'),
-    logger: log,
-    processMetrics: true,
-  });
-  process.stdout.write(`UID2 operator on ${operator.url} (portal ${operator.url}/portal), data dir ${operator.dataDir}\n`);
+  // Handlers go in before the (slow) start so a signal during start-up still ends in a clean exit.
+  let running: RunningOperator | undefined;
   const stop = (signal: string) => {
     log.info({ signal }, 'stopping');
-    operator.close().then(
+    (running ? running.close() : Promise.resolve()).then(
       () => process.exit(0),
       () => process.exit(1),
     );
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
+  const operator = await startOperator({
+    port,
+    host: values.host ?? env.UID2_OPERATOR_HOST ?? '127.0.0.1',
+    dataDir: resolve(base, values['data-dir'] ?? env.UID2_OPERATOR_DATA_DIR ?? '.data/operator'),
+    ...(fixture ? { fixture: resolve(base, fixture) } : {}),
+    rotationIntervalMs: numberOption(values['rotation-interval'], 'UID2_OPERATOR_ROTATION_MS', DAY_MS, '--rotation-interval'),
+    logger: log,
+    processMetrics: true,
+  });
+  running = operator;
+  process.stdout.write(`UID2 operator on ${operator.url} (portal ${operator.url}/portal), data dir ${operator.dataDir}\n`);
 }
 
 main().catch((error: unknown) => {

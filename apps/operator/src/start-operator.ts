@@ -60,7 +60,7 @@ export interface RunningOperator {
   fixture: OperatorFixture;
   /** Rotate now: new keys for every keyset (or the given ones); `activateNow` skips the lead time. */
   rotateKeys(options?: RotateOptions): KeyRecord[];
-  /** Stops the schedule and the server; resolves when every connection is closed. */
+  /** Stops the schedule and the server; resolves when every connection is closed. Safe to call twice. */
   close(): Promise<void>;
 }
 
@@ -112,6 +112,16 @@ export async function startOperator(options: StartOperatorOptions): Promise<Runn
   timer.unref();
 
   log.info({ url, dataDir: options.dataDir, seeded: store.seeded, rotationIntervalMs }, 'operator listening');
+  let closing: Promise<void> | undefined;
+  const stop = async (): Promise<void> => {
+    clearInterval(timer);
+    server.closeIdleConnections();
+    const closed = once(server, 'close');
+    server.close();
+    const force = setTimeout(() => server.closeAllConnections(), 2000);
+    await closed;
+    clearTimeout(force);
+  };
   const adminKey = apiKeyMatches(fixture.adminKey, store.state.adminKeySalt, store.state.adminKeyHash) ? fixture.adminKey : null;
 
   return {
@@ -121,14 +131,6 @@ export async function startOperator(options: StartOperatorOptions): Promise<Runn
     adminKey,
     fixture,
     rotateKeys: (rotate) => keys.rotate({ user: 'api', ...rotate }),
-    close: async () => {
-      clearInterval(timer);
-      server.closeIdleConnections();
-      const closed = once(server, 'close');
-      server.close();
-      const force = setTimeout(() => server.closeAllConnections(), 2000);
-      await closed;
-      clearTimeout(force);
-    },
+    close: () => (closing ??= stop()),
   };
 }

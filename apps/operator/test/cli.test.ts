@@ -29,6 +29,20 @@ describe('pnpm operator', () => {
     expect(unknown.stderr).toContain('Try --help');
   });
 
+  it('resolves the default data dir against the directory pnpm was run from (INIT_CWD)', async () => {
+    const child = spawn(tsx, ['src/main.ts', '--port', '0', '--log-level', 'silent'], { cwd: appDir, env: { ...process.env, INIT_CWD: dataDir } });
+    let stdout = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no start line in ${stdout}`)), 20_000);
+      child.stdout.on('data', () => stdout.includes('data dir') && (clearTimeout(timer), resolve()));
+    });
+    expect(stdout).toContain(`data dir ${dataDir}/.data/operator`);
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+  });
+
   it('serves, logs JSON without keys or DII, exposes metrics and stops on SIGTERM', async () => {
     const child = spawn(tsx, ['src/main.ts', '--port', '0', '--data-dir', dataDir], { cwd: appDir, env: { ...process.env, UID2_OPERATOR_LOG_LEVEL: 'info' } });
     let stdout = '';

@@ -6,7 +6,10 @@ let op: TestOperator;
 beforeAll(async () => {
   op = await startTestOperator();
 });
-afterAll(async () => op.dispose());
+afterAll(async () => {
+  await op.dispose();
+  await op.close(); // closing twice is harmless
+});
 
 describe('smoke', () => {
   it('healthcheck and generate', async () => {
