@@ -89,6 +89,21 @@ describe('manual rotation with a controlled clock', () => {
   });
 });
 
+describe('key lapses', () => {
+  it('a clock jump past every key’s expiry gets fresh keys on demand, not a 500', async () => {
+    const clock = { t: Date.now() };
+    const now = () => clock.t;
+    op = await startTestOperator({ now, rotationIntervalMs: 0, keyLifetimeMs: 10 * MINUTE });
+    const publisher = new PublisherClient({ ...op.credentials(103), now });
+    clock.t += 60 * MINUTE;
+    const generated = await publisher.generateToken({ email: 'late@example.com' });
+    expect(generated.status).toBe('success');
+    const receiver = new SharingClient({ ...op.credentials(102), now });
+    await receiver.refreshKeys();
+    if (generated.status === 'success') expect(receiver.decrypt(generated.identity.advertisingToken).status).toBe('Success');
+  });
+});
+
 describe('scheduled rotation', () => {
   it('rotates every keyset on the interval; tokens issued before keep decrypting', async () => {
     op = await startTestOperator({ rotationIntervalMs: 300, keyActivationLeadMs: 100, keyLifetimeMs: 2000 });

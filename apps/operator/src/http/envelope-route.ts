@@ -83,16 +83,17 @@ export function envelopeRoute(ctx: OperatorContext, roles: readonly Role[], hand
     const now = ctx.now();
     const opened = openEnvelope(req, client.apiKey.secret, now);
     if (!opened.ok) return sendPlainJson(res, clientError(opened.message));
-    const reply = runHandler(handler, { client, payload: opened.request.payload, now, req });
+    const reply = runHandler(() => handler({ client, payload: opened.request.payload, now, req }));
     res.locals.siteId = client.participant.siteId;
     if (reply.code !== 200) return sendPlainJson(res, reply);
     sendSealed(res, sealResponse(reply.json, client.apiKey.secret, opened.request.nonce, ctx.now()), opened.binary);
   };
 }
 
-export function runHandler<T>(handler: (call: T) => OperatorReply, call: T): OperatorReply {
+/** Runs a route's work; a missing key becomes the operator's 500 `unknown`, anything else propagates. */
+export function runHandler(work: () => OperatorReply): OperatorReply {
   try {
-    return handler(call);
+    return work();
   } catch (error) {
     if (error instanceof OperatorError && error.code === 'NO_ACTIVE_KEY') return unknownError('No active encryption key available');
     throw error;

@@ -106,6 +106,8 @@ export class KeyService {
   }
 
   #active(keysetId: number, now: number, what: string): UsableKey {
+    // A lapse (clock jump, long sleep between scheduler ticks) is healed on demand, not answered with a 500.
+    if (!activeKey(this.#store.state.keys, keysetId, now)) this.maintain();
     const record = activeKey(this.#store.state.keys, keysetId, now);
     const key = record ? this.keyById(record.id) : null;
     if (!key) throw new OperatorError('NO_ACTIVE_KEY', `No active encryption key available (${what})`);

@@ -41,6 +41,8 @@ function clientGenerate(ctx: OperatorContext, req: Request): Step {
   if (!owner || !keypair) return bad('bad subscription_id');
   if (keypair.disabled) return fail({ code: 401, json: { status: 'unauthorized', message: 'Unauthorized' } });
 
+  // Participants here have no app names, so any app_name fails the allow-list (403), as it would on
+  // the real operator for a site without app names.
   const appName = typeof body.app_name === 'string' ? body.app_name : undefined;
   if (appName !== undefined) {
     return fail({ code: 403, json: { status: 'invalid_app_name', message: 'unexpected app name' } });
@@ -77,13 +79,8 @@ function clientGenerate(ctx: OperatorContext, req: Request): Step {
   const now = ctx.now();
   const flh = ctx.store.salts.firstLevelHash(identity.hash);
   if (ctx.optouts.isOptedOut(flh, 'generate', ctx.store.state.optouts)) return { ok: true, key: shared, reply: optout() };
-  const reply = runHandler(
-    () =>
-      success(
-        issueIdentity(ctx, { siteId: owner.siteId, kind: identity.kind, firstLevelHash: flh, privacyBits: PRIVACY_BITS_CLIENT_GENERATED, established: now }, now),
-      ),
-    undefined,
-  );
+  const request = { siteId: owner.siteId, kind: identity.kind, firstLevelHash: flh, privacyBits: PRIVACY_BITS_CLIENT_GENERATED, established: now };
+  const reply = runHandler(() => success(issueIdentity(ctx, request, now)));
   return reply.code === 200 ? { ok: true, key: shared, reply } : fail(reply);
 }
 

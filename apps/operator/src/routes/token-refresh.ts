@@ -59,10 +59,7 @@ export function tokenRefreshRoute(ctx: OperatorContext): RequestHandler {
       responseKey = unwrapped.responseKey;
     }
 
-    const reply = runHandler(
-      () => replyFor(refresh(ctx, innerToken, now), authenticated),
-      undefined,
-    );
+    const reply = runHandler(() => replyFor(refresh(ctx, innerToken, now), authenticated));
     ctx.metrics.identities.inc({ endpoint: 'refresh', status: reply.json.status });
     if (reply.code !== 200 || responseKey === null) return sendPlainJson(res, reply);
     const sealed = Buffer.from(aesGcmEncrypt(responseKey, Buffer.from(JSON.stringify(reply.json), 'utf8')));
