@@ -13,6 +13,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** The built IIFE and its size. */
     snippet: { code: string; bytes: number; gzipBytes: number };
+    /** packages/pixel/README.md, URI-encoded (its size table is checked against the build). */
+    readme: string;
     /** The pixel sink (records requests; see support/sink.ts). */
     sinkUrl: string;
     /** A real operator with the default lifetimes, and one with lifetimes of seconds. */
