@@ -79,6 +79,13 @@ describe.each([
     expect(missing, `${missing.length} of ${answered.size} answered events missing after kill -9`).toEqual([]);
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
+    // Whatever the processes printed (logs, warnings about the torn tail): no raw UID2, no token.
+    const printed = [...first.lines, ...second.lines].join('\n');
+    expect(printed).toContain('collector listening');
+    for (const w of work.slice(0, 2000)) {
+      expect(printed.includes(w.uid)).toBe(false);
+      expect(printed.includes(decodeURIComponent(w.path.slice(w.path.indexOf('=') + 1)))).toBe(false);
+    }
   }, 60_000);
 
   it('SIGTERM under load: answers what it received, commits it, exits 0', async () => {
