@@ -34,7 +34,11 @@ function numberOption(flag: string | undefined, envName: string, fallback: numbe
 }
 
 async function main(): Promise<void> {
+  // `pnpm operator --port 1` reaches us as `main.ts -- --port 1` (the root script's `--` is passed on).
+  const args = process.argv.slice(2);
+  if (args[0] === '--') args.shift();
   const { values } = parseArgs({
+    args,
     options: {
       port: { type: 'string' },
       host: { type: 'string' },

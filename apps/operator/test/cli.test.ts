@@ -20,6 +20,12 @@ describe('pnpm operator', () => {
     }
   });
 
+  it('accepts the `--` that `pnpm operator -- …` passes on', () => {
+    const out = spawnSync(tsx, ['src/main.ts', '--', '--help'], { cwd: appDir, encoding: 'utf8' });
+    expect(out.status).toBe(0);
+    expect(out.stdout).toContain('Usage: pnpm operator');
+  });
+
   it('rejects a bad flag value with a clear message and exit code 1', () => {
     const out = spawnSync(tsx, ['src/main.ts', '--port', 'eighty'], { cwd: appDir, encoding: 'utf8' });
     expect(out.status).toBe(1);
