@@ -6,10 +6,11 @@ import { getToken, options } from './identity.ts';
 export type Params = Record<string, string | number | boolean | null | undefined>;
 
 /**
- * Macros a creative pixel template may carry: `${UID2_TOKEN}`, `{UID2_TOKEN}`, `%%UID2_TOKEN%%`. Each
- * becomes the URL-encoded token (or nothing).
+ * The token macros of a creative pixel template: `${UID2_TOKEN}` and `%%UID2_TOKEN%%`, the same set
+ * packages/uid2 fills server-side (UID2_TOKEN_MACROS; a test holds the two together). Each becomes the
+ * URL-encoded token, or nothing.
  */
-const MACRO = /\$?\{UID2_TOKEN\}|%%UID2_TOKEN%%/g;
+const MACRO = /\$\{UID2_TOKEN\}|%%UID2_TOKEN%%/g;
 
 /** The token, or undefined if none arrives within the configured wait. */
 const tokenSoon = (): Promise<string | undefined> =>

@@ -1,6 +1,7 @@
 // Tracking pixels (conversion URL + token) and creative pixels (impression URL template with a macro),
 // programmatic and declarative, fired at a real HTTP sink; tokens from the real operator.
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { UID2_TOKEN_MACROS } from '@uid2-pixels/uid2/pixel-url';
 import { fillMacro, impression, scan, setEmail, track } from '../src/index.ts';
 import { KEY } from '../src/store.ts';
 import { hits, hitsOn, sinkUrl, sleep, start, uniquePath } from './support/page.ts';
@@ -109,7 +110,7 @@ describe('track()', () => {
 });
 
 describe('impression()', () => {
-  test.each(['${UID2_TOKEN}', '%%UID2_TOKEN%%', '{UID2_TOKEN}'])('fills %s from the page token when the creative opts in', async (macro) => {
+  test.each([...UID2_TOKEN_MACROS])('fills %s from the page token when the creative opts in', async (macro) => {
     const token = await setEmail('reader@example.com');
     const path = uniquePath('imp');
     expect(await impression(`${sinkUrl()}${path}?c=12&t=${macro}`, true)).toBe(true);
@@ -136,9 +137,13 @@ describe('impression()', () => {
     expect(fetchSpy.mock.calls.filter((c) => !String(c[0]).includes('/__hits'))).toEqual([]); // nothing asked
   });
 
-  test('fillMacro encodes the token and fills every macro', () => {
-    expect(fillMacro('a=${UID2_TOKEN}&b=%%UID2_TOKEN%%&c={UID2_TOKEN}', 'x+/=')).toBe('a=x%2B%2F%3D&b=x%2B%2F%3D&c=x%2B%2F%3D');
+  test('fillMacro fills every macro packages/uid2 knows, URL-encoding the token, and nothing else', () => {
+    expect(UID2_TOKEN_MACROS.length).toBeGreaterThan(0);
+    const template = UID2_TOKEN_MACROS.map((m, i) => `m${i}=${m}`).join('&');
+    const filled = fillMacro(template, 'x+/=');
+    expect(filled).toBe(UID2_TOKEN_MACROS.map((_, i) => `m${i}=x%2B%2F%3D`).join('&'));
     expect(fillMacro('a=${UID2_TOKEN}')).toBe('a=');
+    expect(fillMacro('a={UID2_TOKEN}&b=%UID2_TOKEN%', 'x')).toBe('a={UID2_TOKEN}&b=%UID2_TOKEN%');
   });
 });
 
