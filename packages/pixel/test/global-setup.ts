@@ -11,7 +11,8 @@ import { buildSnippet } from '../build.ts';
 import { startSink } from './support/sink.ts';
 import './support/provided.ts';
 
-const SHORT = { identitySeconds: 3, refreshSeconds: 5, refreshFromSeconds: 1 };
+// Seconds, but with room: a loaded machine must not turn 'before refresh_from' into 'after'.
+const SHORT = { identitySeconds: 5, refreshSeconds: 7, refreshFromSeconds: 2 };
 
 export default async function setup(project: TestProject) {
   const temp = await mkdtemp(join(tmpdir(), 'uid2-pixel-test-'));

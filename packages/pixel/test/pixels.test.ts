@@ -74,6 +74,7 @@ describe('track()', () => {
   });
 
   test('a pixel fired while a token is being generated waits for it', async () => {
+    start({ wait: 10_000 }); // generous: this is about waiting at all, not the default bound
     const pending = setEmail('buyer@example.com');
     const path = uniquePath('conv');
     const fired = track(sinkUrl() + path);

@@ -29,7 +29,7 @@ test('commands queued before the script loaded run when it loads, in order; the 
   const path = uniquePath('queued');
   const seen: unknown[] = [];
   w.uid2pixel = [
-    initCommand(),
+    ['init', { operatorUrl: inject('operatorUrl'), ...inject('advertiser'), wait: 10_000 }],
     ['setEmail', 'queued.buyer@example.com'],
     ['track', sinkUrl() + path, { order: 1 }],
     (api: Api) => seen.push(api),
