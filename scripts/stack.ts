@@ -167,7 +167,10 @@ function planParts(config: StackConfig): Part[] {
       env: {},
       // Ready once its sharing keys are loaded: before that every pixel would be lost.
       health: [`${local(ports.collector)}/readyz`],
-      urls: [['collector', collectorUrl]],
+      urls: [
+        ['collector', collectorUrl],
+        ['status', `${collectorUrl}/status`],
+      ],
     },
     {
       name: 'demo',
@@ -371,7 +374,17 @@ async function main(): Promise<void> {
   if (stopping) return;
 
   const lines = parts.flatMap((part) => part.urls).map(([label, url]) => `  ${label.padEnd(10)} ${url}`);
-  process.stdout.write(`\nuid2-pixels stack is up (data in ${config.dataDir}):\n${lines.join('\n')}\nCtrl-C stops everything.\n\n`);
+  const started = new Set(parts.map((part) => part.name));
+  const hints = started.has('demo') && started.has('collector')
+    ? [
+        'Try the story (docs/walkthrough.md): check out at the shop with any email, then sign in at the',
+        'publisher with the same email; the collector status page shows both segments filling.',
+        'The portal asks for the admin key: "adminKey" in apps/operator/fixtures/dev.json.',
+      ]
+    : [];
+  process.stdout.write(
+    `\nuid2-pixels stack is up (data in ${config.dataDir}):\n${lines.join('\n')}\n${hints.map((h) => `${h}\n`).join('')}Ctrl-C stops everything.\n\n`,
+  );
 }
 
 main().catch((error: unknown) => {

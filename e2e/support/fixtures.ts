@@ -28,8 +28,10 @@ export const test = base.extend<{ requests: RecordedRequest[] }, { stack: StoryS
       try {
         await use({ ...stack, collector: { api: stack.api.collector, adminToken } });
       } finally {
+        // Ctrl-C must stop every part and exit 0: a failing exit fails the run.
         const code = await stack.stop();
-        if (code !== 0) process.stderr.write(`stack exited with ${code}\n${stack.output.slice(-40).join('\n')}\n`);
+        if (code !== 0) throw new Error(`the stack exited with ${code} on SIGINT:\n${stack.output.slice(-40).join('\n')}`);
+        expect(stack.output.at(-1)).toContain('stopped');
       }
     },
     { scope: 'worker', timeout: 120_000 },
