@@ -57,6 +57,7 @@ export default async function setup(project: TestProject) {
   const vectorsUrl = new URL('../../../../shared/vectors/uid2-sdk-vectors.json', import.meta.url);
   const vectors = JSON.parse(await readFile(vectorsUrl, 'utf8')).normalization;
 
+  project.provide('esmCode', await readFile(built.esm, 'utf8'));
   project.provide('snippet', {
     code: await readFile(built.iife, 'utf8'),
     bytes: built.bytes,

@@ -64,6 +64,16 @@ test('declarative pixels already in the document fire when the script loads', as
   await hitsOn(path);
 });
 
+test('the ESM build exports the same API and touches no global', async () => {
+  const url = URL.createObjectURL(new Blob([inject('esmCode')], { type: 'text/javascript' }));
+  const mod = (await import(/* @vite-ignore */ url)) as Api;
+  URL.revokeObjectURL(url);
+  expect(Object.keys(mod).sort()).toEqual([...API].sort());
+  expect(w.uid2pixel).toBeUndefined();
+  expect(await mod.getToken!()).toBeUndefined();
+  expect(mod.fillMacro!('t=%%UID2_TOKEN%%', 'a+b')).toBe('t=a%2Bb');
+});
+
 describe('nothing throws into the host page', () => {
   const garbage: unknown[][] = [[], [null], [undefined], [42], [{}], [Symbol('x')], ['http://[::1'], [() => 1, 'x']];
 
