@@ -33,10 +33,10 @@ function round(fn: () => unknown): number {
 
 /**
  * Measures a benchmark and its baseline in alternating rounds (order flipped every round), so both
- * see the same machine (other processes, CPU frequency, GC state). Reports the median ops/s of each
- * and the median of the per-round ratios, which is robust to load changing during the run.
+ * see the same machine (other processes, CPU frequency, GC state). Reports each side's best round
+ * (the least disturbed by other processes) with their ratio, and the median of the per-round ratios.
  */
-function measurePair(fn: () => unknown, baseline: () => unknown): { ops: number; base: number; ratio: number } {
+function measurePair(fn: () => unknown, baseline: () => unknown): { ops: number; base: number; ratio: number; medianRatio: number } {
   const a: number[] = [];
   const b: number[] = [];
   const ratios: number[] = [];
@@ -58,7 +58,9 @@ function measurePair(fn: () => unknown, baseline: () => unknown): { ops: number;
     }
   }
   const median = (v: number[]) => v.sort((p, q) => p - q)[Math.floor(v.length / 2)] as number;
-  return { ops: median(a), base: median(b), ratio: median(ratios) };
+  const ops = Math.max(...a);
+  const base = Math.max(...b);
+  return { ops, base, ratio: ops / base, medianRatio: median(ratios) };
 }
 
 // ---- fixture: a /v2/key/sharing body with one master and one site key, and a v4 sharing token
@@ -125,27 +127,28 @@ const enc = measurePair(
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const pct = (ratio: number) => `${(ratio * 100).toFixed(1)} %`;
-const rows: Array<[string, { ops: number; base: number; ratio: number }]> = [
+const rows: Array<[string, { ops: number; base: number; ratio: number; medianRatio: number }]> = [
   ['decryptToken (v4 sharing, 33-byte uid)', dec],
   ['encryptRawUid (v4 sharing)', enc],
 ];
 
 console.log(`node ${process.version}, one thread, ops per CPU-second, ${ROUNDS} rounds of ~${ROUND_MS} ms alternating with the baseline`);
 console.log('');
-console.log(`${'operation'.padEnd(42)}${'ops/s'.padStart(12)}${'baseline ops/s'.padStart(17)}${'ratio'.padStart(10)}`);
+console.log(`${'operation'.padEnd(42)}${'ops/s'.padStart(12)}${'baseline ops/s'.padStart(17)}${'ratio'.padStart(10)}${'median ratio'.padStart(15)}`);
 for (const [name, m] of rows) {
-  console.log(`${name.padEnd(42)}${fmt(m.ops).padStart(12)}${fmt(m.base).padStart(17)}${pct(m.ratio).padStart(10)}`);
+  console.log(`${name.padEnd(42)}${fmt(m.ops).padStart(12)}${fmt(m.base).padStart(17)}${pct(m.ratio).padStart(10)}${pct(m.medianRatio).padStart(15)}`);
 }
 console.log('');
 console.log('baseline = two bare node:crypto AES-256-GCM operations of the same sizes (130 + 69 bytes) per token;');
-console.log('ratio = median of per-round ratios (rounds alternate with the baseline)');
-const target = dec.ratio >= 0.8;
-console.log(`decrypt target (>= 80 % of baseline): ${target ? 'met' : 'NOT met'}`);
+console.log('ops/s = best round (least disturbed by other processes); ratio = best / best;');
+console.log('median ratio = median of per-round ratios (rounds alternate with the baseline)');
+const target = dec.medianRatio >= 0.8;
+console.log(`decrypt target (median ratio >= 80 %): ${target ? 'met' : 'NOT met'}`);
 console.log('');
 console.log('Markdown for the README:');
 console.log('');
-console.log('| operation | ops/s | bare AES-GCM baseline ops/s | ratio |');
-console.log('|---|---:|---:|---:|');
-for (const [name, m] of rows) console.log(`| ${name} | ${fmt(m.ops)} | ${fmt(m.base)} | ${pct(m.ratio)} |`);
+console.log('| operation | ops/s | bare AES-GCM baseline ops/s | ratio | median per-round ratio |');
+console.log('|---|---:|---:|---:|---:|');
+for (const [name, m] of rows) console.log(`| ${name} | ${fmt(m.ops)} | ${fmt(m.base)} | ${pct(m.ratio)} | ${pct(m.medianRatio)} |`);
 console.log('');
 console.log(`_Measured with \`pnpm bench token\` on node ${process.version}, one thread, ops per CPU-second; baseline = two bare AES-256-GCM operations (130 + 69 bytes) in the same process._`);

@@ -35,6 +35,9 @@ describe('decodeBase64 (standard alphabet)', () => {
     ['three =', 'Z==='],
     ['only padding', '=='],
     ['non-ascii', 'Zm9vYmF\u00e9'],
+    // Node truncates UTF-16 code units to 8 bits while decoding: U+012B would act as '+', so a
+    // length check alone would pass it. The canonical re-encoding comparison must not.
+    ['a code unit whose low byte is "+"', 'Zm9v\u012bmFy'],
     ['non-canonical trailing bits (2 chars)', 'Zh=='],
     ['non-canonical trailing bits (3 chars)', 'Zm9='],
   ])('rejects %s', (_name, s) => {
@@ -66,6 +69,8 @@ describe('decodeBase64Url', () => {
     expect(hex(decodeBase64Url('Zg=='))).toBe('66');
     expect(decodeBase64Url('Z g')).toBeNull();
     expect(decodeBase64Url('Zg=')).toBeNull();
+    expect(decodeBase64Url('AA\u4e2dA')).toBeNull(); // U+4E2D's low byte is '-'
+    expect(Buffer.from('AA\u4e2dA', 'base64url').length).toBe(3); // ...which Node would accept
   });
 });
 
