@@ -1,7 +1,11 @@
 // Prometheus metrics of one collector process. In cluster mode every worker has its own registry and
 // the primary aggregates them (prom-client AggregatorRegistry); the aggregator setting of each metric
 // says how (counters add up; key age takes the oldest keys of any worker).
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+//
+// The pixel path counts into plain numbers (HotCounts) that are handed to prom-client only when a
+// scrape collects them: prom-client's inc() hashes and validates its labels on every call, which on a
+// path of ~30 µs per request is worth avoiding four times over.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type LabelValues } from 'prom-client';
 import type { DecryptionStatus } from '@uid2-pixels/uid2';
 
 /** What became of one pixel. Recorded once per request. */
@@ -13,6 +17,28 @@ export type PixelOutcome =
   | 'decrypt_failed' // any non-Success decryption status
   | 'invalid_request' // query or body failed validation
   | 'store_failed'; // could not be made durable: answered 503
+
+/** Plain per-label-set counts, added to a prom-client Counter when it is collected. */
+class HotCounts<L extends string> {
+  private readonly cells = new Map<string, { labels: LabelValues<L>; n: number }>();
+  constructor(private readonly counter: Counter<L>) {}
+
+  /** The cell for one label set; `key` must identify the label set. */
+  cell(key: string, labels: () => LabelValues<L>): { n: number } {
+    let c = this.cells.get(key);
+    if (!c) this.cells.set(key, (c = { labels: labels(), n: 0 }));
+    return c;
+  }
+
+  flush(): void {
+    for (const c of this.cells.values()) {
+      if (c.n > 0) {
+        this.counter.inc(c.labels, c.n);
+        c.n = 0;
+      }
+    }
+  }
+}
 
 export interface MetricsOptions {
   /** Node process metrics (event loop lag, memory, GC). */
@@ -29,6 +55,7 @@ export class CollectorMetrics {
   keyAgeSource: () => number | null = () => null;
   /** Read by the held-events gauge at scrape time (the last count the held resolver saw). */
   heldSource: () => number = () => 0;
+
   readonly requests: Counter<'kind' | 'method'>;
   readonly outcomes: Counter<'outcome'>;
   readonly decrypts: Counter<'sender' | 'status'>;
@@ -41,24 +68,40 @@ export class CollectorMetrics {
   readonly heldEvents: Gauge;
   readonly keyRefreshes: Counter<'result'>;
 
-  // Hot-path label children, resolved once.
-  private readonly outcomeChildren = new Map<PixelOutcome, { inc(): void }>();
-  private readonly decryptChildren = new Map<string, { inc(): void }>();
-  private readonly writtenChildren = new Map<string, { inc(): void }>();
+  private readonly hotRequests: HotCounts<'kind' | 'method'>;
+  private readonly hotOutcomes: HotCounts<'outcome'>;
+  private readonly hotDecrypts: HotCounts<'sender' | 'status'>;
+  private readonly hotWritten: HotCounts<'segment' | 'kind'>;
+  private readonly hotOptout: HotCounts<'result'>;
 
   constructor(options: MetricsOptions = {}) {
     const pixel = options.pixel ?? true;
     const store = options.store ?? true;
-    const none: Registry[] = [];
     const registers = [this.registry];
-    const pixelRegisters = pixel ? registers : none;
-    const storeRegisters = store ? registers : none;
+    const pixelRegisters = pixel ? registers : [];
+    const storeRegisters = store ? registers : [];
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'collector_' });
     const metrics = this;
-    this.requests = new Counter({ name: 'collector_pixel_requests_total', help: 'Pixel requests by pixel kind and HTTP method', labelNames: ['kind', 'method'], registers: pixelRegisters });
-    this.outcomes = new Counter({ name: 'collector_pixel_outcomes_total', help: 'What became of each pixel', labelNames: ['outcome'], registers: pixelRegisters });
-    this.decrypts = new Counter({ name: 'collector_decrypt_total', help: 'Token decryption results by sender site id and status', labelNames: ['sender', 'status'], registers: pixelRegisters });
-    this.eventsWritten = new Counter({ name: 'collector_events_written_total', help: 'Events made durable in a segment', labelNames: ['segment', 'kind'], registers: pixelRegisters });
+    this.requests = new Counter({
+      name: 'collector_pixel_requests_total', help: 'Pixel requests by pixel kind and HTTP method', labelNames: ['kind', 'method'], registers: pixelRegisters,
+      collect: () => this.hotRequests.flush(),
+    });
+    this.outcomes = new Counter({
+      name: 'collector_pixel_outcomes_total', help: 'What became of each pixel', labelNames: ['outcome'], registers: pixelRegisters,
+      collect: () => this.hotOutcomes.flush(),
+    });
+    this.decrypts = new Counter({
+      name: 'collector_decrypt_total', help: 'Token decryption results by sender site id and status', labelNames: ['sender', 'status'], registers: pixelRegisters,
+      collect: () => this.hotDecrypts.flush(),
+    });
+    this.eventsWritten = new Counter({
+      name: 'collector_events_written_total', help: 'Events made durable in a segment', labelNames: ['segment', 'kind'], registers: pixelRegisters,
+      collect: () => this.hotWritten.flush(),
+    });
+    this.hotRequests = new HotCounts(this.requests);
+    this.hotOutcomes = new HotCounts(this.outcomes);
+    this.hotDecrypts = new HotCounts(this.decrypts);
+    this.hotWritten = new HotCounts(this.eventsWritten);
     this.storeCommit = new Histogram({
       name: 'collector_store_commit_seconds', help: 'Time for one group commit (write + fdatasync, or one Redis round)',
       labelNames: ['store'], buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1], registers: storeRegisters,
@@ -67,7 +110,11 @@ export class CollectorMetrics {
       name: 'collector_store_batch_events', help: 'Records per group commit', labelNames: ['store'],
       buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096], registers: storeRegisters,
     });
-    this.optoutChecks = new Counter({ name: 'collector_optout_checks_total', help: 'Opt-out lookups by result (cached, asked, failed)', labelNames: ['result'], registers: pixelRegisters });
+    this.optoutChecks = new Counter({
+      name: 'collector_optout_checks_total', help: 'Opt-out lookups by result (cached, asked, failed)', labelNames: ['result'], registers: pixelRegisters,
+      collect: () => this.hotOptout.flush(),
+    });
+    this.hotOptout = new HotCounts(this.optoutChecks);
     this.keyAge = new Gauge({
       name: 'collector_key_age_seconds', help: 'Age of the sharing keys in use (-1: none loaded)', registers: pixelRegisters, aggregator: 'max',
       collect() {
@@ -90,33 +137,24 @@ export class CollectorMetrics {
     this.keyRefreshes = new Counter({ name: 'collector_key_refreshes_total', help: 'Sharing key refreshes by result', labelNames: ['result'], registers: pixelRegisters });
   }
 
+  request(kind: string, method: string): void {
+    this.hotRequests.cell(kind + method, () => ({ kind, method })).n++;
+  }
+
   outcome(o: PixelOutcome): void {
-    let c = this.outcomeChildren.get(o);
-    if (!c) {
-      c = this.outcomes.labels(o);
-      this.outcomeChildren.set(o, c);
-    }
-    c.inc();
+    this.hotOutcomes.cell(o, () => ({ outcome: o })).n++;
   }
 
   decrypt(sender: number | null, status: DecryptionStatus): void {
-    const key = `${sender ?? 'unknown'}|${status}`;
-    let c = this.decryptChildren.get(key);
-    if (!c) {
-      c = this.decrypts.labels(sender === null ? 'unknown' : String(sender), status);
-      this.decryptChildren.set(key, c);
-    }
-    c.inc();
+    this.hotDecrypts.cell(`${sender}|${status}`, () => ({ sender: sender === null ? 'unknown' : String(sender), status })).n++;
   }
 
   written(segment: string, kind: string): void {
-    const key = `${segment}|${kind}`;
-    let c = this.writtenChildren.get(key);
-    if (!c) {
-      c = this.eventsWritten.labels(segment, kind);
-      this.writtenChildren.set(key, c);
-    }
-    c.inc();
+    this.hotWritten.cell(`${segment}|${kind}`, () => ({ segment, kind })).n++;
+  }
+
+  optoutCheck(result: 'cached' | 'asked' | 'failed', n = 1): void {
+    this.hotOptout.cell(result, () => ({ result })).n += n;
   }
 
   commit(store: string): (seconds: number, records: number) => void {

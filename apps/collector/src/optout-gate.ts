@@ -27,7 +27,6 @@ export interface OptoutGateOptions {
 
 const OUT = 1;
 const IN = 0;
-const NO_COUNTER = { inc: () => {} };
 
 export class OptoutGate {
   private readonly cache: NodeCache;
@@ -41,9 +40,6 @@ export class OptoutGate {
   private waiting = new Map<string, Array<(v: OptoutVerdict) => void>>();
   private timer: NodeJS.Timeout | null = null;
   private failedUntil = 0;
-  private cachedHits: { inc(n?: number): void };
-  private asked: { inc(n?: number): void };
-  private failed: { inc(n?: number): void };
 
   constructor(options: OptoutGateOptions) {
     this.source = options.source;
@@ -55,16 +51,13 @@ export class OptoutGate {
     this.onError = options.onError ?? (() => {});
     // useClones false: values are 0/1, and cloning would cost on every hit.
     this.cache = new NodeCache({ stdTTL: this.ttl, checkperiod: Math.min(600, Math.max(1, Math.ceil(this.ttl / 10))), useClones: false });
-    this.cachedHits = this.metrics?.optoutChecks.labels('cached') ?? NO_COUNTER;
-    this.asked = this.metrics?.optoutChecks.labels('asked') ?? NO_COUNTER;
-    this.failed = this.metrics?.optoutChecks.labels('failed') ?? NO_COUNTER;
   }
 
   /** The cached verdict, or undefined when the operator has to be asked. Synchronous: the hot path. */
   cached(uid: string): 'in' | 'out' | undefined {
     const v = this.cache.get<number>(uid);
     if (v === undefined) return undefined;
-    this.cachedHits.inc();
+    this.metrics?.optoutCheck('cached');
     return v === OUT ? 'out' : 'in';
   }
 
@@ -73,7 +66,7 @@ export class OptoutGate {
     const hit = this.cached(uid);
     if (hit) return Promise.resolve(hit);
     if (Date.now() < this.failedUntil) {
-      this.failed.inc();
+      this.metrics?.optoutCheck('failed');
       return Promise.resolve('unknown');
     }
     return new Promise((resolve) => {
@@ -92,7 +85,7 @@ export class OptoutGate {
     if (batch.size === 0) return;
     this.waiting = new Map();
     const uids = [...batch.keys()];
-    this.asked.inc(uids.length);
+    this.metrics?.optoutCheck('asked', uids.length);
     this.lookup(uids).then(
       (verdicts) => {
         for (const [uid, resolvers] of batch) {
@@ -101,7 +94,7 @@ export class OptoutGate {
         }
       },
       () => {
-        this.failed.inc(uids.length);
+        this.metrics?.optoutCheck('failed', uids.length);
         for (const resolvers of batch.values()) for (const r of resolvers) r('unknown');
       },
     );
@@ -121,7 +114,7 @@ export class OptoutGate {
       else out.set(uid, v === OUT);
     }
     if (ask.length) {
-      this.asked.inc(ask.length);
+      this.metrics?.optoutCheck('asked', ask.length);
       for (const [uid, optedOut] of await this.lookup(ask)) out.set(uid, optedOut);
     }
     return out;

@@ -36,13 +36,6 @@ type Answer = (res: ServerResponse) => void;
 export function createPixelHandler(deps: PixelDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
   const { decrypter, acl, gate, store, metrics, limits, inFlight } = deps;
   const parse = createPixelInputParser(limits);
-  const requestCounters = new Map<string, { inc(): void }>();
-  const countRequest = (kind: EventKind, method: string) => {
-    const key = kind + method;
-    let c = requestCounters.get(key);
-    if (!c) requestCounters.set(key, (c = metrics.requests.labels(kind, method)));
-    c.inc();
-  };
 
   const done = (res: ServerResponse, answer: Answer) => {
     inFlight.value--;
@@ -132,7 +125,7 @@ export function createPixelHandler(deps: PixelDeps): (req: IncomingMessage, res:
     const method = req.method;
     if (method !== 'GET' && method !== 'POST') return false;
     const query = q === -1 ? '' : url.slice(q + 1);
-    countRequest(kind, method);
+    metrics.request(kind, method);
     inFlight.value++;
     if (method === 'GET') {
       process_(kind, query, null, res, answerGif);

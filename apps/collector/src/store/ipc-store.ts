@@ -70,7 +70,8 @@ export class IpcStore implements SegmentStore {
   private closed = false;
 
   constructor(private readonly client: IpcClient, readonly ttlMs: number) {
-    this.commits = new GroupCommit((events) => client.call('write', events));
+    // Several batches in flight: each joins the primary's next group commit as soon as it forms.
+    this.commits = new GroupCommit((events) => client.call('write', events), { concurrency: 4 });
   }
 
   async open(): Promise<void> {

@@ -90,13 +90,17 @@ export class RedisStore implements SegmentStore {
     // Errors surface through rejected commands; the event only stops ioredis printing them.
     this.client.on('error', () => {});
     this.client.defineCommand('mergeEvents', { numberOfKeys: 3, lua: MERGE_EVENTS_LUA });
-    this.commits = new GroupCommit(async (events) => {
-      try {
-        await this.commit(events);
-      } catch (err) {
-        throw new StoreError('STORE_WRITE_FAILED', `could not write to ${this.kind}: ${(err as Error).message}`, { cause: err });
-      }
-    }, options.onCommit);
+    this.commits = new GroupCommit(
+      async (events) => {
+        try {
+          await this.commit(events);
+        } catch (err) {
+          throw new StoreError('STORE_WRITE_FAILED', `could not write to ${this.kind}: ${(err as Error).message}`, { cause: err });
+        }
+      },
+      // Merges are order-independent, so rounds may overlap; callers are still answered in order.
+      { concurrency: 4, ...(options.onCommit && { onCommitted: options.onCommit }) },
+    );
   }
 
   private keys(segment: string) {
