@@ -44,7 +44,13 @@ export async function runPrimary(config: CollectorConfig, log: Logger): Promise<
   if (store) {
     await store.open();
     const operator = { baseUrl: config.operator.url, apiKey: config.operator.apiKey, secret: config.operator.secret, timeoutMs: config.operator.timeoutMs };
-    gate = new OptoutGate({ source: new OptOutStatusClient(operator), cacheTtlSeconds: config.optout.cacheTtlSeconds, batchWindowMs: config.optout.batchWindowMs, maxBatch: config.optout.maxBatch });
+    gate = new OptoutGate({
+      source: new OptOutStatusClient(operator),
+      cacheTtlSeconds: config.optout.cacheTtlSeconds,
+      batchWindowMs: config.optout.batchWindowMs,
+      maxBatch: config.optout.maxBatch,
+      maxEntries: config.optout.cacheMaxEntries,
+    });
     resolver = new HeldResolver({ store, gate, intervalMs: config.optout.heldRetryMs, log, onPass: (left) => (metrics.heldSource = () => Math.max(0, left)) });
     resolver.start();
   }

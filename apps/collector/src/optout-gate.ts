@@ -21,6 +21,8 @@ export interface OptoutGateOptions {
   maxBatch: number;
   /** After a failed request, answer 'unknown' without asking for this long. Default 2 s. */
   coolDownMs?: number;
+  /** Most verdicts kept; when full, new ones are not cached (asked again next time). Default 500k. */
+  maxEntries?: number;
   metrics?: CollectorMetrics;
   onError?: (err: Error) => void;
 }
@@ -50,7 +52,12 @@ export class OptoutGate {
     this.metrics = options.metrics;
     this.onError = options.onError ?? (() => {});
     // useClones false: values are 0/1, and cloning would cost on every hit.
-    this.cache = new NodeCache({ stdTTL: this.ttl, checkperiod: Math.min(600, Math.max(1, Math.ceil(this.ttl / 10))), useClones: false });
+    this.cache = new NodeCache({
+      stdTTL: this.ttl,
+      checkperiod: Math.min(600, Math.max(1, Math.ceil(this.ttl / 10))),
+      useClones: false,
+      maxKeys: options.maxEntries ?? 500_000,
+    });
   }
 
   /** The cached verdict, or undefined when the operator has to be asked. Synchronous: the hot path. */
@@ -135,7 +142,11 @@ export class OptoutGate {
     for (const uid of uids) {
       const optedOut = answer.get(uid) != null;
       out.set(uid, optedOut);
-      this.cache.set(uid, optedOut ? OUT : IN, optedOut ? this.ttl * 2 : this.ttl);
+      try {
+        this.cache.set(uid, optedOut ? OUT : IN, optedOut ? this.ttl * 2 : this.ttl);
+      } catch {
+        // ECACHEFULL: the memory bound is reached; this verdict is simply not kept.
+      }
     }
     return out;
   }

@@ -95,8 +95,9 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
   metrics.keyAgeSource = () => dec.keyAgeMs();
 
   const gate = new OptoutGate({
-    source: options.optoutSource ?? new OptOutStatusClient({ ...operator, batchSize: config.optout.maxBatch }),
+    source: options.optoutSource ?? new OptOutStatusClient({ ...operator, timeoutMs: config.optout.timeoutMs, batchSize: config.optout.maxBatch }),
     cacheTtlSeconds: config.optout.cacheTtlSeconds,
+    maxEntries: config.optout.cacheMaxEntries,
     batchWindowMs: config.optout.batchWindowMs,
     maxBatch: config.optout.maxBatch,
     metrics,

@@ -124,3 +124,43 @@ describe.each([
     expect(await second.exited).toBe(0);
   }, 60_000);
 });
+
+describe('a disk that refuses writes (file size limit)', () => {
+  it('answers 503 while writes fail, never loses a 200, keeps serving, and recovers on restart', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const config = writeConfig(dir, collectorConfig(op, `${dir}/data`, { logLevel: 'warn' }));
+    // 48 KB of log: room for a few hundred events, then EFBIG.
+    const first = await spawnCollector(['--config', config], { fileSizeLimitKb: 48 });
+    await waitReady(first.url);
+    const work = tokens(900);
+    const answered = new Set<string>();
+    const statuses: Record<number, number> = {};
+    await runLoad({
+      host: '127.0.0.1', port: first.port, connections: 8, requests: work.length,
+      path: (i) => work[i]!.path,
+      onResponse: (i, status) => {
+        statuses[status] = (statuses[status] ?? 0) + 1;
+        if (status === 200) answered.add(work[i]!.uid);
+      },
+    });
+    expect(statuses[200]).toBeGreaterThan(100);
+    expect(statuses[503]).toBeGreaterThan(100);
+    expect((await fetch(`${first.url}/healthz`)).status).toBe(200);
+    expect(first.lines.join('\n')).toMatch(/segment store write failed/);
+    first.child.kill('SIGTERM');
+    await first.exited;
+
+    const second = await spawnCollector(['--config', config]);
+    await waitReady(second.url);
+    const present = await exportedUids(second.url);
+    expect([...answered].filter((u) => !present.has(u))).toEqual([]);
+    // Writes work again without the limit.
+    const more = tokens(5);
+    for (const w of more) expect((await fetch(`${second.url}${w.path}`)).status).toBe(200);
+    const after = await exportedUids(second.url);
+    for (const w of more) expect(after.has(w.uid)).toBe(true);
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  }, 60_000);
+});

@@ -25,10 +25,18 @@ export function writeConfig(dir: string, config: CollectorConfig, name = 'collec
   return path;
 }
 
-export async function spawnCollector(args: string[], options: { expectListening?: number; env?: NodeJS.ProcessEnv } = {}): Promise<ChildCollector> {
+export async function spawnCollector(
+  args: string[],
+  options: { expectListening?: number; env?: NodeJS.ProcessEnv; fileSizeLimitKb?: number } = {},
+): Promise<ChildCollector> {
   // The URL is read from the info-level "collector listening" line.
   const withLevel = args.includes('--log-level') ? args : [...args, '--log-level', 'info'];
-  const child = spawn(process.execPath, [COLLECTOR_BIN, ...withLevel], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
+  const env = { ...process.env, ...options.env };
+  const child =
+    options.fileSizeLimitKb === undefined
+      ? spawn(process.execPath, [COLLECTOR_BIN, ...withLevel], { stdio: ['ignore', 'pipe', 'pipe'], env })
+      : // A real disk-full stand-in: the kernel refuses writes past RLIMIT_FSIZE with EFBIG (exec keeps the pid).
+        spawn('bash', ['-c', `ulimit -f ${options.fileSizeLimitKb}; exec "$0" "$@"`, process.execPath, COLLECTOR_BIN, ...withLevel], { stdio: ['ignore', 'pipe', 'pipe'], env });
   const lines: string[] = [];
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
   const want = options.expectListening ?? 1;

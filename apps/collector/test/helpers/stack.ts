@@ -129,7 +129,7 @@ export function collectorConfig(op: TestOperator, dataDir: string, overrides: Pa
       { siteId: SITES.bidwell, name: 'Bidwell DSP', segments: ['bidwell-impressions'], defaults: { impression: 'bidwell-impressions' } },
     ],
     adminToken: ADMIN_TOKEN,
-    optout: { cacheTtlSeconds: 3600, batchWindowMs: 2, maxBatch: 1000, heldRetryMs: 500 },
+    optout: { cacheTtlSeconds: 3600, batchWindowMs: 2, maxBatch: 1000, heldRetryMs: 500, timeoutMs: 2000, cacheMaxEntries: 100_000 },
     logLevel: 'info',
     ...overrides,
   });
