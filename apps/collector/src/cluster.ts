@@ -67,7 +67,7 @@ export async function runPrimary(config: CollectorConfig, log: Logger): Promise<
     const worker = cluster.fork({ COLLECTOR_WORKER_SLOT: String(slot) });
     // The worker asks for its config once its code has loaded (a message sent earlier would be lost).
     const extra = { metrics: clusterMetrics, config: async () => config };
-    const dropCursors = serveStore(worker, store ?? nullStore(), extra);
+    const dropCursors = serveStore(worker, store, extra);
     worker.on('listening', () => {
       listening.add(slot);
       if (listening.size === count) markReady();
@@ -103,11 +103,6 @@ export async function runPrimary(config: CollectorConfig, log: Logger): Promise<
       log.info('collector primary stopped');
     },
   };
-}
-
-/** A store stand-in for the primary when workers own their (Redis) stores: only `metrics` is served. */
-function nullStore(): never {
-  return new Proxy({}, { get: () => () => Promise.reject(new Error('not served by the primary')) }) as never;
 }
 
 /** Runs in a worker: waits for the config, then serves HTTP with the primary's store (or its own Redis). */

@@ -40,9 +40,15 @@ function onShutdown(log: Logger, stop: () => Promise<void>): void {
 async function main(): Promise<void> {
   if (cluster.isWorker) {
     const collector = await runWorker();
+    const stop = () => void collector.close().then(() => process.exit(0), () => process.exit(1));
     // The primary sends SIGTERM to each worker on shutdown; a worker drains like a single process.
     process.on('SIGINT', () => {}); // Ctrl-C reaches the whole group: the primary coordinates
-    process.on('SIGTERM', () => void collector.close().then(() => process.exit(0), () => process.exit(1)));
+    process.on('SIGTERM', stop);
+    // The primary died (kill -9): answer what is in flight, then go too, rather than live on orphaned.
+    process.on('disconnect', () => {
+      collector.log.error('the primary process is gone; worker stopping');
+      stop();
+    });
     return;
   }
 

@@ -37,6 +37,11 @@ export class IpcClient {
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
 
   constructor(private readonly port: Port = process as unknown as Port) {
+    // The primary is gone: nothing pending will be answered, so fail it now (pixels get 503).
+    (port as unknown as NodeJS.EventEmitter).on('disconnect', () => {
+      for (const p of this.pending.values()) p.reject(new StoreError('STORE_UNAVAILABLE', 'the primary process is gone'));
+      this.pending.clear();
+    });
     port.on('message', (m) => {
       if (!isReply(m)) return;
       const p = this.pending.get(m.id);
@@ -125,15 +130,20 @@ export class IpcStore implements SegmentStore {
 }
 
 /**
- * The primary side: answers one worker's requests from the real store. `extra` handles other
- * operations (the metrics the primary aggregates). Returns a function that drops the worker's cursors.
+ * The primary side: answers one worker's requests from the real store (null when the workers have
+ * their own, Redis). `extra` handles other operations (config, the metrics the primary aggregates).
+ * Returns a function that drops the worker's cursors.
  */
-export function serveStore(port: Port, store: SegmentStore, extra: Record<string, (...args: unknown[]) => Promise<unknown>> = {}): () => void {
+export function serveStore(
+  port: Port,
+  store: SegmentStore | null,
+  extra: Record<string, (...args: unknown[]) => Promise<unknown>> = {},
+): () => void {
   const cursors = new Map<number, AsyncIterator<Member[]>>();
   let nextCursor = 1;
-  const ops: Record<string, (...args: never[]) => Promise<unknown>> = {
+  const storeOps: Record<string, (...args: never[]) => Promise<unknown>> = !store ? {} : {
     ping: async () => 'pong',
-    // All of a worker's batch joins the primary's current group commit: one fdatasync for every worker.
+    // All of a worker's batch joins the primary's next group commit: one durable write for all workers.
     write: (events: SegmentEvent[]) => Promise.all(events.map((e) => store.write(e))).then(() => undefined),
     hold: (event: SegmentEvent) => store.hold(event),
     held: (limit: number) => store.held(limit),
@@ -161,8 +171,8 @@ export function serveStore(port: Port, store: SegmentStore, extra: Record<string
       await cursors.get(id)?.return?.();
       cursors.delete(id);
     },
-    ...extra,
   };
+  const ops: Record<string, (...args: never[]) => Promise<unknown>> = { ...storeOps, ...extra };
   port.on('message', (m) => {
     if (!isRequest(m)) return;
     const fn = ops[m.op];

@@ -18,6 +18,22 @@ export interface ChildCollector {
   exited: Promise<number | string>;
 }
 
+const started = new Set<ChildProcess>();
+
+/** Kills (SIGKILL, by pid) every collector this file started that is still running: test teardown. */
+export async function killStarted(): Promise<void> {
+  await Promise.all(
+    [...started].map(async (child) => {
+      if (child.exitCode === null && child.signalCode === null) {
+        const gone = new Promise((r) => child.once('exit', r));
+        child.kill('SIGKILL');
+        await gone;
+      }
+      started.delete(child);
+    }),
+  );
+}
+
 /** Writes the config (owner-only: it holds the operator secret) and returns its path. */
 export function writeConfig(dir: string, config: CollectorConfig, name = 'collector.json'): string {
   const path = join(dir, name);
@@ -37,6 +53,7 @@ export async function spawnCollector(
       ? spawn(process.execPath, [COLLECTOR_BIN, ...withLevel], { stdio: ['ignore', 'pipe', 'pipe'], env })
       : // A real disk-full stand-in: the kernel refuses writes past RLIMIT_FSIZE with EFBIG (exec keeps the pid).
         spawn('bash', ['-c', `ulimit -f ${options.fileSizeLimitKb}; exec "$0" "$@"`, process.execPath, COLLECTOR_BIN, ...withLevel], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  started.add(child);
   const lines: string[] = [];
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
   const want = options.expectListening ?? 1;
