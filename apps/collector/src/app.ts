@@ -66,6 +66,9 @@ export function createApp(deps: AppDeps): Express {
     app.get('/status/app.js', (_req, res) => {
       res.type('application/javascript').send(STATUS_JS);
     });
+    app.get('/favicon.ico', (_req, res) => {
+      res.status(204).end(); // browsers ask for it on the status page
+    });
     app.get('/status/style.css', (_req, res) => {
       res.type('text/css').send(STATUS_CSS);
     });

@@ -242,6 +242,16 @@ describe('hostile input', () => {
     expect(r.body.equals(TRANSPARENT_GIF)).toBe(true);
   });
 
+  it.each(['/constructor', '/__proto__', '/toString', '/pixel', '/pixel/conversion/x'])('%s is not a pixel route (404 from Express)', async (path) => {
+    const r = await fetch(`${collector.url}${path}?uid2_token=x`);
+    expect(r.status).toBe(404);
+  });
+
+  it('HEAD and PUT on a pixel route are not pixels either', async () => {
+    expect((await fetch(`${collector.url}/pixel/conversion`, { method: 'HEAD' })).status).toBe(404);
+    expect((await fetch(`${collector.url}/pixel/conversion`, { method: 'PUT' })).status).toBe(404);
+  });
+
   it('an oversized beacon body is answered 204 and not read', async () => {
     const r = await see(`${collector.url}/pixel/conversion`, { method: 'POST', body: 'uid2_token=' + 'A'.repeat(100_000) });
     expect(r.status).toBe(204);

@@ -11,11 +11,11 @@ import type { EventKind, SegmentEvent, SegmentStore } from '../store/segment-sto
 import { createPixelInputParser, type InputLimits } from './input.ts';
 import { answerBeacon, answerGif, answerUnavailable } from './response.ts';
 
-/** Tracking pixels (conversions) and creative pixels (impressions). */
-export const PIXEL_ROUTES: Readonly<Record<string, EventKind>> = {
-  '/pixel/conversion': 'conversion',
-  '/pixel/impression': 'impression',
-};
+/** Tracking pixels (conversions) and creative pixels (impressions). A Map: paths come from the wire. */
+export const PIXEL_ROUTES: ReadonlyMap<string, EventKind> = new Map([
+  ['/pixel/conversion', 'conversion'],
+  ['/pixel/impression', 'impression'],
+]);
 
 export interface PixelDeps {
   decrypter: TokenDecrypter;
@@ -71,7 +71,7 @@ export function createPixelHandler(deps: PixelDeps): (req: IncomingMessage, res:
     );
   };
 
-  const process_ = (kind: EventKind, query: string, body: string | null, res: ServerResponse, answer: Answer) => {
+  const pixelPath = (kind: EventKind, query: string, body: string | null, res: ServerResponse, answer: Answer) => {
     // parse
     const input = parse(query, body);
     if (input === null) {
@@ -120,7 +120,7 @@ export function createPixelHandler(deps: PixelDeps): (req: IncomingMessage, res:
   return (req, res) => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
-    const kind = PIXEL_ROUTES[q === -1 ? url : url.slice(0, q)];
+    const kind = PIXEL_ROUTES.get(q === -1 ? url : url.slice(0, q));
     if (kind === undefined) return false;
     const method = req.method;
     if (method !== 'GET' && method !== 'POST') return false;
@@ -128,7 +128,7 @@ export function createPixelHandler(deps: PixelDeps): (req: IncomingMessage, res:
     metrics.request(kind, method);
     inFlight.value++;
     if (method === 'GET') {
-      process_(kind, query, null, res, answerGif);
+      pixelPath(kind, query, null, res, answerGif);
       return true;
     }
     // POST (sendBeacon): read a small body; anything larger is dropped unread and answered the same.
@@ -155,7 +155,7 @@ export function createPixelHandler(deps: PixelDeps): (req: IncomingMessage, res:
         metrics.outcome('invalid_request');
         return done(res, answerBeacon);
       }
-      process_(kind, query, body, res, answerBeacon);
+      pixelPath(kind, query, body, res, answerBeacon);
     });
     req.on('error', () => {}); // an aborted upload; 'close' below settles it
     req.on('close', () => {
