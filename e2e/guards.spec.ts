@@ -1,7 +1,7 @@
 // The negative paths of the story, in a real browser against the real stack: a receiver without
 // permission, a permission revoked in the portal, an opted-out email, and tampered and expired tokens.
 // In each case the browser gets the same answer as on success, and nothing reaches a segment.
-import { encryptRawUid, KeyRing, SharingClient, tryCreativePixelUrl } from '../packages/uid2/src/index.ts';
+import { encryptRawUid, KeyRing, SharingClient, tryCreativePixelUrl } from '@uid2-pixels/uid2';
 import { counter, segmentMembers, segmentSizes, type CollectorAccess } from './support/collector.ts';
 import { expect, freshEmail, test } from './support/fixtures.ts';
 import { admin, optedOutRawUids, participant, rawUidFor } from './support/operator.ts';

@@ -9,8 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { SharingClient, type IdentityTokensJson } from '../packages/uid2/src/clients/index.ts';
-import { startOperator, type RunningOperator } from '../apps/operator/src/index.ts';
+import { SharingClient, type IdentityTokensJson } from '@uid2-pixels/uid2/clients';
+import { startOperator, type RunningOperator } from '@uid2-pixels/operator';
 
 const PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>CSTG test page</title></head>
 <body><p id="status">ready</p></body></html>`;

@@ -2,7 +2,7 @@
 // with a MAPPER key, as a data provider would), and admin reads (opt-outs) over its admin API.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { postEnveloped } from '../../packages/uid2/src/index.ts';
+import { postEnveloped } from '@uid2-pixels/uid2';
 import { repoRoot, type RunningStack } from './stack.ts';
 
 interface DevFixture {

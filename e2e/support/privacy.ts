@@ -3,7 +3,7 @@
 // every form it could take on the wire, and for their raw UID2. Only tokens may cross the browser.
 import { createHash } from 'node:crypto';
 import type { BrowserContext, Request } from '@playwright/test';
-import { normalizeEmail } from '../../packages/uid2/src/dii/index.ts';
+import { normalizeEmail } from '@uid2-pixels/uid2/dii';
 
 export interface RecordedRequest {
   method: string;

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BidstreamClient, PublisherClient, SharingClient } from '@uid2-pixels/uid2';
-import { startOperator, type RunningOperator } from '../../operator/src/index.ts';
+import { startOperator, type RunningOperator } from '@uid2-pixels/operator';
 import { creativeMarkup, domainCandidates, startDemo, type RunningDemo } from '../src/index.ts';
 import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';

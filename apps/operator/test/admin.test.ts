@@ -1,6 +1,6 @@
 // The admin API and portal page: auth, participant management, the portal's sharing rules, audit.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PublisherClient, postEnveloped } from '@uid2-pixels/uid2/clients/index';
+import { PublisherClient, postEnveloped } from '@uid2-pixels/uid2/clients';
 import { admin, startTestOperator, type TestOperator } from './helpers.ts';
 
 let op: TestOperator;

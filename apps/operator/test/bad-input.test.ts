@@ -1,7 +1,7 @@
 // Bad input gets the real operator's status and code: never a 500, never a crash. After every case the
 // operator still answers its health check.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { openResponse, sealRequest } from '@uid2-pixels/uid2/envelope/index';
+import { openResponse, sealRequest } from '@uid2-pixels/uid2/envelope';
 import { admin, startTestOperator, type TestOperator } from './helpers.ts';
 
 let op: TestOperator;

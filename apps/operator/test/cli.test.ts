@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PublisherClient } from '@uid2-pixels/uid2/clients/index';
+import { PublisherClient } from '@uid2-pixels/uid2/clients';
 import { participant, tempDataDir } from './helpers.ts';
 
 const appDir = fileURLToPath(new URL('..', import.meta.url));

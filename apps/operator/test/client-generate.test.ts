@@ -1,7 +1,7 @@
 // POST /v2/token/client-generate with a WebCrypto client, and its error answers in the operator's order.
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BidstreamClient, PublisherClient } from '@uid2-pixels/uid2/clients/index';
+import { BidstreamClient, PublisherClient } from '@uid2-pixels/uid2/clients';
 import { IdentityTokens } from '@uid2-pixels/uid2/clients/identity-tokens';
 import { admin, participant, startTestOperator, type TestOperator } from './helpers.ts';
 import { openCstgResponse, sealCstgRequest } from './cstg-client.ts';

@@ -3,7 +3,7 @@
 import { readdirSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BidstreamClient, PublisherClient, SharingClient } from '@uid2-pixels/uid2/clients/index';
+import { BidstreamClient, PublisherClient, SharingClient } from '@uid2-pixels/uid2/clients';
 import { startOperator } from '../src/index.ts';
 import { admin, fixture, participant, tempDataDir } from './helpers.ts';
 

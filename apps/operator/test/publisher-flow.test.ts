@@ -1,7 +1,7 @@
 // Publisher flows against the running operator over HTTP with packages/uid2's clients:
 // generate, refresh, opt-out, validate, logout, identity map, opt-out status.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BidstreamClient, OptOutStatusClient, PublisherClient, Uid2HttpError, postEnveloped } from '@uid2-pixels/uid2/clients/index';
+import { BidstreamClient, OptOutStatusClient, PublisherClient, Uid2HttpError, postEnveloped } from '@uid2-pixels/uid2/clients';
 import { normalizeAndHashEmail } from '@uid2-pixels/uid2/dii';
 import { admin, startTestOperator, type TestOperator } from './helpers.ts';
 

@@ -1,7 +1,7 @@
 // Key rotation: keys are published before they activate, new tokens use new keys, and tokens sealed
 // with old keys keep working until they expire; only then are the old keys dropped.
 import { afterEach, describe, expect, it } from 'vitest';
-import { PublisherClient, SharingClient, postEnveloped } from '@uid2-pixels/uid2/clients/index';
+import { PublisherClient, SharingClient, postEnveloped } from '@uid2-pixels/uid2/clients';
 import { admin, startTestOperator, type TestOperator } from './helpers.ts';
 
 const RAW_UID = 'AMgnryDUzEPgTH4oTW146wy25vxRfibwWp+WKpk6Acop';

@@ -1,7 +1,7 @@
 // Sharing permissions end to end: one participant encrypts with its SharingClient, others decrypt with
 // theirs; grants by site and by type, grants to participants created later, revocation.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BidstreamClient, PublisherClient, SharingClient, postEnveloped } from '@uid2-pixels/uid2/clients/index';
+import { BidstreamClient, PublisherClient, SharingClient, postEnveloped } from '@uid2-pixels/uid2/clients';
 import { admin, startTestOperator, type TestOperator } from './helpers.ts';
 
 let op: TestOperator;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PublisherClient } from '@uid2-pixels/uid2/clients/index';
+import { PublisherClient } from '@uid2-pixels/uid2/clients';
 import { startTestOperator, type TestOperator } from './helpers.ts';
 
 let op: TestOperator;

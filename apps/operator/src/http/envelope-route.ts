@@ -1,7 +1,7 @@
 // The v2 envelope around a route (spec §1): authorise -> open the envelope -> handler -> seal the reply.
 // Non-200 replies are plain JSON; a 200 is sealed with the caller's secret and echoes its nonce.
 import type { Request, RequestHandler, Response } from 'express';
-import { EnvelopeError, openRequest, sealResponse, type OpenedRequest } from '@uid2-pixels/uid2/envelope/index';
+import { EnvelopeError, openRequest, sealResponse, type OpenedRequest } from '@uid2-pixels/uid2/envelope';
 import type { OperatorContext } from '../context.ts';
 import { OperatorError } from '../errors.ts';
 import type { AuthenticatedClient } from '../participants/api-keys.ts';
