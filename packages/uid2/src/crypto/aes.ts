@@ -33,10 +33,11 @@ export function aesGcmEncrypt(key: AesKey, plaintext: Uint8Array, iv?: Uint8Arra
 
 /**
  * Decrypts IV(12) || ciphertext || tag(16), found at `offset` in `data` through to its end (an offset
- * saves callers a subarray per layer on the token hot path). Returns the plaintext (a fresh buffer),
+ * saves callers a subarray per layer on the token hot path). Returns the plaintext (a fresh Buffer, so
+ * callers need no asBuffer view to read it),
  * or null when the input is too short, the key is not 32 bytes or the tag does not verify.
  */
-export function aesGcmDecrypt(key: AesKey, data: Uint8Array, offset = 0): Uint8Array | null {
+export function aesGcmDecrypt(key: AesKey, data: Uint8Array, offset = 0): Buffer | null {
   if (data.length - offset < GCM_IV_LENGTH + GCM_TAG_LENGTH || offset < 0) return null;
   // Plain Uint8Array views, not Buffer#subarray: on the token hot path (two layers per token) the
   // Buffer views' construction cost is measurable next to the AES work itself.

@@ -13,7 +13,9 @@ import { aesCbcDecrypt, aesGcmDecrypt, GCM_IV_LENGTH, GCM_TAG_LENGTH, CBC_IV_LEN
 import type { IdentityScope, IdentityType, Key, TokenVersion } from '../types.ts';
 import {
   MASTER_PAYLOAD_HEADER_LENGTH,
+  readInt32,
   readInt64,
+  readUint32,
   scopeFromIdentityByte,
   SITE_PAYLOAD_HEADER_LENGTH,
   typeFromIdentityByte,
@@ -79,7 +81,7 @@ function openV3(bytes: Buffer, lookupKey: KeyLookup, out: OpenedAdvertisingToken
   }
   out.identityScope = scopeFromIdentityByte(identity);
   out.identityType = type;
-  const masterKeyId = bytes.readUInt32BE(2);
+  const masterKeyId = readUint32(bytes, 2);
   out.masterKeyId = masterKeyId;
   const masterKey = lookupKey(masterKeyId);
   if (masterKey === undefined) {
@@ -87,16 +89,15 @@ function openV3(bytes: Buffer, lookupKey: KeyLookup, out: OpenedAdvertisingToken
     return out;
   }
   out.masterKey = masterKey;
-  const masterPlain = aesGcmDecrypt(masterKey.secret, bytes, V3_HEADER_LENGTH);
-  if (masterPlain === null) return out;
-  const m = asBuffer(masterPlain);
+  const m = aesGcmDecrypt(masterKey.secret, bytes, V3_HEADER_LENGTH);
+  if (m === null) return out;
   out.expires = readInt64(m, 0);
   out.created = readInt64(m, 8);
-  out.operatorSiteId = m.readInt32BE(16);
+  out.operatorSiteId = readInt32(m, 16);
   out.operatorType = m[20] as number;
-  out.operatorVersion = m.readInt32BE(21);
-  out.operatorKeyId = m.readInt32BE(25);
-  const siteKeyId = m.readUInt32BE(29);
+  out.operatorVersion = readInt32(m, 21);
+  out.operatorKeyId = readInt32(m, 25);
+  const siteKeyId = readUint32(m, 29);
   out.siteKeyId = siteKeyId;
   const siteKey = lookupKey(siteKeyId);
   if (siteKey === undefined) {
@@ -104,16 +105,15 @@ function openV3(bytes: Buffer, lookupKey: KeyLookup, out: OpenedAdvertisingToken
     return out;
   }
   out.siteKey = siteKey;
-  const sitePlain = aesGcmDecrypt(siteKey.secret, m, MASTER_PAYLOAD_HEADER_LENGTH);
-  if (sitePlain === null) return out;
-  const s = asBuffer(sitePlain);
+  const s = aesGcmDecrypt(siteKey.secret, m, MASTER_PAYLOAD_HEADER_LENGTH);
+  if (s === null) return out;
   const uidLength = s.length - SITE_PAYLOAD_HEADER_LENGTH;
   // Raw UIDs are 32 bytes (v2 raw UID) or 33 (v3/v4 raw UID with its identity prefix byte).
   if (uidLength !== 32 && uidLength !== 33) return out;
-  out.siteId = s.readInt32BE(0);
+  out.siteId = readInt32(s, 0);
   out.publisherId = readInt64(s, 4);
-  out.clientKeyId = s.readInt32BE(12);
-  out.privacyBits = s.readUInt32BE(16);
+  out.clientKeyId = readInt32(s, 12);
+  out.privacyBits = readUint32(s, 16);
   out.established = readInt64(s, 20);
   out.refreshed = readInt64(s, 28);
   out.sitePayload = s;
@@ -125,7 +125,7 @@ function openV3(bytes: Buffer, lookupKey: KeyLookup, out: OpenedAdvertisingToken
 function openV2(bytes: Buffer, lookupKey: KeyLookup, out: OpenedAdvertisingToken): OpenedAdvertisingToken {
   // version(1) masterKeyId(4) IV(16) and at least one cipher block.
   if (bytes.length < 5 + CBC_IV_LENGTH + 16) return out;
-  const masterKeyId = bytes.readUInt32BE(1);
+  const masterKeyId = readUint32(bytes, 1);
   out.masterKeyId = masterKeyId;
   const masterKey = lookupKey(masterKeyId);
   if (masterKey === undefined) {
@@ -138,7 +138,7 @@ function openV2(bytes: Buffer, lookupKey: KeyLookup, out: OpenedAdvertisingToken
   if (masterPlain === null || masterPlain.length < 12 + CBC_IV_LENGTH + 16) return out;
   const m = asBuffer(masterPlain);
   out.expires = readInt64(m, 0);
-  const siteKeyId = m.readUInt32BE(8);
+  const siteKeyId = readUint32(m, 8);
   out.siteKeyId = siteKeyId;
   const siteKey = lookupKey(siteKeyId);
   if (siteKey === undefined) {
@@ -149,7 +149,7 @@ function openV2(bytes: Buffer, lookupKey: KeyLookup, out: OpenedAdvertisingToken
   const sitePlain = aesCbcDecrypt(siteKey.secret, m.subarray(12));
   if (sitePlain === null || sitePlain.length < 8) return out;
   const s = asBuffer(sitePlain);
-  const uidLength = s.readUInt32BE(4);
+  const uidLength = readUint32(s, 4);
   // CBC has no integrity: bound every length by the bytes actually present.
   if (uidLength === 0 || uidLength > 64 || 8 + uidLength + 12 > s.length) return out;
   let uid: string;
@@ -158,8 +158,8 @@ function openV2(bytes: Buffer, lookupKey: KeyLookup, out: OpenedAdvertisingToken
   } catch {
     return out;
   }
-  out.siteId = s.readInt32BE(0);
-  out.privacyBits = s.readUInt32BE(8 + uidLength);
+  out.siteId = readInt32(s, 0);
+  out.privacyBits = readUint32(s, 8 + uidLength);
   out.established = readInt64(s, 12 + uidLength);
   out.uid = uid;
   out.status = 'Success';
