@@ -9,7 +9,11 @@ import { repoRoot, type RunningStack } from './stack.ts';
 /** The collector's segments for the story's two senders (the collector's dev config defaults). */
 export const SEGMENTS = { conversion: 'acme-converters', impression: 'bidwell-impressions' } as const;
 
-const SCREENSHOT_DIR = join(repoRoot, 'docs/screenshots');
+// Screenshots go to test-results/ on every run, so that running the tests leaves the checkout clean;
+// UPDATE_SCREENSHOTS=1 writes them into docs/screenshots, where the walkthrough shows them.
+const SCREENSHOT_DIR = process.env.UPDATE_SCREENSHOTS === '1'
+  ? join(repoRoot, 'docs/screenshots')
+  : join(repoRoot, 'test-results/screenshots');
 
 /** Saves a screenshot for the walkthrough. */
 export async function screenshot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<void> {
