@@ -5,6 +5,7 @@ import helmet from 'helmet';
 import { SEGMENT_NAME } from './config.ts';
 import { bearerMatches } from './admin-auth.ts';
 import { exportSegment, type ExportFormat } from './export.ts';
+import type { KeyRefreshResult } from './key-refresh.ts';
 import type { Logger } from './log.ts';
 import type { OptoutGate } from './optout-gate.ts';
 import type { SegmentStore } from './store/segment-store.ts';
@@ -22,6 +23,11 @@ export interface AppDeps {
   readiness: () => { ready: boolean; reasons: string[] };
   adminToken: string | undefined;
   statusPage: boolean;
+  /**
+   * Fetches the sharing keys now (in cluster mode: in every worker, through the primary). Rejects when
+   * the operator cannot be reached. Absent when there is no key sync (a decrypter given by the caller).
+   */
+  refreshKeys?: () => Promise<KeyRefreshResult>;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -143,6 +149,18 @@ export function createApp(deps: AppDeps): Express {
       // Headers may already be out: cut the stream so the client sees an incomplete transfer, not success.
       if (started) res.destroy();
       else res.status(503).json({ error: 'export_failed', message: 'opt-out status could not be checked; try again' });
+    }
+  });
+  admin.post('/keys/refresh', async (_req, res) => {
+    if (!deps.refreshKeys) return void res.status(404).json({ error: 'not_found' });
+    try {
+      const result = await deps.refreshKeys();
+      log.info(result, 'sharing keys refreshed over the admin API');
+      res.json(result);
+    } catch (err) {
+      // The key sync has logged the operator's error; the caller learns only that it failed.
+      log.warn({ err: { code: (err as { code?: unknown }).code } }, 'sharing key refresh over the admin API failed; last good keys kept');
+      res.status(502).json({ error: 'operator unavailable' });
     }
   });
   app.use('/admin', admin);

@@ -9,12 +9,18 @@
 // serialising batches and fdatasync.
 //
 // Workers ask for the config over IPC (not in their environment, so secrets stay out of /proc/*/environ).
+//
+// Keys: every worker runs its own SharingClient (decrypt is on each worker's hot path). So
+// POST /admin/keys/refresh, answered by whichever worker took the connection, asks the primary, and
+// the primary asks every listening worker to refresh (the same RPC channel, the other way round);
+// the answer is 200 only if all of them got new keys.
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { AggregatorRegistry } from 'prom-client';
 import { OptOutStatusClient } from '@uid2-pixels/uid2';
 import type { CollectorConfig } from './config.ts';
 import { HeldResolver } from './held-resolver.ts';
+import { combineRefreshes, KeyRefreshError, type KeyRefreshResult } from './key-refresh.ts';
 import { createLogger, type Logger } from './log.ts';
 import { CollectorMetrics } from './metrics.ts';
 import { OptoutGate } from './optout-gate.ts';
@@ -60,14 +66,29 @@ export async function runPrimary(config: CollectorConfig, log: Logger): Promise<
   const count = workerCount(config);
   let stopping = false;
   const listening = new Set<number>();
+  /** RPC to each worker (the primary asking), by slot. */
+  const toWorker = new Map<number, IpcClient>();
+  // A worker's refresh is bounded by its operator timeout; this only catches a worker that never answers.
+  const refreshTimeoutMs = config.operator.timeoutMs + 5000;
+  const refreshEveryWorker = async (): Promise<KeyRefreshResult> => {
+    const clients = [...listening].map((slot) => toWorker.get(slot)).filter((c): c is IpcClient => !!c);
+    const results = await Promise.allSettled(clients.map((c) => withTimeout(c.call<KeyRefreshResult>('refreshKeys'), refreshTimeoutMs)));
+    const failed = results.filter((r) => r.status === 'rejected').length;
+    if (failed > 0) {
+      log.warn({ workers: results.length, failed }, 'sharing key refresh failed in some workers; they keep their last good keys');
+      throw new KeyRefreshError('KEYS_OPERATOR_UNAVAILABLE', `${failed} of ${results.length} workers could not refresh their keys`);
+    }
+    return combineRefreshes(results.map((r) => (r as PromiseFulfilledResult<KeyRefreshResult>).value));
+  };
   let markReady!: () => void;
   const ready = new Promise<void>((r) => (markReady = r));
 
   const fork = (slot: number): Worker => {
     const worker = cluster.fork({ COLLECTOR_WORKER_SLOT: String(slot) });
     // The worker asks for its config once its code has loaded (a message sent earlier would be lost).
-    const extra = { metrics: clusterMetrics, config: async () => config };
+    const extra = { metrics: clusterMetrics, config: async () => config, refreshKeys: refreshEveryWorker };
     const dropCursors = serveStore(worker, store, extra);
+    toWorker.set(slot, new IpcClient(worker));
     worker.on('listening', () => {
       listening.add(slot);
       if (listening.size === count) markReady();
@@ -75,6 +96,7 @@ export async function runPrimary(config: CollectorConfig, log: Logger): Promise<
     worker.on('exit', (code, signal) => {
       dropCursors();
       listening.delete(slot);
+      toWorker.delete(slot);
       if (stopping) return;
       log.error({ slot, code, signal }, 'worker died; starting a new one');
       setTimeout(() => fork(slot), 200).unref();
@@ -111,17 +133,33 @@ export async function runWorker(): Promise<RunningCollector> {
   const config = await ipc.call<CollectorConfig>('config');
   const slot = Number(process.env.COLLECTOR_WORKER_SLOT ?? '1');
   const log = createLogger(config.logLevel, undefined, { worker: slot });
+  // The primary's side of a fan-out refresh. Registered before listening, so no request is lost;
+  // before this worker's key sync exists there is nothing to refresh yet.
+  let running: RunningCollector | null = null;
+  serveStore(process as unknown as Parameters<typeof serveStore>[0], null, {
+    refreshKeys: () => (running ? running.refreshKeys() : Promise.reject(new KeyRefreshError('KEYS_NOT_REFRESHABLE', 'worker is starting'))),
+  });
   const metrics = new CollectorMetrics({ processMetrics: true, pixel: true, store: config.store.kind !== 'file' });
   // Constructing one installs prom-client's worker-side listener that answers the primary's requests.
   new AggregatorRegistry();
   AggregatorRegistry.setRegistries([metrics.registry]);
-  return startCollector({
+  running = await startCollector({
     config,
     logger: log,
     metrics,
+    refreshKeys: () => ipc.call<KeyRefreshResult>('refreshKeys'),
     ...(config.store.kind === 'file' && { store: new IpcStore(ipc, config.membershipTtlDays * DAY_MS) }),
     // File store: the primary re-checks held events. Redis: worker 1 does it for this collector.
     resolveHeld: config.store.kind !== 'file' && slot === 1,
     metricsText: () => ipc.call<string>('metrics'),
   });
+  return running;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new KeyRefreshError('KEYS_OPERATOR_UNAVAILABLE', 'worker did not answer')), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -9,6 +9,7 @@ import { SenderAcl } from './authorise.ts';
 import type { CollectorConfig } from './config.ts';
 import type { TokenDecrypter } from './decrypter.ts';
 import { HeldResolver } from './held-resolver.ts';
+import { KeyRefreshError, refreshSharingKeys, type KeyRefreshResult } from './key-refresh.ts';
 import { createLogger, type Logger } from './log.ts';
 import { CollectorMetrics } from './metrics.ts';
 import { OptoutGate, type OptoutStatusSource } from './optout-gate.ts';
@@ -30,6 +31,8 @@ export interface StartCollectorOptions {
   /** Prometheus text for /metrics and the status page (cluster workers ask the primary). */
   metricsText?: () => Promise<string>;
   metrics?: CollectorMetrics;
+  /** What POST /admin/keys/refresh does (cluster workers ask the primary to refresh every worker). */
+  refreshKeys?: () => Promise<KeyRefreshResult>;
 }
 
 export interface RunningCollector {
@@ -41,6 +44,8 @@ export interface RunningCollector {
   gate: OptoutGate;
   sharing: SharingClient | null;
   log: Logger;
+  /** Fetches this process's sharing keys now; rejects with KeyRefreshError when that fails. */
+  refreshKeys(): Promise<KeyRefreshResult>;
   /** Pixels received and not answered yet. */
   inFlight(): number;
   /** Stops accepting, answers every pixel in flight, flushes and closes the store. */
@@ -92,6 +97,10 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
     decrypter = sharing;
   }
   const dec = decrypter;
+  const client = sharing;
+  const refreshKeys = client
+    ? () => refreshSharingKeys(client)
+    : () => Promise.reject(new KeyRefreshError('KEYS_NOT_REFRESHABLE', 'this collector has no key sync'));
   metrics.keyAgeSource = () => dec.keyAgeMs();
 
   const gate = new OptoutGate({
@@ -124,6 +133,7 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
     onStoreError: rateLimited(log, 'segment store write failed; pixels answered 503'),
   });
 
+  const adminRefresh = options.refreshKeys ?? (client ? refreshKeys : undefined);
   const metricsText = options.metricsText ?? (() => metrics.registry.metrics());
   let closing = false;
   const app = createApp({
@@ -140,6 +150,7 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
     },
     adminToken: config.adminToken,
     statusPage: config.statusPage,
+    ...(adminRefresh && { refreshKeys: adminRefresh }),
   });
 
   const server = createServer((req, res) => {
@@ -178,5 +189,5 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
     return closed;
   };
 
-  return { url, port, server, store, metrics, gate, sharing, log, inFlight: () => inFlight.value, close };
+  return { url, port, server, store, metrics, gate, sharing, log, refreshKeys, inFlight: () => inFlight.value, close };
 }
