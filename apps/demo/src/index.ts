@@ -11,7 +11,7 @@ import { createShopApp } from './sites/shop.ts';
 export { buildConfig, STORY_SITES, type DemoConfig } from './config.ts';
 export { DemoError } from './errors.ts';
 export { parseBidRequest, type BidRequest } from './dsp/bid-request.ts';
-export { decideBid, creativeMarkup, domainCandidates } from './dsp/ad-server.ts';
+export { decideBid, creativeMarkup } from './dsp/ad-server.ts';
 export { impressionPixelTemplate } from './sites/dsp.ts';
 
 export interface RunningDemo {

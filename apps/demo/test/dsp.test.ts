@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BidstreamClient, PublisherClient, SharingClient } from '@uid2-pixels/uid2';
 import { startOperator, type RunningOperator } from '@uid2-pixels/operator';
-import { creativeMarkup, domainCandidates, startDemo, type RunningDemo } from '../src/index.ts';
+import { creativeMarkup, startDemo, type RunningDemo } from '../src/index.ts';
 import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
@@ -162,15 +162,6 @@ describe('logs', () => {
     expect(secrets.length).toBe(3);
     for (const secret of secrets) expect(logLines.join('')).not.toContain(secret);
     expect(logLines.join('')).not.toContain('reader@example.com');
-  });
-});
-
-describe('domainCandidates', () => {
-  it('tries the host, then each parent domain, keeping localhost but no bare top-level label', () => {
-    expect(domainCandidates('publisher.localhost')).toEqual(['publisher.localhost', 'localhost']);
-    expect(domainCandidates('news.daily.example')).toEqual(['news.daily.example', 'daily.example']);
-    expect(domainCandidates('localhost')).toEqual(['localhost']);
-    expect(domainCandidates('Example.COM')).toEqual(['example.com']);
   });
 });
 

@@ -70,7 +70,12 @@ describe('KeyRing.fromResponseBody', () => {
     expect([...ring.siteNames(123)!]).toEqual(['example.com', 'com.example.app']);
     expect(ring.isDomainOrAppNameAllowedForSite(123, 'EXAMPLE.com')).toBe(true);
     expect(ring.isDomainOrAppNameAllowedForSite(123, 'com.example.app')).toBe(true);
-    expect(ring.isDomainOrAppNameAllowedForSite(123, 'sub.example.com')).toBe(false);
+    // Divergence from the SDKs (exact match only): a host below a listed name belongs to the site.
+    expect(ring.isDomainOrAppNameAllowedForSite(123, 'sub.example.com')).toBe(true);
+    expect(ring.isDomainOrAppNameAllowedForSite(123, 'a.b.EXAMPLE.com')).toBe(true);
+    expect(ring.isDomainOrAppNameAllowedForSite(123, 'notexample.com')).toBe(false);
+    expect(ring.isDomainOrAppNameAllowedForSite(123, 'example.com.evil.test')).toBe(false);
+    expect(ring.isDomainOrAppNameAllowedForSite(123, 'com')).toBe(false);
     expect(ring.isDomainOrAppNameAllowedForSite(123, undefined)).toBe(false);
     expect(ring.isDomainOrAppNameAllowedForSite(124, 'example.com')).toBe(false);
     expect(ring.isDomainOrAppNameAllowedForSite(999, 'example.com')).toBe(false);

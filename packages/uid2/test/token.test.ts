@@ -159,7 +159,9 @@ describe('decryptToken: clients, lifetimes and the bidstream domain check', () =
     expect(at('com.planet.app').status).toBe('Success');
     const wrong = at('rival.example');
     expect(wrong).toMatchObject({ status: 'DomainNameCheckFailed', uid: null, siteId: 123, isClientSideGenerated: true });
-    expect(at('sub.planet.example').status).toBe('DomainNameCheckFailed');
+    // A page below the site's listed domain is the site's (the SDKs would need the root domain here).
+    expect(at('news.planet.example').status).toBe('Success');
+    expect(at('planet.example.rival.example').status).toBe('DomainNameCheckFailed');
     expect(at(undefined).status).toBe('DomainNameCheckFailed');
   });
 

@@ -54,31 +54,11 @@ export function creativeMarkup(creative: Creative, pixelUrl: string | null): str
   ].join('');
 }
 
-/**
- * The names a client-side generated token's site may have listed for this page: the host itself, then
- * each parent domain (`news.daily.example` -> `daily.example`; `publisher.localhost` -> `localhost`).
- * The SDKs want the root domain (sharing-docs D4), but without a public-suffix list the DSP cannot
- * tell where that is, so it tries from the most specific name down.
- */
-export function domainCandidates(host: string): string[] {
-  const labels = host.toLowerCase().split('.');
-  const out: string[] = [];
-  for (let i = 0; i < labels.length; i++) {
-    const name = labels.slice(i).join('.');
-    // Stop at a bare top-level label, except `localhost`, which sites list as such.
-    if (i > 0 && i === labels.length - 1 && name !== 'localhost') break;
-    out.push(name);
-  }
-  return out;
-}
-
 export function decideBid(request: BidRequest, deps: AdServerDeps): Outcome {
   if (request.uid2Token === null) return { kind: 'no-bid', reason: 'no-token' };
-  let decrypted = deps.bidstream.decrypt(request.uid2Token, request.domain);
-  for (const name of domainCandidates(request.domain).slice(1)) {
-    if (decrypted.status !== 'DomainNameCheckFailed') break;
-    decrypted = deps.bidstream.decrypt(request.uid2Token, name);
-  }
+  // The bid's site domain goes to the domain check as it is: a page below the publisher's listed domain
+  // (publisher.localhost under localhost) is the publisher's.
+  const decrypted = deps.bidstream.decrypt(request.uid2Token, request.domain);
   if (decrypted.status !== 'Success' || decrypted.uid === null) return { kind: 'no-bid', reason: decrypted.status };
 
   const pixel = tryCreativePixelUrl(deps.pixelTemplate, decrypted.uid, deps.sharing);

@@ -227,12 +227,25 @@ export class KeyRing {
   }
 
   /**
-   * Whether `domainOrAppName` is one of the site's names (case-insensitive, exact match: no subdomain
-   * matching, as in the Java SDK). False for an absent name or an unknown site.
+   * Whether `domainOrAppName` belongs to the site: one of its names, or a host below one of them
+   * (case-insensitive). False for an absent name or an unknown site.
+   *
+   * Deliberately wider than the SDKs' exact match: sites list their root domain, and the operator's
+   * client-side generation accepts pages on subdomains of it, so a token made on `news.planet.example`
+   * must pass a bid from that page. The SDKs make every DSP find the root domain itself, which needs
+   * a public-suffix list; walking up the given host's labels needs none and cannot admit a host the
+   * site did not list a parent of.
    */
   isDomainOrAppNameAllowedForSite(siteId: number, domainOrAppName: string | null | undefined): boolean {
     if (!domainOrAppName) return false;
     const names = this.#siteNames.get(siteId);
-    return names !== undefined && names.has(domainOrAppName.toLowerCase());
+    if (names === undefined) return false;
+    let name = domainOrAppName.toLowerCase();
+    for (;;) {
+      if (names.has(name)) return true;
+      const dot = name.indexOf('.');
+      if (dot < 0) return false;
+      name = name.slice(dot + 1);
+    }
   }
 }
