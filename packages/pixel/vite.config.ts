@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
+import { sourceConditions } from '../../scripts/source-condition.ts';
 
 // One source, two builds (Vite cannot emit an IIFE and ESM from different entries in one pass):
 //   vite build             -> dist/uid2-pixel.iife.js  (<script> tag, global `uid2pixel` + command queue)
@@ -10,6 +11,7 @@ const src = (f: string) => fileURLToPath(new URL(`./src/${f}`, import.meta.url))
 export default defineConfig(({ mode }) => {
   const esm = mode == 'esm';
   return {
+    ...sourceConditions,
     logLevel: 'warn',
     build: {
       target: 'es2020',

@@ -1,8 +1,10 @@
 import { defineConfig } from 'vitest/config';
 import { playwright } from '@vitest/browser-playwright';
 import { chromiumArgs, chromiumPath } from '../../scripts/chromium.ts';
+import { sourceConditions } from '../../scripts/source-condition.ts';
 
 export default defineConfig({
+  ...sourceConditions,
   test: {
     name: 'pixel',
     include: ['test/**/*.test.ts'],

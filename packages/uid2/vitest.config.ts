@@ -1,6 +1,8 @@
 import { defineConfig } from 'vitest/config';
+import { sourceConditions } from '../../scripts/source-condition.ts';
 
 export default defineConfig({
+  ...sourceConditions,
   test: {
     name: 'uid2',
     include: ['test/**/*.test.ts'],

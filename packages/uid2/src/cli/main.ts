@@ -1,6 +1,8 @@
-// The `uid2` command line (bin/uid2.mjs loads this file through tsx). One file per command in
-// commands/; this file only dispatches, prints the top-level help and maps errors to exit codes.
+// The `uid2` command line (bin/uid2.mjs runs the compiled file; in this repository, the source through
+// tsx). One file per command in commands/; this file only dispatches, prints the top-level help and maps
+// errors to exit codes.
 import { Uid2Error } from '../errors.ts';
+import { closest } from './args.ts';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, type Command } from './usage.ts';
 
 interface CommandEntry {
@@ -40,7 +42,8 @@ function wantsHelp(args: readonly string[]): boolean {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  // npm and pnpm put a `--` in front of forwarded arguments (`pnpm uid2 -- --help`).
+  const [name, ...rest] = argv[0] === '--' ? argv.slice(1) : argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     const topic = name === 'help' ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
     const text = topic === undefined ? topLevelHelp() : (await topic.load()).help;
@@ -50,7 +53,9 @@ export async function run(argv: string[]): Promise<number> {
   }
   const entry = COMMANDS.find((c) => c.name === name);
   if (entry === undefined) {
-    process.stderr.write(`uid2: unknown command ${JSON.stringify(name)}\n\n${topLevelHelp()}\n`);
+    const near = closest(name.replace(/^-+/, ''), COMMANDS.map((c) => c.name));
+    const hint = near === undefined ? '' : ` (did you mean ${near}?)`;
+    process.stderr.write(`uid2: unknown command ${JSON.stringify(name)}${hint}\n\n${topLevelHelp()}\n`);
     return EXIT_USAGE;
   }
   const command = await entry.load();
@@ -70,7 +75,11 @@ export async function run(argv: string[]): Promise<number> {
       process.stderr.write(`uid2 ${name}: ${error.message}\n`);
       return EXIT_FAILED;
     }
-    throw error;
+    // Anything else (a file that cannot be written, ...) is a failure to report, not a stack trace.
+    const code = (error as { code?: unknown }).code;
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`uid2 ${name}: ${typeof code === 'string' && !message.startsWith(code) ? `${code}: ` : ''}${message}\n`);
+    return EXIT_FAILED;
   }
 }
 

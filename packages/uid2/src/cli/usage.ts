@@ -1,8 +1,8 @@
-// Argument parsing shared by the commands: node:util parseArgs in strict mode, with errors that say
+// Argument parsing shared by the commands: the project's flag parser (args.ts), with errors that say
 // which command was misused and point at its --help. Exit codes: 0 done, 1 failed (bad input value,
 // operator error), 2 usage or configuration error (unknown option, unreadable or malformed file).
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { Uid2Error } from '../errors.ts';
+import { ArgsError, parseArgv, type FlagSpecs } from './args.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -21,20 +21,13 @@ export interface Command {
   run(argv: string[]): Promise<number>;
 }
 
-type Options = NonNullable<ParseArgsConfig['options']>;
-
-/** parseArgs with its errors turned into UsageError. `--help`/`-h` is accepted (main.ts answers it first). */
-export function parseCommandArgs<T extends Options>(command: string, argv: string[], options: T) {
+/** parseArgv with its errors turned into UsageError. `--help`/`-h` is accepted (main.ts answers it first). */
+export function parseCommandArgs<T extends FlagSpecs>(command: string, argv: string[], options: T) {
   try {
-    return parseArgs({
-      args: argv,
-      options: { ...options, help: { type: 'boolean', short: 'h' } },
-      allowPositionals: true,
-      strict: true,
-    });
+    return parseArgv(argv, options, { maxPositionals: Infinity });
   } catch (error) {
-    const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    throw new UsageError(`uid2 ${command}: ${message}. See: uid2 ${command} --help`);
+    if (!(error instanceof ArgsError)) throw error;
+    throw new UsageError(`uid2 ${command}: ${error.message}. See: uid2 ${command} --help`);
   }
 }
 

@@ -65,7 +65,21 @@ describe('uid2 --help', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('unknown command "frobnicate"');
     expect(option.code).toBe(2);
-    expect(option.stderr).toContain("uid2 decrypt: Unknown option '--kees'");
+    expect(option.stderr).toBe('uid2 decrypt: unknown option --kees (did you mean --keys?). See: uid2 decrypt --help\n');
+  });
+
+  it('suggests the nearest command, names a flag without its value, and takes the `--` npm and pnpm forward', async () => {
+    const [typo, missing, forwarded] = await Promise.all([
+      runCli(['decrpyt']),
+      runCli(['decrypt', '--keys']),
+      runCli(['--', 'hash-phone', '+12345678901']),
+    ]);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toMatch(/^uid2: unknown command "decrpyt" \(did you mean decrypt\?\)/);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toBe('uid2 decrypt: --keys needs a value. See: uid2 decrypt --help\n');
+    expect(forwarded.code).toBe(0);
+    expect(JSON.parse(forwarded.stdout)).toMatchObject({ normalized: '+12345678901' });
   });
 });
 

@@ -62,6 +62,16 @@ describe('uid2 keys', () => {
     expect(encrypted.stderr).toBe('');
   });
 
+  it('says which --out file it cannot write, without a stack trace', async () => {
+    const acme = credentials(101);
+    const out = join(dir, 'no', 'such', 'dir', 'k.json');
+    const result = await runCli(['keys', '--out', out], {
+      env: { UID2_BASE_URL: acme.baseUrl, UID2_API_KEY: acme.apiKey, UID2_SECRET: acme.secret },
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(`uid2 keys: cannot write ${out} (ENOENT)\n`);
+  });
+
   it('exits 1 on operator errors without printing credentials, and 2 without a base URL', async () => {
     const publisher = credentials(103); // GENERATOR only: not allowed on /v2/key/sharing
     const wrongSecret = { ...credentials(102), secret: credentials(101).secret };

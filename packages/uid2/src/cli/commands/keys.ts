@@ -4,7 +4,7 @@ import { chmod, writeFile } from 'node:fs/promises';
 import { postEnveloped } from '../../clients/operator-http.ts';
 import { Uid2ResponseError } from '../../clients/errors.ts';
 import { KeyRing } from '../../keys/index.ts';
-import { EXIT_OK, parseCommandArgs, required, type Command } from '../usage.ts';
+import { EXIT_OK, parseCommandArgs, required, UsageError, type Command } from '../usage.ts';
 
 const help = `Usage: uid2 keys --base-url URL --api-key KEY --secret SECRET [--bidstream] [--out FILE]
 
@@ -47,8 +47,13 @@ export const keysCommand: Command = {
     if (values.out === undefined) {
       process.stdout.write(text);
     } else {
-      await writeFile(values.out, text, { mode: 0o600 });
-      await chmod(values.out, 0o600); // `mode` only applies when the file is created
+      try {
+        await writeFile(values.out, text, { mode: 0o600 });
+        await chmod(values.out, 0o600); // `mode` only applies when the file is created
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        throw new UsageError(`cannot write ${values.out}${typeof code === 'string' ? ` (${code})` : ''}`);
+      }
       process.stderr.write(`uid2 keys: wrote ${ring.size} keys to ${values.out}\n`);
     }
     return EXIT_OK;
