@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { ArgsError, intFlag, parseArgv } from '@uid2-pixels/uid2/cli/args';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -54,37 +54,29 @@ interface StackConfig {
 }
 
 function readConfig(argv: string[]): StackConfig {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      'operator-port': { type: 'string' },
-      'collector-port': { type: 'string' },
-      'shop-port': { type: 'string' },
-      'publisher-port': { type: 'string' },
-      'dsp-port': { type: 'string' },
-      'data-dir': { type: 'string' },
-      domain: { type: 'string' },
-      only: { type: 'string' },
-      'health-timeout': { type: 'string' },
-      'no-build': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-    allowPositionals: false,
+  const { values } = parseArgv(argv, {
+    'operator-port': { type: 'string' },
+    'collector-port': { type: 'string' },
+    'shop-port': { type: 'string' },
+    'publisher-port': { type: 'string' },
+    'dsp-port': { type: 'string' },
+    'data-dir': { type: 'string' },
+    domain: { type: 'string' },
+    only: { type: 'string' },
+    'health-timeout': { type: 'string' },
+    'no-build': { type: 'boolean' },
   });
   if (values.help) {
     process.stdout.write(HELP);
     process.exit(0);
   }
   const env = process.env;
-  const port = (flag: string | undefined, envName: string, fallback: number): number => {
-    const text = flag ?? env[envName];
-    if (text === undefined || text === '') return fallback;
-    const n = Number(text);
-    if (!Number.isInteger(n) || n < 1 || n > 65535) {
-      throw new StackError('BAD_PORT', `${envName} / --${envName.toLowerCase().replace('_', '-')} must be a port number 1-65535, got "${text}"`);
-    }
-    return n;
+  /** A port from its flag, else its environment variable, else the default; errors name where it came from. */
+  const port = (flag: string, envName: string, fallback: number): number => {
+    const given = values[flag as 'operator-port'];
+    if (given !== undefined) return intFlag(`--${flag}`, given, { min: 1, max: 65535 });
+    const text = env[envName];
+    return text === undefined || text === '' ? fallback : intFlag(envName, text, { min: 1, max: 65535 });
   };
   const dataDirText = values['data-dir'] ?? env.UID2_DATA_DIR ?? '.data';
   const onlyText = values.only ?? env.UID2_STACK_ONLY;
@@ -95,21 +87,19 @@ function readConfig(argv: string[]): StackConfig {
     }
   }
   const timeoutText = values['health-timeout'] ?? env.UID2_HEALTH_TIMEOUT;
-  const healthTimeoutMs = timeoutText ? Number(timeoutText) : 30_000;
-  if (!Number.isFinite(healthTimeoutMs) || healthTimeoutMs <= 0) {
-    throw new StackError('BAD_TIMEOUT', `--health-timeout must be a positive number of milliseconds, got "${timeoutText}"`);
-  }
+  const timeoutSource = values['health-timeout'] !== undefined ? '--health-timeout' : 'UID2_HEALTH_TIMEOUT';
+  const healthTimeoutMs = timeoutText ? intFlag(timeoutSource, timeoutText, { min: 1, max: 3_600_000 }) : 30_000;
   const domain = values.domain ?? env.UID2_DEMO_DOMAIN ?? null;
   if (domain !== null && !/^[a-z0-9.-]+$/i.test(domain)) {
     throw new StackError('BAD_DOMAIN', `--domain must be a host name, got "${domain}"`);
   }
   return {
     ports: {
-      operator: port(values['operator-port'], 'OPERATOR_PORT', 8080),
-      collector: port(values['collector-port'], 'COLLECTOR_PORT', 8090),
-      shop: port(values['shop-port'], 'SHOP_PORT', 8101),
-      publisher: port(values['publisher-port'], 'PUBLISHER_PORT', 8102),
-      dsp: port(values['dsp-port'], 'DSP_PORT', 8103),
+      operator: port('operator-port', 'OPERATOR_PORT', 8080),
+      collector: port('collector-port', 'COLLECTOR_PORT', 8090),
+      shop: port('shop-port', 'SHOP_PORT', 8101),
+      publisher: port('publisher-port', 'PUBLISHER_PORT', 8102),
+      dsp: port('dsp-port', 'DSP_PORT', 8103),
     },
     dataDir: isAbsolute(dataDirText) ? dataDirText : resolve(root, dataDirText),
     domain: domain ? domain.toLowerCase() : null,
@@ -389,6 +379,7 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   const message = error instanceof Error ? error.message : String(error);
-  say('stack', `cannot start: ${message}`, process.stderr);
+  const hint = error instanceof ArgsError ? ' (see: npm start -- --help)' : '';
+  say('stack', `cannot start: ${message}${hint}`, process.stderr);
   process.exit(2);
 });

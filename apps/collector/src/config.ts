@@ -218,8 +218,17 @@ export function parseConfig(raw: unknown): CollectorConfig {
   if (issue.code === 'unrecognized_keys') {
     message = `unknown setting ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
   }
+  // Numbers are never secret: say what was wrong with the one given, in words rather than zod's.
+  const value = issue.path.reduce<unknown>((node, key) => (isPlainObject(node) || Array.isArray(node) ? (node as Json)[key as string] : undefined), raw);
+  if (typeof value === 'number') {
+    if (issue.code === 'too_small') message = `must be at least ${String(issue.minimum)}, got ${value}`;
+    if (issue.code === 'too_big') message = `must be at most ${String(issue.maximum)}, got ${value}`;
+    if (issue.code === 'invalid_type' && issue.expected === 'int') message = `must be a whole number, got ${value}`;
+  }
   const env = Object.entries(ENV_FIELDS).find(([, f]) => f.path === field)?.[0];
-  throw new ConfigError(field, env ? `${message} (config file field ${field}, or ${env})` : message);
+  const flag = Object.entries(FLAG_FIELDS).find(([, f]) => f.path === field)?.[0];
+  const sources = [`config file field ${field}`, env, flag && `--${flag}`].filter(Boolean);
+  throw new ConfigError(field, env || flag ? `${message} (${sources.join(', ')})` : message);
 }
 
 /** Defaults < file (or base) < env < flags, then validated. */

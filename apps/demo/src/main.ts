@@ -1,7 +1,6 @@
 // CLI: `pnpm --filter @uid2-pixels/demo start -- [options]` starts the shop, publisher and DSP sites.
 // The stack runner (scripts/stack.ts, `pnpm start`) runs this with the operator and collector.
-import { parseArgs } from 'node:util';
-import { DemoError } from './errors.ts';
+import { ArgsError, parseArgv } from '@uid2-pixels/uid2/cli/args';
 import { createLogger } from './log.ts';
 import { startDemo } from './index.ts';
 
@@ -56,13 +55,10 @@ const SECRET_ENV: Record<string, string> = {
 };
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      ...Object.fromEntries(Object.keys(FLAGS).map((flag) => [flag, { type: 'string' as const }])),
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-  });
+  const { values } = parseArgv(
+    process.argv.slice(2),
+    Object.fromEntries(Object.keys(FLAGS).map((flag) => [flag, { type: 'string' as const }])),
+  );
   if (values.help) {
     process.stdout.write(HELP);
     return;
@@ -95,10 +91,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof DemoError || (error instanceof Error && 'code' in error)) {
-    process.stderr.write(`demo: ${error.message}\n`);
+  if (error instanceof ArgsError) {
+    process.stderr.write(`demo: ${error.message}\nRun "pnpm --filter @uid2-pixels/demo start -- --help" for usage.\n`);
   } else {
-    process.stderr.write(`demo: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.stderr.write(`demo: ${error instanceof Error ? error.message : String(error)}\n`);
   }
   process.exit(2);
 });

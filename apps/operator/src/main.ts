@@ -1,12 +1,12 @@
-// CLI: `pnpm operator --port 8080 --data-dir .data/operator`. Flags win over environment variables.
-import { parseArgs } from 'node:util';
+// CLI: `uid2-operator --port 8080 --data-dir .data/operator` (in this repository: `pnpm operator ...`).
+// Flags win over environment variables.
 import { resolve } from 'node:path';
+import { ArgsError, intFlag, parseArgv } from '@uid2-pixels/uid2/cli/args';
 import { DAY_MS } from './config.ts';
-import { OperatorError } from './errors.ts';
 import { createLogger } from './logging.ts';
 import { startOperator, type RunningOperator } from './start-operator.ts';
 
-const HELP = `Usage: pnpm operator [-- options]
+const HELP = `Usage: uid2-operator [options]        (in this repository: pnpm operator [options])
 
 A local, wire-compatible UID2 operator with a sharing-permissions portal.
 API on /v2/*, health on /ops/healthcheck, metrics on /metrics, admin API on /admin/*, portal on /portal.
@@ -25,31 +25,23 @@ The first start seeds the data dir from the fixture (participants, keys, sharing
 Later starts reuse the data dir as it is; delete it to start over.
 `;
 
-function numberOption(flag: string | undefined, envName: string, fallback: number, name: string): number {
-  const text = flag ?? process.env[envName];
+/** A whole-number option from its flag or else its environment variable; usage errors name the source. */
+function numberOption(flag: string | undefined, envName: string, fallback: number, name: string, max: number): number {
+  if (flag !== undefined) return intFlag(name, flag, { min: 0, max });
+  const text = process.env[envName];
   if (text === undefined || text === '') return fallback;
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 0) throw new OperatorError('BAD_CONFIG', `${name} must be a non-negative integer, got "${text}"`);
-  return n;
+  return intFlag(envName, text, { min: 0, max });
 }
 
 async function main(): Promise<void> {
-  // `pnpm operator --port 1` reaches us as `main.ts -- --port 1` (the root script's `--` is passed on).
-  const args = process.argv.slice(2);
-  if (args[0] === '--') args.shift();
-  const { values } = parseArgs({
-    args,
-    options: {
-      port: { type: 'string' },
-      host: { type: 'string' },
-      'data-dir': { type: 'string' },
-      fixture: { type: 'string' },
-      'rotation-interval': { type: 'string' },
-      'log-level': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-    allowPositionals: false,
+  // `pnpm operator -- --help` forwards the `--`; parseArgv drops it.
+  const { values } = parseArgv(process.argv.slice(2), {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    'data-dir': { type: 'string' },
+    fixture: { type: 'string' },
+    'rotation-interval': { type: 'string' },
+    'log-level': { type: 'string' },
   });
   if (values.help) {
     process.stdout.write(HELP);
@@ -58,8 +50,7 @@ async function main(): Promise<void> {
   const env = process.env;
   // `pnpm operator` runs this in apps/operator; relative paths mean what they meant where the user typed them.
   const base = env.INIT_CWD || process.cwd();
-  const port = numberOption(values.port, 'UID2_OPERATOR_PORT', 8080, '--port');
-  if (port > 65535) throw new OperatorError('BAD_CONFIG', `--port must be at most 65535, got ${port}`);
+  const port = numberOption(values.port, 'UID2_OPERATOR_PORT', 8080, '--port', 65535);
   const log = createLogger(values['log-level'] ?? env.UID2_OPERATOR_LOG_LEVEL ?? 'info');
   const fixture = values.fixture ?? env.UID2_OPERATOR_FIXTURE;
   // Handlers go in before the (slow) start so a signal during start-up still ends in a clean exit.
@@ -78,7 +69,7 @@ async function main(): Promise<void> {
     host: values.host ?? env.UID2_OPERATOR_HOST ?? '127.0.0.1',
     dataDir: resolve(base, values['data-dir'] ?? env.UID2_OPERATOR_DATA_DIR ?? '.data/operator'),
     ...(fixture ? { fixture: resolve(base, fixture) } : {}),
-    rotationIntervalMs: numberOption(values['rotation-interval'], 'UID2_OPERATOR_ROTATION_MS', DAY_MS, '--rotation-interval'),
+    rotationIntervalMs: numberOption(values['rotation-interval'], 'UID2_OPERATOR_ROTATION_MS', DAY_MS, '--rotation-interval', Number.MAX_SAFE_INTEGER),
     logger: log,
     processMetrics: true,
   });
@@ -87,8 +78,12 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  if (error instanceof ArgsError) {
+    process.stderr.write(`uid2-operator: ${error.message}\nRun "uid2-operator --help" for usage.\n`);
+    process.exit(2);
+  }
   const code = (error as { code?: string }).code;
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`uid2-operator: ${code ? `${code}: ` : ''}${message}\n${code === undefined || code.startsWith('ERR_PARSE') ? 'Try --help.\n' : ''}`);
+  process.stderr.write(`uid2-operator: ${code ? `${code}: ` : ''}${message}\n`);
   process.exit(1);
 });

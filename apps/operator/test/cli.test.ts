@@ -23,16 +23,21 @@ describe('pnpm operator', () => {
   it('accepts the `--` that `pnpm operator -- …` passes on', () => {
     const out = spawnSync(tsx, ['src/main.ts', '--', '--help'], { cwd: appDir, encoding: 'utf8' });
     expect(out.status).toBe(0);
-    expect(out.stdout).toContain('Usage: pnpm operator');
+    expect(out.stdout).toContain('Usage: uid2-operator');
   });
 
-  it('rejects a bad flag value with a clear message and exit code 1', () => {
-    const out = spawnSync(tsx, ['src/main.ts', '--port', 'eighty'], { cwd: appDir, encoding: 'utf8' });
-    expect(out.status).toBe(1);
-    expect(out.stderr).toContain('--port must be a non-negative integer');
-    const unknown = spawnSync(tsx, ['src/main.ts', '--nope'], { cwd: appDir, encoding: 'utf8' });
-    expect(unknown.status).toBe(1);
-    expect(unknown.stderr).toContain('Try --help');
+  it('rejects a bad flag value, a typo and a missing value with a clear message and exit code 2', () => {
+    const cases: Array<[string[], string]> = [
+      [['--port', 'eighty'], 'uid2-operator: --port must be a whole number from 0 to 65535, got "eighty"'],
+      [['--port', '-1'], 'uid2-operator: --port must be a whole number from 0 to 65535, got "-1"'],
+      [['--prot', '1'], 'uid2-operator: unknown option --prot (did you mean --port?)'],
+      [['--data-dir'], 'uid2-operator: --data-dir needs a value'],
+    ];
+    for (const [args, message] of cases) {
+      const out = spawnSync(tsx, ['src/main.ts', ...args], { cwd: appDir, encoding: 'utf8' });
+      expect(out.status).toBe(2);
+      expect(out.stderr).toBe(`${message}\nRun "uid2-operator --help" for usage.\n`);
+    }
   });
 
   it('resolves the default data dir against the directory pnpm was run from (INIT_CWD)', async () => {

@@ -1,5 +1,6 @@
-// Command-line parsing for `collector`: a command word, then flags. Unknown flags are usage errors.
-import { parseArgs } from 'node:util';
+// Command-line parsing for `collector`: a command word, then flags (the project's flag parser, which
+// names unknown flags with a suggestion and takes the `--` npm and pnpm forward).
+import { ArgsError, closest, parseArgv, type FlagSpecs } from '@uid2-pixels/uid2/cli/args';
 import { UsageError } from '../errors.ts';
 import { FLAG_FIELDS } from '../config.ts';
 
@@ -11,33 +12,37 @@ export interface ParsedArgs {
   exportOptions: { segment: string | undefined; format: string | undefined; out: string | undefined };
 }
 
+const COMMANDS = ['serve', 'export', 'help'] as const;
+const EXPORT_FLAGS = ['segment', 'format', 'out'] as const;
+
+const SPECS: FlagSpecs = {
+  config: { type: 'string' },
+  ...Object.fromEntries(EXPORT_FLAGS.map((name) => [name, { type: 'string' }])),
+  ...Object.fromEntries(Object.keys(FLAG_FIELDS).map((name) => [name, { type: 'string' }])),
+};
+
 export function parseCommandLine(argv: string[]): ParsedArgs {
-  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
-    config: { type: 'string' },
-    segment: { type: 'string' },
-    format: { type: 'string' },
-    out: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  };
-  for (const name of Object.keys(FLAG_FIELDS)) options[name] = { type: 'string' };
-  let parsed: ReturnType<typeof parseArgs>;
+  let parsed;
   try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    parsed = parseArgv(argv, SPECS, { maxPositionals: 1 });
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    if (err instanceof ArgsError) throw new UsageError(err.message);
+    throw err;
   }
   const { values, positionals } = parsed;
-  if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
   const word = positionals[0] ?? 'serve';
-  if (word !== 'serve' && word !== 'export' && word !== 'help') throw new UsageError(`unknown command "${word}" (commands: serve, export)`);
+  if (!(COMMANDS as readonly string[]).includes(word)) {
+    const near = closest(word, COMMANDS);
+    throw new UsageError(`unknown command "${word}"${near ? ` (did you mean ${near}?)` : ''} (commands: serve, export)`);
+  }
   const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
   const flags: Record<string, string | undefined> = {};
   for (const name of Object.keys(FLAG_FIELDS)) flags[name] = str(name);
-  if (word !== 'export') {
-    for (const k of ['segment', 'format', 'out']) if (str(k) !== undefined) throw new UsageError(`--${k} belongs to the export command`);
+  if (word !== 'export' && !values.help) {
+    for (const k of EXPORT_FLAGS) if (str(k) !== undefined) throw new UsageError(`--${k} belongs to the export command`);
   }
   return {
-    command: values.help ? 'help' : word,
+    command: values.help || word === 'help' ? 'help' : (word as 'serve' | 'export'),
     configFile: str('config'),
     flags,
     exportOptions: { segment: str('segment'), format: str('format'), out: str('out') },
