@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { exitQuietlyWhenStdoutCloses } from '@uid2-pixels/uid2/cli/stdout';
 import { ArgsError, intFlag, parseArgv } from '@uid2-pixels/uid2/cli/args';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -288,6 +289,7 @@ async function waitHealthy(part: Part, child: ChildProcess, timeoutMs: number): 
 }
 
 async function main(): Promise<void> {
+  exitQuietlyWhenStdoutCloses();
   const config = readConfig(process.argv.slice(2));
   const parts = planParts(config).filter((part) => {
     if (config.only && !config.only.has(part.name)) return false;

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, redactedConfig, type CollectorConfig } from './config.ts';
 import { runExport } from './cli/export.ts';
+import { exitQuietlyWhenStdoutCloses } from '@uid2-pixels/uid2/cli/stdout';
 import { parseCommandLine } from './cli/args.ts';
 import { HELP } from './cli/help.ts';
 import { runPrimary, runWorker, workerCount } from './cluster.ts';
@@ -38,6 +39,7 @@ function onShutdown(log: Logger, stop: () => Promise<void>): void {
 }
 
 async function main(): Promise<void> {
+  exitQuietlyWhenStdoutCloses();
   if (cluster.isWorker) {
     const collector = await runWorker();
     const stop = () => void collector.close().then(() => process.exit(0), () => process.exit(1));

@@ -1,5 +1,6 @@
 // CLI: `pnpm --filter @uid2-pixels/demo start -- [options]` starts the shop, publisher and DSP sites.
 // The stack runner (scripts/stack.ts, `pnpm start`) runs this with the operator and collector.
+import { exitQuietlyWhenStdoutCloses } from '@uid2-pixels/uid2/cli/stdout';
 import { ArgsError, parseArgv } from '@uid2-pixels/uid2/cli/args';
 import { createLogger } from './log.ts';
 import { startDemo } from './index.ts';
@@ -55,6 +56,7 @@ const SECRET_ENV: Record<string, string> = {
 };
 
 async function main(): Promise<void> {
+  exitQuietlyWhenStdoutCloses();
   const { values } = parseArgv(
     process.argv.slice(2),
     Object.fromEntries(Object.keys(FLAGS).map((flag) => [flag, { type: 'string' as const }])),

@@ -1,6 +1,7 @@
 // CLI: `uid2-operator --port 8080 --data-dir .data/operator` (in this repository: `pnpm operator ...`).
 // Flags win over environment variables.
 import { resolve } from 'node:path';
+import { exitQuietlyWhenStdoutCloses } from '@uid2-pixels/uid2/cli/stdout';
 import { ArgsError, intFlag, parseArgv } from '@uid2-pixels/uid2/cli/args';
 import { DAY_MS } from './config.ts';
 import { createLogger } from './logging.ts';
@@ -34,6 +35,7 @@ function numberOption(flag: string | undefined, envName: string, fallback: numbe
 }
 
 async function main(): Promise<void> {
+  exitQuietlyWhenStdoutCloses();
   // `pnpm operator -- --help` forwards the `--`; parseArgv drops it.
   const { values } = parseArgv(process.argv.slice(2), {
     port: { type: 'string' },

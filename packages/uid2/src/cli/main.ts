@@ -3,6 +3,7 @@
 // errors to exit codes.
 import { Uid2Error } from '../errors.ts';
 import { closest } from './args.ts';
+import { exitQuietlyWhenStdoutCloses } from './stdout.ts';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, type Command } from './usage.ts';
 
 interface CommandEntry {
@@ -83,10 +84,6 @@ export async function run(argv: string[]): Promise<number> {
   }
 }
 
-// `uid2 decrypt ... | head` closes the pipe early: that is the reader's choice, not an error.
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code === 'EPIPE') process.exit(EXIT_OK);
-  throw error;
-});
+exitQuietlyWhenStdoutCloses(); // `uid2 decrypt ... | head`
 
 process.exitCode = await run(process.argv.slice(2));
