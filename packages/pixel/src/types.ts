@@ -1,10 +1,17 @@
-import type { IdentityTokensJson } from '@uid2-pixels/uid2/clients/identity-tokens';
-
 /**
- * An identity as the operator returns it (times in epoch ms). Identities written by other clients may
- * lack refresh_response_key (the legacy refresh path answers in plain JSON then).
+ * An identity as the operator returns it (times in epoch ms): IdentityTokensJson of
+ * @uid2-pixels/uid2, written out here so that the published snippet's types need no dependency
+ * (test/types.test.ts holds the two equal). Identities written by other clients may lack
+ * refresh_response_key (the legacy refresh path answers in plain JSON then).
  */
-export type Identity = Omit<IdentityTokensJson, 'refresh_response_key'> & { refresh_response_key?: string };
+export interface Identity {
+  advertising_token: string;
+  refresh_token: string;
+  identity_expires: number;
+  refresh_expires: number;
+  refresh_from: number;
+  refresh_response_key?: string;
+}
 
 /** What is stored after the operator answered opt-out (the official SDK's format). */
 export interface OptOut {
