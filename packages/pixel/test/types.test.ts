@@ -4,6 +4,10 @@ import { expectTypeOf, it } from 'vitest';
 import type { IdentityTokensJson } from '@uid2-pixels/uid2/clients/identity-tokens';
 import type { Identity } from '../src/types.ts';
 
+type Wire = Omit<IdentityTokensJson, 'refresh_response_key'> & { refresh_response_key?: string };
+
 it('Identity is IdentityTokensJson with an optional refresh_response_key', () => {
-  expectTypeOf<Identity>().toEqualTypeOf<Omit<IdentityTokensJson, 'refresh_response_key'> & { refresh_response_key?: string }>();
+  expectTypeOf<keyof Identity>().toEqualTypeOf<keyof IdentityTokensJson>();
+  expectTypeOf<Identity>().toExtend<Wire>();
+  expectTypeOf<Wire>().toExtend<Identity>();
 });
