@@ -48,7 +48,7 @@ describe('the @uid2-pixels/uid2 tarball', () => {
     for (const f of ['dist/esm/index.js', 'dist/esm/index.d.ts', 'dist/esm/index.d.ts.map', 'dist/esm/cli/main.js', 'dist/cjs/index.js', 'dist/cjs/index.d.ts', 'dist/cjs/package.json', 'bin/uid2.mjs', 'src/index.ts', 'README.md', 'package.json']) {
       expect(files).toContain(f);
     }
-    expect(files.filter((f) => f.startsWith('test/') || f.includes('tsconfig') || f.endsWith('.test.ts'))).toEqual([]);
+    expect(files.filter((f) => f.startsWith('test/') || f.includes('tsconfig') || f.endsWith('.test.ts') || f.endsWith('.tsbuildinfo'))).toEqual([]);
     const manifest = JSON.parse(readFileSync(join(project, 'node_modules/@uid2-pixels/uid2/package.json'), 'utf8')) as Record<string, unknown>;
     expect(manifest.dependencies).toEqual({ zod: expect.any(String) });
     expect(manifest.engines).toEqual({ node: '>=20.19' });
