@@ -9,6 +9,8 @@ export default defineConfig({
     name: 'repo',
     include: ['*.test.ts'],
     environment: 'node',
+    // One file at a time: they build the same dist/ directories (pack, pnpm build, documented builds).
+    fileParallelism: false,
     testTimeout: 300_000,
     hookTimeout: 300_000,
   },
