@@ -65,10 +65,20 @@ describe.concurrent('collector --help and bad input', () => {
     expect(r.stderr).toContain(field);
   });
 
-  it('an unknown flag is a usage error', async () => {
+  it('an unknown flag is a usage error that suggests the flag meant', async () => {
     const r = await run(['--prot', '1']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/Unknown option '--prot'/);
+    expect(r.stderr).toBe('collector: unknown option --prot (did you mean --port?)\nRun "collector --help" for usage.\n');
+  });
+
+  it.each([
+    [['--workers', '-3'], 'collector: config: workers: must be at least 0, got -3 (config file field workers, COLLECTOR_WORKERS, --workers)\n'],
+    [['--port'], 'collector: --port needs a value\nRun "collector --help" for usage.\n'],
+    [['expor'], 'collector: unknown command "expor" (did you mean export?) (commands: serve, export)\nRun "collector --help" for usage.\n'],
+  ])('%j: exit 2 with a message that says what is wrong, no stack trace', async (args, message) => {
+    const r = await run(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(message);
   });
 });
 
