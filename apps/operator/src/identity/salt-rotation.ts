@@ -57,7 +57,12 @@ export class SaltRotation {
   tick(): void {
     const now = this.#now();
     const salts = this.#store.salts;
-    const last = this.#store.state.lastSaltRotation ?? this.#store.state.lastRotation;
+    const last = this.#store.state.lastSaltRotation;
+    if (last === undefined) {
+      // A data dir from before salt rotation: the schedule starts now.
+      this.#store.mutate((s) => void (s.lastSaltRotation = now));
+      return;
+    }
     const runDue = this.#schedule.intervalMs > 0 && now - last >= this.#schedule.intervalMs;
     let changed = salts.forgetPrevious(now) > 0;
     if (runDue) {

@@ -93,7 +93,7 @@ export interface OperatorState {
   nextKeyId: number;
   nextKeysetId: number;
   lastRotation: number;
-  /** Last scheduled salt-bucket rotation, ms (absent in data dirs from before salt rotation: lastRotation). */
+  /** Last scheduled salt-bucket rotation, ms (absent in data dirs from before salt rotation). */
   lastSaltRotation?: number;
 }
 

@@ -125,6 +125,7 @@ export class OperatorStore {
       this.addOptout(identity, now);
     }
     s.lastRotation = now;
+    s.lastSaltRotation = now;
     this.save();
     this.audit.record('operator', 'Seed Data Dir', {
       participants: fixture.participants.map((p) => p.siteId),
