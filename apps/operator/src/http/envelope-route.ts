@@ -9,7 +9,8 @@ import type { Role } from '../state/model.ts';
 import { authorize } from './auth.ts';
 import { clientError, sendPlainJson, sendSealed, unauthorized, unknownError, type OperatorReply } from './respond.ts';
 
-const HINT = ' See https://unifiedid.com/docs/getting-started/gs-encryption-decryption for more information.';
+const DOCS = 'https://unifiedid.com/docs/getting-started/gs-encryption-decryption';
+const HINT = ` See ${DOCS} for details on the request envelope format.`;
 
 /** The real operator's 400 message for each way an envelope fails to open. */
 export function envelopeErrorMessage(error: EnvelopeError): string {
@@ -19,7 +20,7 @@ export function envelopeErrorMessage(error: EnvelopeError): string {
     case 'bad-base64':
       return `Invalid body: Body is not valid base64.${HINT}`;
     case 'unencrypted-json':
-      return `Invalid body: Body is not valid base64. It looks like unencrypted JSON: requests must be encrypted.${HINT}`;
+      return `Invalid body: The request body is unencrypted JSON. It must be an encrypted request envelope. See ${DOCS}#encryption-and-decryption-code-examples for encryption and decryption code examples.`;
     case 'too-short':
       return `Invalid body: Body too short. Check encryption method.${HINT}`;
     case 'bad-version':
