@@ -206,6 +206,25 @@ describe('request size', () => {
   });
 });
 
+describe('a MAPPER near the size limit', () => {
+  it('maps 40,000 identifiers in one binary request (under 1 MiB), positionally', async () => {
+    const { apiKey, secret } = op.credentials(MAPPER);
+    const emails = Array.from({ length: 40_000 }, (_, i) => `big${i}@example.com`);
+    const sealed = sealRequest({ email: emails }, secret, { now: now() });
+    expect(sealed.envelope.length).toBeLessThan(1024 * 1024);
+    const res = await fetch(`${op.url}/v3/identity/map`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${apiKey}`, 'Content-Type': 'application/octet-stream' },
+      body: sealed.envelope as BodyInit,
+    });
+    expect(res.status).toBe(200);
+    const answer = openResponse(new Uint8Array(await res.arrayBuffer()), secret, sealed.nonce) as { body: { email: { u: string }[] } };
+    expect(answer.body.email).toHaveLength(40_000);
+    const [last] = (await v3({ email: ['big39999@example.com'] })).email!;
+    expect(answer.body.email[39_999]!.u).toBe(last.u);
+  });
+});
+
 describe('salt rotation', () => {
   let rot: TestOperator;
   const t = { now: Date.UTC(2026, 0, 10, 8, 0, 0) };

@@ -7,7 +7,7 @@ import type { OperatorContext } from '../context.ts';
 import { envelopeRoute } from '../http/envelope-route.ts';
 import { clientError, success } from '../http/respond.ts';
 import { DII_FIELDS, type DiiField } from '../identity/dii-input.ts';
-import { checkIdentity, countMapped, UNMAPPED_INVALID, UNMAPPED_OPTOUT } from './identity-map.ts';
+import { checkIdentity, countMapped, mapInChunks, UNMAPPED_INVALID, UNMAPPED_OPTOUT, type IdentityOutcome } from './identity-map.ts';
 
 export const V3_REQUIRED_MESSAGE = 'Required Parameter Missing: one or more of [email, email_hash, phone, phone_hash] must be specified';
 export const INCORRECT_FORMAT_MESSAGE = 'Incorrect request format';
@@ -39,13 +39,15 @@ export function readV3Input(payload: Record<string, unknown> | null): V3Input {
 type V3Entry = { u: string; p: string | null; r: number } | { e: string };
 
 export function identityMapV3Route(ctx: OperatorContext): RequestHandler {
-  return envelopeRoute(ctx, ['MAPPER'], ({ payload, now }) => {
+  return envelopeRoute(ctx, ['MAPPER'], async ({ payload, now }) => {
     const input = readV3Input(payload);
     if (!input.ok) return clientError(input.message);
     const body = {} as Record<DiiField, V3Entry[]>;
     for (const field of DII_FIELDS) {
-      const outcomes = input.lists[field].map((value) => checkIdentity(ctx, field, value));
-      body[field] = outcomes.map((outcome): V3Entry => {
+      const outcomes: IdentityOutcome[] = [];
+      body[field] = await mapInChunks(input.lists[field], (value): V3Entry => {
+        const outcome = checkIdentity(ctx, field, value);
+        outcomes.push(outcome);
         if (outcome.kind === 'invalid') return { e: UNMAPPED_INVALID };
         if (outcome.kind === 'optout') return { e: UNMAPPED_OPTOUT };
         const m = ctx.store.salts.mapV3(outcome.firstLevelHash, outcome.identity.kind, now);
