@@ -27,7 +27,8 @@ function env(siteId: number): Record<string, string> {
   return { UID2_BASE_URL: operator.url, UID2_API_KEY: p.apiKey, UID2_SECRET: p.secret };
 }
 
-describe('uid2 map', () => {
+// Each test spawns the bin (tsx compiles it): seconds on a quiet machine, much more on a loaded one.
+describe('uid2 map', { timeout: 120_000 }, () => {
   it('maps arguments, one JSON line each in input order, with the same answers as the client', async () => {
     const values = ['jane@example.com', '+12345678901', 'optout@example.com', 'not-an-email', 'Jane@Example.com'];
     const out = await runCli(['map', ...values], { env: env(107) });

@@ -19,7 +19,7 @@ previousUid is the raw UID2 before the last salt rotation (less than 90 days ago
 refreshFrom (Unix ms): map again after it; the raw UID2 does not change before.
 Values come from the arguments, or else from standard input, one per line (blank lines are skipped).
 Emails are normalised and phones checked here; only hashes leave the machine. Requests carry at most
-5,000 values and are retried with backoff on 429 and 5xx.
+5,000 values and are retried with backoff on 429 and 5xx. On a terminal, progress goes to stderr.
 
 Options:
   --base-url URL     operator base URL, e.g. http://localhost:8080     (env UID2_BASE_URL)
@@ -76,12 +76,17 @@ export const mapCommand: Command = {
     });
     const writer = new LineWriter(process.stdout);
     const chunkSize = MAX_IDENTIFIERS_PER_REQUEST * Math.max(CHUNK_BATCHES, concurrency);
+    // Progress on a terminal only: a pipe or a log file gets no carriage returns.
+    const progress = process.stderr.isTTY ? (n: number) => process.stderr.write(`\ruid2 map: ${n.toLocaleString('en-US')} values mapped`) : null;
+    let mappedBefore = 0;
     let chunk: string[] = [];
     const flush = async () => {
       const input = new IdentityMapV3Input();
       const valid = chunk.map((value) => addValue(input, type, value));
-      const result = await mapIdentitiesInBatches(client, input, { concurrency });
+      const onProgress = progress ? (done: number) => progress(mappedBefore + done) : undefined;
+      const result = await mapIdentitiesInBatches(client, input, { concurrency, ...(onProgress ? { onProgress } : {}) });
       for (const [i, value] of chunk.entries()) await writer.writeLine(resultLine(value, valid[i]!, result));
+      mappedBefore += input.size;
       chunk = [];
     };
     for await (const value of argsOrLines(positionals, process.stdin)) {
@@ -90,6 +95,7 @@ export const mapCommand: Command = {
     }
     if (chunk.length > 0) await flush();
     await writer.flush();
+    if (progress && mappedBefore > 0) process.stderr.write('\n');
     return EXIT_OK;
   },
 };
