@@ -18,13 +18,11 @@ Options (each also read from the environment variable shown; flags win):
                                                           relative to where you run pnpm)
   --fixture <path>           UID2_OPERATOR_FIXTURE        seed for a new data dir (default apps/operator/fixtures/dev.json)
   --rotation-interval <ms>   UID2_OPERATOR_ROTATION_MS    new keys for every keyset this often (default ${DAY_MS} = 1 day; 0 = off)
-  --salt-rotation-interval <ms>
-                             UID2_OPERATOR_SALT_ROTATION_MS
-                                                          rotate due salt buckets this often (default ${DAY_MS} = 1 day;
-                                                          0 = off); each run rotates at most --salt-rotation-share
+  --salt-rotation-interval <ms>  UID2_OPERATOR_SALT_ROTATION_MS
+                             rotate due salt buckets this often (default ${DAY_MS} = 1 day; 0 = off)
   --salt-rotation-share <f>  UID2_OPERATOR_SALT_ROTATION_SHARE
-                                                          share of all buckets one run may rotate (default 0.00274
-                                                          = 1/365, as production rotates about 1/365 a day)
+                             share of all buckets one run may rotate (default 0.00274 = 1/365 a day,
+                             about what production rotates)
   --log-level <level>        UID2_OPERATOR_LOG_LEVEL      pino level: trace|debug|info|warn|error|silent (default info)
   -h, --help                                              show this help
 
