@@ -176,6 +176,20 @@ describe('binary envelope (application/octet-stream) on every enveloped route', 
     expect(openResponse(await fallback.text(), secret, sealed.nonce)).toMatchObject({ status: 'success' });
   });
 
+  it('reads base64 envelopes under the content types the SDKs send (Python urllib and Java OkHttp: form-urlencoded)', async () => {
+    const { apiKey, secret } = op.credentials(MAPPER);
+    for (const type of ['application/x-www-form-urlencoded', 'text/plain', '']) {
+      const sealed = sealRequest({ since_timestamp: '2030-01-01T00:00:00.123456' }, secret, { now: now() });
+      const res = await fetch(`${op.url}/v2/identity/buckets`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${apiKey}`, 'X-UID2-Client-Version': 'uid2-client-python-2.9.0', ...(type ? { 'Content-Type': type } : {}) },
+        body: Buffer.from(sealed.base64),
+      });
+      expect(res.status).toBe(200);
+      expect(openResponse(await res.text(), secret, sealed.nonce)).toEqual({ status: 'success', body: [] });
+    }
+  });
+
   it('a broken binary body gets the envelope error, not a success', async () => {
     const sealed = sealRequest({ email: ['x@example.com'] }, op.credentials(MAPPER).secret, { now: now() });
     const bytes = Buffer.from(sealed.envelope);
