@@ -19,6 +19,11 @@ Options (each also read from the environment variable shown; flags win):
                                                           relative to where you run pnpm)
   --fixture <path>           UID2_OPERATOR_FIXTURE        seed for a new data dir (default apps/operator/fixtures/dev.json)
   --rotation-interval <ms>   UID2_OPERATOR_ROTATION_MS    new keys for every keyset this often (default ${DAY_MS} = 1 day; 0 = off)
+  --salt-rotation-interval <ms>  UID2_OPERATOR_SALT_ROTATION_MS
+                             rotate due salt buckets this often (default ${DAY_MS} = 1 day; 0 = off)
+  --salt-rotation-share <f>  UID2_OPERATOR_SALT_ROTATION_SHARE
+                             share of all buckets one run may rotate (default 0.00274 = 1/365 a day,
+                             about what production rotates)
   --log-level <level>        UID2_OPERATOR_LOG_LEVEL      pino level: trace|debug|info|warn|error|silent (default info)
   -h, --help                                              show this help
 
@@ -34,6 +39,16 @@ function numberOption(flag: string | undefined, envName: string, fallback: numbe
   return intFlag(envName, text, { min: 0, max });
 }
 
+/** The salt rotation share from its flag or else its environment variable: a number in (0, 1]. */
+function shareOption(flag: string | undefined, envText: string | undefined): number {
+  const text = flag ?? envText;
+  if (text === undefined || text === '') return 1 / 365;
+  const n = Number(text);
+  const source = flag !== undefined ? '--salt-rotation-share' : 'UID2_OPERATOR_SALT_ROTATION_SHARE';
+  if (!(n > 0 && n <= 1)) throw new ArgsError(`${source} must be a number in (0, 1], got "${text}"`);
+  return n;
+}
+
 async function main(): Promise<void> {
   exitQuietlyWhenStdoutCloses();
   // `pnpm operator -- --help` forwards the `--`; parseArgv drops it.
@@ -43,6 +58,8 @@ async function main(): Promise<void> {
     'data-dir': { type: 'string' },
     fixture: { type: 'string' },
     'rotation-interval': { type: 'string' },
+    'salt-rotation-interval': { type: 'string' },
+    'salt-rotation-share': { type: 'string' },
     'log-level': { type: 'string' },
   });
   if (values.help) {
@@ -72,6 +89,10 @@ async function main(): Promise<void> {
     dataDir: resolve(base, values['data-dir'] ?? env.UID2_OPERATOR_DATA_DIR ?? '.data/operator'),
     ...(fixture ? { fixture: resolve(base, fixture) } : {}),
     rotationIntervalMs: numberOption(values['rotation-interval'], 'UID2_OPERATOR_ROTATION_MS', DAY_MS, '--rotation-interval', Number.MAX_SAFE_INTEGER),
+    saltRotation: {
+      intervalMs: numberOption(values['salt-rotation-interval'], 'UID2_OPERATOR_SALT_ROTATION_MS', DAY_MS, '--salt-rotation-interval', Number.MAX_SAFE_INTEGER),
+      fraction: shareOption(values['salt-rotation-share'], env.UID2_OPERATOR_SALT_ROTATION_SHARE),
+    },
     logger: log,
     processMetrics: true,
   });
