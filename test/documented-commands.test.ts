@@ -153,7 +153,7 @@ let stack: { child: ChildProcess; operatorPort: number; collectorPort: number; d
 async function startStack(): Promise<NonNullable<typeof stack>> {
   const dir = tempDir('doc-stack');
   const [operatorPort, collectorPort] = [await freePort(), await freePort()];
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts/stack.ts'), '--only', 'operator,collector', '--no-build',
+  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts/stack.ts'), '--only', 'operator,collector', '--no-build', '--health-timeout', '120000',
     '--operator-port', String(operatorPort), '--collector-port', String(collectorPort), '--data-dir', dir], {
     cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'],
   });
