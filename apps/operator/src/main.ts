@@ -4,12 +4,14 @@ import { resolve } from 'node:path';
 import { DAY_MS } from './config.ts';
 import { OperatorError } from './errors.ts';
 import { createLogger } from './logging.ts';
+import type { SiteLink } from './context.ts';
 import { startOperator, type RunningOperator } from './start-operator.ts';
 
 const HELP = `Usage: pnpm operator [-- options]
 
 A local, wire-compatible UID2 operator with a sharing-permissions portal.
-API on /v2/*, health on /ops/healthcheck, metrics on /metrics, admin API on /admin/*, portal on /portal.
+Landing page on /, API on /v2/*, health on /ops/healthcheck, metrics on /metrics, admin API on /admin/*,
+portal on /portal.
 
 Options (each also read from the environment variable shown; flags win):
   --port <n>                 UID2_OPERATOR_PORT           port to listen on (default 8080; 0 = any free port)
@@ -18,7 +20,10 @@ Options (each also read from the environment variable shown; flags win):
                                                           relative to where you run pnpm)
   --fixture <path>           UID2_OPERATOR_FIXTURE        seed for a new data dir (default apps/operator/fixtures/dev.json)
   --rotation-interval <ms>   UID2_OPERATOR_ROTATION_MS    new keys for every keyset this often (default ${DAY_MS} = 1 day; 0 = off)
-  --log-level <level>        UID2_OPERATOR_LOG_LEVEL      pino level: trace|debug|info|warn|error|silent (default info)
+  --log-level <level>        UID2_OPERATOR_LOG_LEVEL      pino level: trace|debug|info|warn|error|silent (default info;
+                                                          debug adds one line per request)
+  --links <label=url,...>    UID2_OPERATOR_LINKS          other sites to link from the landing page, e.g.
+                                                          collector=http://localhost:8090,shop=http://localhost:8101
   -h, --help                                              show this help
 
 The first start seeds the data dir from the fixture (participants, keys, sharing grants, admin key).
@@ -46,6 +51,7 @@ async function main(): Promise<void> {
       fixture: { type: 'string' },
       'rotation-interval': { type: 'string' },
       'log-level': { type: 'string' },
+      links: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -81,14 +87,40 @@ async function main(): Promise<void> {
     rotationIntervalMs: numberOption(values['rotation-interval'], 'UID2_OPERATOR_ROTATION_MS', DAY_MS, '--rotation-interval'),
     logger: log,
     processMetrics: true,
+    links: parseLinks(values.links ?? env.UID2_OPERATOR_LINKS ?? ''),
   });
   running = operator;
-  process.stdout.write(`UID2 operator on ${operator.url} (portal ${operator.url}/portal), data dir ${operator.dataDir}\n`);
+  const url = operator.browserUrl;
+  process.stdout.write(`UID2 operator on ${url} (portal ${url}/portal), data dir ${operator.dataDir}\n`);
+}
+
+/** `label=url,label=url` -> links for the landing page; only http(s) URLs. */
+function parseLinks(text: string): SiteLink[] {
+  const links: SiteLink[] = [];
+  for (const item of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const eq = item.indexOf('=');
+    const label = item.slice(0, eq).trim();
+    const url = item.slice(eq + 1).trim();
+    if (eq < 1 || !/^[\w .-]{1,40}$/.test(label) || !/^https?:\/\/[^\s"'<>]+$/.test(url)) {
+      throw new OperatorError('BAD_CONFIG', `--links: expected label=http(s)://url, got "${item}"`);
+    }
+    links.push({ label, url });
+  }
+  return links;
+}
+
+/** What to do about a start-up failure, for the errors a user can fix. */
+function hintFor(code: string | undefined): string {
+  if (code === 'PORT_IN_USE') {
+    return 'Choose another port with --port <n> or UID2_OPERATOR_PORT (under `pnpm start`: --operator-port <n> or OPERATOR_PORT).\n';
+  }
+  if (code === undefined || code.startsWith('ERR_PARSE')) return 'Try --help.\n';
+  return '';
 }
 
 main().catch((error: unknown) => {
   const code = (error as { code?: string }).code;
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`uid2-operator: ${code ? `${code}: ` : ''}${message}\n${code === undefined || code.startsWith('ERR_PARSE') ? 'Try --help.\n' : ''}`);
+  process.stderr.write(`uid2-operator: ${code ? `${code}: ` : ''}${message}\n${hintFor(code)}`);
   process.exit(1);
 });

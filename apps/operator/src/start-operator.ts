@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { DEFAULT_LIFETIMES, keyScheduleFor, DAY_MS, type TokenLifetimes } from './config.ts';
-import type { OperatorContext } from './context.ts';
+import type { OperatorContext, SiteLink } from './context.ts';
 import { OperatorError } from './errors.ts';
 import { createApp } from './http/app.ts';
 import { OptoutPolicy } from './identity/optout.ts';
@@ -47,11 +47,15 @@ export interface StartOperatorOptions {
   logger?: Logger;
   /** Add Node's default process metrics to /metrics. Default false (main.ts turns it on). */
   processMetrics?: boolean;
+  /** The other sites of the stack, linked from the landing page `/`. Default none. */
+  links?: SiteLink[];
 }
 
 export interface RunningOperator {
   /** Base URL, e.g. http://127.0.0.1:41234 (no trailing slash). */
   url: string;
+  /** The URL to show people: `localhost` for a loopback address (as the stack's banner says), else `url`. */
+  browserUrl: string;
   port: number;
   dataDir: string;
   /** The admin key (Bearer for /admin/*), when the seeding fixture's key still matches; else null. */
@@ -92,13 +96,15 @@ export async function startOperator(options: StartOperatorOptions): Promise<Runn
   const metrics = new OperatorMetrics({ defaultMetrics: options.processMetrics ?? false });
   const keys = new KeyService(store, schedule, lifetimes, metrics, now);
   keys.tick(); // catch up after downtime: rotate if due, make sure every keyset can seal
-  const ctx: OperatorContext = { store, keys, lifetimes, schedule, optouts: new OptoutPolicy(store.salts), metrics, log, now };
+  const links = options.links ?? [];
+  const ctx: OperatorContext = { store, keys, lifetimes, schedule, optouts: new OptoutPolicy(store.salts), metrics, log, now, links };
 
-  const server: Server = createApp(ctx).listen(options.port ?? 0, options.host ?? '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
   const host = options.host ?? '127.0.0.1';
+  const server: Server = createApp(ctx).listen(options.port ?? 0, host);
+  await listening(server, host, options.port ?? 0);
+  const { port } = server.address() as AddressInfo;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const browserUrl = LOOPBACK.has(host) ? `http://localhost:${port}` : url;
 
   // Check a few times per interval so a rotation is late by a quarter interval at most (and at most 1 min).
   const tickEvery = rotationIntervalMs > 0 ? Math.max(10, Math.min(Math.floor(rotationIntervalMs / 4), 60_000)) : 60_000;
@@ -111,7 +117,7 @@ export async function startOperator(options: StartOperatorOptions): Promise<Runn
   }, tickEvery);
   timer.unref();
 
-  log.info({ url, dataDir: options.dataDir, seeded: store.seeded, rotationIntervalMs }, 'operator listening');
+  log.info({ url: browserUrl, listen: `${host}:${port}`, dataDir: options.dataDir, seeded: store.seeded, rotationIntervalMs }, 'operator listening');
   let closing: Promise<void> | undefined;
   const stop = async (): Promise<void> => {
     clearInterval(timer);
@@ -126,6 +132,7 @@ export async function startOperator(options: StartOperatorOptions): Promise<Runn
 
   return {
     url,
+    browserUrl,
     port,
     dataDir: options.dataDir,
     adminKey,
@@ -133,4 +140,25 @@ export async function startOperator(options: StartOperatorOptions): Promise<Runn
     rotateKeys: (rotate) => keys.rotate({ user: 'api', ...rotate }),
     close: () => (closing ??= stop()),
   };
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/** Waits for the server to listen; a taken or forbidden port becomes an error that says so. */
+async function listening(server: Server, host: string, port: number): Promise<void> {
+  try {
+    await once(server, 'listening');
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'EADDRINUSE') {
+      throw new OperatorError('PORT_IN_USE', `port ${port} on ${host} is already in use (another operator, or an earlier start still running?)`, { cause: error });
+    }
+    if (code === 'EACCES') {
+      throw new OperatorError('PORT_IN_USE', `not allowed to listen on port ${port} on ${host} (ports below 1024 need privileges)`, { cause: error });
+    }
+    if (code === 'EADDRNOTAVAIL') {
+      throw new OperatorError('BAD_CONFIG', `cannot listen on ${host}: no such address on this machine`, { cause: error });
+    }
+    throw error;
+  }
 }

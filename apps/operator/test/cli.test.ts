@@ -50,13 +50,13 @@ describe('pnpm operator', () => {
   });
 
   it('serves, logs JSON without keys or DII, exposes metrics and stops on SIGTERM', async () => {
-    const child = spawn(tsx, ['src/main.ts', '--port', '0', '--data-dir', dataDir], { cwd: appDir, env: { ...process.env, UID2_OPERATOR_LOG_LEVEL: 'info' } });
+    const child = spawn(tsx, ['src/main.ts', '--port', '0', '--data-dir', dataDir], { cwd: appDir, env: { ...process.env, UID2_OPERATOR_LOG_LEVEL: 'debug' } });
     let stdout = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
     const url = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no URL in ${stdout}`)), 20_000);
       child.stdout.on('data', () => {
-        const m = /UID2 operator on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout);
+        const m = /UID2 operator on (http:\/\/localhost:\d+)/.exec(stdout);
         if (m) {
           clearTimeout(timer);
           resolve(m[1]!);
