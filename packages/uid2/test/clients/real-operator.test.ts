@@ -118,7 +118,7 @@ describe('PublisherClient (site 103) against the operator', () => {
   it('reports a wrong API key as HTTP 401 and a wrong secret as HTTP 400 client_error', async () => {
     const good = credentials(103);
     const wrongKey = new PublisherClient({ ...good, apiKey: good.apiKey.slice(0, -3) + 'xyz' });
-    const refused = await wrongKey.generateToken({ email: 'a@b.com' }).catch((e: unknown) => e as Uid2HttpError);
+    const refused = (await wrongKey.generateToken({ email: 'a@b.com' }).catch((e: unknown) => e)) as Uid2HttpError;
     expect(refused).toMatchObject({ httpStatus: 401, operatorStatus: 'unauthorized' });
     expect(refused.message).toBe(
       'POST /v2/token/generate failed: HTTP 401 (unauthorized): the operator did not accept the API key: it is unknown or disabled, or its participant lacks the role /v2/token/generate needs (GENERATOR; grant it in the portal)',
