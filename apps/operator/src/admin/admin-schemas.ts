@@ -12,7 +12,7 @@ export const newParticipantSchema = z.object({
   name,
   type: z.enum(PARTICIPANT_TYPES, { error: `type is one of ${PARTICIPANT_TYPES.join(', ')}` }),
   // A participant with no role could call nothing: its API key would be refused everywhere.
-  roles: roles.min(1, `choose at least one role (${ROLES.join(', ')})`),
+  roles: z.preprocess((v) => v ?? [], roles.min(1, `choose at least one role (${ROLES.join(', ')})`)),
   domains: z.array(z.string()).max(100).default([]),
 });
 
