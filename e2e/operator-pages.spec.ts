@@ -6,6 +6,16 @@ import { expect, test } from './support/fixtures.ts';
 import { consoleErrors, expectNoHorizontalOverflow, WIDTHS } from './support/page-quality.ts';
 import { screenshot } from './support/story.ts';
 
+test('the stack terminal: operator addresses as the banner gives them, no request lines or config warning by default', async ({ stack }) => {
+  const output = stack.output.join('\n');
+  const operatorLines = stack.output.filter((line) => line.startsWith('[operator]'));
+  const operatorUrls = new Set(operatorLines.flatMap((line) => line.match(/https?:\/\/[^\s"(),]+/g) ?? []).map((url) => new URL(url).origin));
+  expect([...operatorUrls]).toEqual([new URL(stack.urls.operator).origin]);
+  expect(output).toContain(`operator   ${stack.urls.operator}`);
+  expect(operatorLines.filter((line) => / request \{/.test(line))).toEqual([]);
+  expect(output).not.toContain('no --config given');
+});
+
 for (const width of WIDTHS) {
   test.describe(`operator pages at ${width} px`, () => {
     test.use({ viewport: { width, height: 900 } });

@@ -164,7 +164,11 @@ function planParts(config: StackConfig): Part[] {
     {
       name: 'operator',
       entry: 'apps/operator/src/main.ts',
-      args: ['--port', String(ports.operator), '--data-dir', join(config.dataDir, 'operator'), ...(links.length ? ['--links', links.join(',')] : [])],
+      args: [
+        '--port', String(ports.operator), '--data-dir', join(config.dataDir, 'operator'),
+        // Its start line then names the address the banner gives, and its landing page links the others.
+        '--public-url', operatorUrl, ...(links.length ? ['--links', links.join(',')] : []),
+      ],
       env: logLevel('UID2_OPERATOR_LOG_LEVEL'),
       health: [`${local(ports.operator)}/ops/healthcheck`],
       urls: [
@@ -315,7 +319,9 @@ async function waitHealthy(part: Part, child: ChildProcess, timeoutMs: number): 
 }
 
 async function main(): Promise<void> {
-  const config = readConfig(process.argv.slice(2));
+  // `pnpm start -- --flag` passes the `--` on (npm drops it); take what follows as the options either way.
+  const args = process.argv.slice(2);
+  const config = readConfig(args[0] === '--' ? args.slice(1) : args);
   const parts = planParts(config).filter((part) => {
     if (config.only && !config.only.has(part.name)) return false;
     if (!existsSync(join(root, part.entry))) {

@@ -24,6 +24,8 @@ Options (each also read from the environment variable shown; flags win):
                                                           debug adds one line per request)
   --links <label=url,...>    UID2_OPERATOR_LINKS          other sites to link from the landing page, e.g.
                                                           collector=http://localhost:8090,shop=http://localhost:8101
+  --public-url <url>         UID2_OPERATOR_PUBLIC_URL     the address people use, shown in the start line
+                                                          (default http://localhost:<port> on a loopback host)
   -h, --help                                              show this help
 
 The first start seeds the data dir from the fixture (participants, keys, sharing grants, admin key).
@@ -52,6 +54,7 @@ async function main(): Promise<void> {
       'rotation-interval': { type: 'string' },
       'log-level': { type: 'string' },
       links: { type: 'string' },
+      'public-url': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -88,11 +91,20 @@ async function main(): Promise<void> {
     logger: log,
     processMetrics: true,
     links: parseLinks(values.links ?? env.UID2_OPERATOR_LINKS ?? ''),
+    ...publicUrl(values['public-url'] ?? env.UID2_OPERATOR_PUBLIC_URL),
   });
   running = operator;
   const url = operator.browserUrl;
   process.stdout.write(`UID2 operator on ${url} (portal ${url}/portal), data dir ${operator.dataDir}\n`);
 }
+
+function publicUrl(text: string | undefined): { publicUrl?: string } {
+  if (!text) return {};
+  if (!HTTP_URL.test(text)) throw new OperatorError('BAD_CONFIG', `--public-url must be an http(s) URL, got "${text}"`);
+  return { publicUrl: text };
+}
+
+const HTTP_URL = /^https?:\/\/[^\s"'<>]+$/;
 
 /** `label=url,label=url` -> links for the landing page; only http(s) URLs. */
 function parseLinks(text: string): SiteLink[] {
@@ -101,7 +113,7 @@ function parseLinks(text: string): SiteLink[] {
     const eq = item.indexOf('=');
     const label = item.slice(0, eq).trim();
     const url = item.slice(eq + 1).trim();
-    if (eq < 1 || !/^[\w .-]{1,40}$/.test(label) || !/^https?:\/\/[^\s"'<>]+$/.test(url)) {
+    if (eq < 1 || !/^[\w .-]{1,40}$/.test(label) || !HTTP_URL.test(url)) {
       throw new OperatorError('BAD_CONFIG', `--links: expected label=http(s)://url, got "${item}"`);
     }
     links.push({ label, url });

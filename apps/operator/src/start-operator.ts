@@ -49,12 +49,14 @@ export interface StartOperatorOptions {
   processMetrics?: boolean;
   /** The other sites of the stack, linked from the landing page `/`. Default none. */
   links?: SiteLink[];
+  /** The address people reach this operator at (e.g. behind a host name); shown instead of the listen address. */
+  publicUrl?: string;
 }
 
 export interface RunningOperator {
   /** Base URL, e.g. http://127.0.0.1:41234 (no trailing slash). */
   url: string;
-  /** The URL to show people: `localhost` for a loopback address (as the stack's banner says), else `url`. */
+  /** The URL to show people: `publicUrl` if given, else `localhost` for a loopback address, else `url`. */
   browserUrl: string;
   port: number;
   dataDir: string;
@@ -104,7 +106,7 @@ export async function startOperator(options: StartOperatorOptions): Promise<Runn
   await listening(server, host, options.port ?? 0);
   const { port } = server.address() as AddressInfo;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  const browserUrl = LOOPBACK.has(host) ? `http://localhost:${port}` : url;
+  const browserUrl = options.publicUrl?.replace(/\/+$/, '') ?? (LOOPBACK.has(host) ? `http://localhost:${port}` : url);
 
   // Check a few times per interval so a rotation is late by a quarter interval at most (and at most 1 min).
   const tickEvery = rotationIntervalMs > 0 ? Math.max(10, Math.min(Math.floor(rotationIntervalMs / 4), 60_000)) : 60_000;
