@@ -16,8 +16,9 @@ import { allowedSites } from '../sharing/acl.ts';
 import { grantSites, grantTypes, revokeSites, revokeTypes } from '../sharing/grants.ts';
 import { MASTER_KEYSET_ID, PARTICIPANT_TYPES, REFRESH_KEYSET_ID, ROLE_DESCRIPTIONS, ROLES, type KeyRecord, type OperatorState } from '../state/model.ts';
 import { TEST_IDENTITIES } from '../identity/optout.ts';
+import { PREVIOUS_SALT_MS } from '../identity/salt-buckets.ts';
 import { auditSentence } from '../audit/audit-sentence.ts';
-import { newParticipantSchema, optoutSchema, rotateSchema, sharingChangeSchema, updateParticipantSchema } from './admin-schemas.ts';
+import { newParticipantSchema, optoutSchema, rotateSchema, saltRotateSchema, sharingChangeSchema, updateParticipantSchema } from './admin-schemas.ts';
 
 /** The operator's own keysets, which are no site's: the portal labels them. */
 const KEYSET_KIND: Record<number, 'master' | 'refresh'> = { [MASTER_KEYSET_ID]: 'master', [REFRESH_KEYSET_ID]: 'refresh' };
@@ -283,6 +284,31 @@ export function adminRouter(ctx: OperatorContext): Router {
       const input = rotateSchema.parse(req.body ?? {});
       const added = ctx.keys.rotate({ ...input, user: auditUser(req) });
       return { body: { added: added.map((k) => ({ id: k.id, keysetId: k.keysetId, activates: k.activates, expires: k.expires })) } };
+    }),
+  );
+
+  router.get(
+    '/salts',
+    handle(() => {
+      const now = ctx.now();
+      const buckets = store.salts.buckets;
+      return {
+        body: {
+          buckets: buckets.length,
+          rotatedLast90Days: buckets.filter((b) => now - b.lastUpdated < PREVIOUS_SALT_MS && (b.previousSalt !== null || b.previousKey !== null)).length,
+          lastScheduledRotation: store.state.lastSaltRotation ?? null,
+          schedule: ctx.saltRotation.schedule,
+        },
+      };
+    }),
+  );
+
+  // Forced salt rotation (tests, demos): rotates at once, whatever the buckets' refresh_from promised.
+  router.post(
+    '/salts/rotate',
+    handle((req) => {
+      const input = saltRotateSchema.parse(req.body ?? {});
+      return { body: ctx.saltRotation.rotate({ ...input, user: auditUser(req) }) };
     }),
   );
 

@@ -63,6 +63,11 @@ function phrases(entry: AuditEntry, site: (id: unknown) => string): [done: strin
       const tail = removed > 0 ? `; removed ${plural(removed, 'expired key')}` : '';
       return [`Rotated keys: ${plural(added.length, 'new key')}${added.length ? ` (${added.join(', ')})` : ''}${tail}`, 'rotate keys'];
     }
+    case 'Rotate Salts': {
+      const rotated = Number(d.rotated) || 0;
+      const of = typeof d.total === 'number' ? ` of ${d.total}` : typeof d.checked === 'number' ? ` of ${d.checked} due` : '';
+      return [`Rotated ${plural(rotated, 'salt bucket')}${of}`, 'rotate salt buckets'];
+    }
     case 'Manage Opt-out': {
       const kind = KIND[String(d.kind)] ?? 'an identity';
       if (action === 'repeat') return [`Submitted ${kind} that was already opted out (no change)`, `opt out ${kind}`];

@@ -7,7 +7,9 @@ import type { OperatorContext } from '../context.ts';
 import { adminRouter } from '../admin/admin-routes.ts';
 import { landingRouter } from '../landing/landing-routes.ts';
 import { portalRouter } from '../portal/portal-routes.ts';
+import { identityBucketsRoute } from '../routes/identity-buckets.ts';
 import { identityMapRoute } from '../routes/identity-map.ts';
+import { identityMapV3Route } from '../routes/identity-map-v3.ts';
 import { keyBidstreamRoute, keySharingRoute } from '../routes/key-sharing.ts';
 import { optoutStatusRoute } from '../routes/optout-status.ts';
 import { tokenClientGenerateRoute } from '../routes/token-client-generate.ts';
@@ -37,6 +39,8 @@ export function createApp(ctx: OperatorContext): express.Express {
     ['/v2/key/bidstream', keyBidstreamRoute(ctx)],
     ['/v2/optout/status', optoutStatusRoute(ctx)],
     ['/v2/identity/map', identityMapRoute(ctx)],
+    ['/v3/identity/map', identityMapV3Route(ctx)],
+    ['/v2/identity/buckets', identityBucketsRoute(ctx)],
   ];
   const rawBody = express.raw({ type: () => true, limit: MAX_REQUEST_BODY_BYTES });
   for (const [path, handler] of uid2Routes) {

@@ -193,6 +193,7 @@
 
   function renderRoleChoices() {
     $('new-participant-type').replaceChildren(...state.meta.types.map((t) => el('option', { value: t, textContent: t })));
+    $('role-select').replaceChildren(...state.meta.roles.map((r) => el('option', { value: r.name, textContent: r.name, selected: r.name === 'MAPPER' })));
     $('new-participant-roles').replaceChildren(
       el('legend', { textContent: 'Roles (at least one)' }),
       ...state.meta.roles.map((r) =>
@@ -417,6 +418,36 @@
     );
   }
 
+  // --- Roles of existing participants, salt buckets ------------------------------------------------
+
+  async function loadSalts() {
+    const salts = await api('GET', '/salts');
+    $('salt-summary').textContent = `${salts.buckets} buckets, ${salts.rotatedLast90Days} rotated in the last 90 days`;
+  }
+
+  $('role-grant').addEventListener('click', async () => {
+    const role = $('role-select').value;
+    const current = state.participants.find((p) => p.siteId === state.sender);
+    if (!current) return;
+    try {
+      await api('PATCH', `/participants/${current.siteId}`, { roles: [...new Set([...current.roles, role])] });
+      $('role-result').textContent = `${current.name} has ${role}`;
+      await Promise.all([loadParticipants(), loadAudit()]);
+    } catch (e) {
+      failed(e, (text) => ($('role-result').textContent = text));
+    }
+  });
+
+  $('salt-rotate').addEventListener('click', async () => {
+    try {
+      const out = await api('POST', '/salts/rotate', { fraction: Number($('salt-rotate-share').value) / 100 });
+      $('salt-rotate-result').textContent = `Rotated ${out.rotated} buckets`;
+      await Promise.all([loadSalts(), loadAudit()]);
+    } catch (e) {
+      failed(e, (text) => ($('salt-rotate-result').textContent = text));
+    }
+  });
+
   $('audit-refresh').addEventListener('click', () => loadAudit().catch(failed));
 
   $('participant-select').addEventListener('change', (ev) => {
@@ -428,7 +459,7 @@
     try {
       renderRoleChoices();
       await loadParticipants();
-      await Promise.all([loadSharing(), loadOptouts(), loadKeysets(), loadAudit()]);
+      await Promise.all([loadSharing(), loadOptouts(), loadKeysets(), loadSalts(), loadAudit()]);
       document.body.dataset.ready = 'true';
     } catch (e) {
       failed(e);
