@@ -2,7 +2,7 @@
 // and the screenshots the walkthrough (docs/walkthrough.md) shows.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect, type Page } from '@playwright/test';
+import { expect, type Locator, type Page } from '@playwright/test';
 import { ADMIN_KEY } from './operator.ts';
 import { repoRoot, type RunningStack } from './stack.ts';
 
@@ -16,9 +16,9 @@ const SCREENSHOT_DIR = process.env.UPDATE_SCREENSHOTS === '1'
   : join(repoRoot, 'test-results/screenshots');
 
 /** Saves a screenshot for the walkthrough. */
-export async function screenshot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<void> {
+export async function screenshot(page: Page, name: string, options: { fullPage?: boolean; mask?: Locator[] } = {}): Promise<void> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
-  await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: options.fullPage ?? false });
+  await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: options.fullPage ?? false, mask: options.mask ?? [], maskColor: '#d9dbe3' });
 }
 
 /** Opens the operator's portal, signs in with the admin key and shows one sender's permissions. */

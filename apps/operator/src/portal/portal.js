@@ -231,21 +231,35 @@
 
   function sdkSnippet(roles) {
     const lines = [
-      `import { ${[...new Set(roles.map((r) => SDK_CLASS[r]).filter(Boolean))].join(', ') || 'postEnveloped'} } from '@uid2-pixels/uid2';`,
+      `import { ${[...new Set(roles.flatMap((r) => SDK_IMPORTS[r] || []))].join(', ') || 'postEnveloped'} } from '@uid2-pixels/uid2';`,
       '',
-      `const credentials = { baseUrl: '${location.origin}', apiKey: process.env.UID2_API_KEY, secret: process.env.UID2_SECRET };`,
+      'const credentials = {',
+      `  baseUrl: '${location.origin}',`,
+      '  apiKey: process.env.UID2_API_KEY,  // the API key above',
+      '  secret: process.env.UID2_SECRET,   // the secret above',
+      '};',
     ];
     for (const role of roles) if (SDK_CALL[role]) lines.push('', ...SDK_CALL[role]);
     return lines.join('\n');
   }
 
   // One short example per role, from packages/uid2/README.md.
-  const SDK_CLASS = { GENERATOR: 'PublisherClient', SHARER: 'SharingClient', ID_READER: 'BidstreamClient', MAPPER: 'postEnveloped', OPTOUT: 'postEnveloped' };
+  const SDK_IMPORTS = {
+    GENERATOR: ['PublisherClient'],
+    SHARER: ['SharingClient'],
+    ID_READER: ['BidstreamClient'],
+    MAPPER: ['IdentityMapV3Client', 'IdentityMapV3Input'],
+    OPTOUT: ['postEnveloped'],
+  };
   const SDK_CALL = {
-    GENERATOR: ['// GENERATOR: a token for a signed-in user', 'const generated = await new PublisherClient(credentials).generateToken({ email: \'user@example.com\' });'],
+    GENERATOR: ['// GENERATOR: a token for a signed-in user', 'const publisher = new PublisherClient(credentials);', 'const generated = await publisher.generateToken({ email: \'user@example.com\' });'],
     SHARER: ['// SHARER: encrypt raw UID2s for the participants you share with, decrypt what they share with you', 'const sharing = new SharingClient(credentials);', 'await sharing.start();', 'const { token } = sharing.encrypt(rawUid2);'],
     ID_READER: ['// ID_READER: decrypt the tokens in bid requests', 'const bidstream = new BidstreamClient(credentials);', 'await bidstream.start();', 'const result = bidstream.decrypt(bidToken, \'publisher.example\');'],
-    MAPPER: ['// MAPPER: emails and phones to raw UID2s', 'const mapped = await postEnveloped(credentials, \'/v2/identity/map\', { email: [\'user@example.com\'] });'],
+    MAPPER: [
+      '// MAPPER: emails and phones to raw UID2s',
+      'const mapper = new IdentityMapV3Client(credentials);',
+      'const mapped = await mapper.generateIdentityMap(IdentityMapV3Input.fromEmails([\'user@example.com\']));',
+    ],
     OPTOUT: ['// OPTOUT: opt a user out', 'await postEnveloped(credentials, \'/v2/token/logout\', { email: \'user@example.com\' });'],
   };
 

@@ -62,6 +62,8 @@ const ROUTE_ROLES: Readonly<Record<string, readonly string[]>> = {
   '/v2/key/sharing': ['SHARER', 'ID_READER'],
   '/v2/key/bidstream': ['ID_READER'],
   '/v2/identity/map': ['MAPPER'],
+  '/v3/identity/map': ['MAPPER'],
+  '/v2/identity/buckets': ['MAPPER'],
   '/v2/optout/status': ['MAPPER', 'SHARER', 'ID_READER'],
 };
 
