@@ -106,6 +106,7 @@
     sessionStorage.setItem(KEY_STORAGE, key);
     $('admin-key').value = '';
     error.textContent = '';
+    renderRoleChoices();
     showSignedIn(true);
     await loadAll();
   });
@@ -471,7 +472,6 @@
 
   async function loadAll() {
     try {
-      renderRoleChoices();
       await loadParticipants();
       await Promise.all([loadSharing(), loadOptouts(), loadKeysets(), loadSalts(), loadAudit()]);
       document.body.dataset.ready = 'true';
@@ -486,6 +486,7 @@
       .then(async (session) => {
         if (!session.valid) return signOut('The operator no longer accepts this admin key. Sign in again.');
         state.meta = await api('GET', '/meta');
+        renderRoleChoices();
         showSignedIn(true);
         return loadAll();
       })
