@@ -43,6 +43,12 @@ export default async function setup(project: TestProject) {
       const credentials = { baseUrl: baseUrlOf(short), apiKey: advertiser.apiKey, secret: advertiser.secret };
       return (await postEnveloped(credentials, '/v2/token/validate', { token, [field]: hash })).body;
     },
+    // A server-generated identity (/v2/token/generate as site 101), for setIdentity and init({identity}).
+    generate: async (b) => {
+      const { email, short } = b as { email: string; short?: boolean };
+      const credentials = { baseUrl: baseUrlOf(short), apiKey: advertiser.apiKey, secret: advertiser.secret };
+      return (await postEnveloped(credentials, '/v2/token/generate', { email })).body;
+    },
     // The raw UID2 inside a token, as the pixel's receiver decrypts it with its sharing keys.
     rawUid: async (b) => {
       const { token, short } = b as { token: string; short?: boolean };

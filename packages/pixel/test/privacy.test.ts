@@ -4,7 +4,7 @@
 import { expect, inject, test } from 'vitest';
 import { getToken, impression, init, scan, setEmail, setPhone, track } from '../src/index.ts';
 import { sha256 } from '../src/hash.ts';
-import { KEY } from '../src/store.ts';
+import { KEY } from './support/page.ts';
 import type { Identity } from '../src/types.ts';
 import { check, hits, hitsOn, requestedUrls, sinkUrl, sleep, start, stored, uniquePath } from './support/page.ts';
 

@@ -3,9 +3,9 @@
 import { afterEach, beforeEach, describe, expect, inject, test, vi } from 'vitest';
 import { getToken, hasOptedOut, init, setEmail } from '../src/index.ts';
 import { sha256 as hashOf } from '../src/hash.ts';
-import { KEY } from '../src/store.ts';
+import { KEY } from './support/page.ts';
 import type { Identity } from '../src/types.ts';
-import { check, sleep, start, stored } from './support/page.ts';
+import { holdRefreshes, check, sleep, start, stored } from './support/page.ts';
 
 const short = inject('shortLifetimes');
 const EMAIL = 'refresh.me@example.com'; // already normalised, so its hash is sha256(EMAIL)
@@ -133,14 +133,7 @@ test('a refresh answer that arrives after a new setEmail does not bring the old 
   await setEmail(EMAIL);
   await sleepUntil(identity().refresh_from);
   // Hold the real refresh answer until the new person's token has been generated.
-  let release!: () => void;
-  const gate = new Promise<void>((r) => (release = r));
-  const realFetch = window.fetch.bind(window);
-  const spy = vi.spyOn(window, 'fetch').mockImplementation(async (input, init) => {
-    const res = await realFetch(input, init);
-    if (String(input).endsWith('/v2/token/refresh')) await gate;
-    return res;
-  });
+  const { spy, release } = holdRefreshes();
   void getToken(); // starts the refresh
   await expect.poll(() => refreshCalls(spy)).toBe(1);
   const second = await setEmail('someone.else@example.com');
