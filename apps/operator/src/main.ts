@@ -18,6 +18,7 @@ Options (each also read from the environment variable shown; flags win):
                                                           relative to where you run pnpm)
   --fixture <path>           UID2_OPERATOR_FIXTURE        seed for a new data dir (default apps/operator/fixtures/dev.json)
   --rotation-interval <ms>   UID2_OPERATOR_ROTATION_MS    new keys for every keyset this often (default ${DAY_MS} = 1 day; 0 = off)
+  --identity-scope <scope>   UID2_OPERATOR_IDENTITY_SCOPE UID2 (default) or EUID: the scope of tokens, raw UID2s and keys
   --log-level <level>        UID2_OPERATOR_LOG_LEVEL      pino level: trace|debug|info|warn|error|silent (default info)
   -h, --help                                              show this help
 
@@ -45,6 +46,7 @@ async function main(): Promise<void> {
       'data-dir': { type: 'string' },
       fixture: { type: 'string' },
       'rotation-interval': { type: 'string' },
+      'identity-scope': { type: 'string' },
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -79,6 +81,7 @@ async function main(): Promise<void> {
     dataDir: resolve(base, values['data-dir'] ?? env.UID2_OPERATOR_DATA_DIR ?? '.data/operator'),
     ...(fixture ? { fixture: resolve(base, fixture) } : {}),
     rotationIntervalMs: numberOption(values['rotation-interval'], 'UID2_OPERATOR_ROTATION_MS', DAY_MS, '--rotation-interval'),
+    identityScope: (values['identity-scope'] ?? env.UID2_OPERATOR_IDENTITY_SCOPE ?? 'UID2').toUpperCase() as 'UID2' | 'EUID',
     logger: log,
     processMetrics: true,
   });

@@ -28,7 +28,7 @@ export function createSdk(euidByDefault = false) {
   const ready = new Promise<void>((r) => (initDone = r));
 
   const euid = (): boolean => (o.scope ? o.scope == 'EUID' : o.serverPublicKey ? /^EUID/.test(o.serverPublicKey) : euidByDefault);
-  const log = (m: string): void => {
+  const log = (m: string): undefined => {
     try {
       o.logger?.warn?.(`[${euid() ? 'EUID' : 'UID2'}] ${m}`);
     } catch {

@@ -23,6 +23,9 @@ declare module 'vitest' {
     operatorUrl: string;
     shortOperatorUrl: string;
     shortLifetimes: { identitySeconds: number; refreshSeconds: number; refreshFromSeconds: number };
+    /** An EUID operator (identityScope EUID) and site 101's CSTG credentials there (`EUID-X-L-…`). */
+    euidOperatorUrl: string;
+    euidAdvertiser: CstgCredentials;
     /** CSTG credentials of site 101 (Acme Shop; its domains include localhost). */
     advertiser: CstgCredentials;
     vectors: NormalizationVectors;
