@@ -3,8 +3,9 @@
 // says identity_scope EUID, so the uid2 clients report the scope. The same WebCrypto CSTG client as
 // client-generate.test.ts.
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BidstreamClient, PublisherClient } from '@uid2-pixels/uid2/clients';
+import { encodeTcfString, EUID_TCF_PURPOSES, EUID_TCF_VENDOR } from '@uid2-pixels/uid2/tcf';
 import { IdentityTokens } from '@uid2-pixels/uid2/clients/identity-tokens';
 import { admin, startTestOperator, type TestOperator } from './helpers.ts';
 import { openCstgResponse, sealCstgRequest } from './cstg-client.ts';
@@ -19,12 +20,14 @@ afterAll(async () => op.dispose());
 const shop = () => op.fixture.participants.find((p) => p.siteId === 101)!;
 const emailHash = (email: string) => createHash('sha256').update(email).digest('base64');
 
-async function cstg(email: string) {
-  const box = await sealCstgRequest(shop().publicKey, shop().subscriptionId, { email_hash: emailHash(email) });
+async function cstg(email: string, extra: Record<string, string> = {}, status = 200) {
+  const box = await sealCstgRequest(shop().publicKey, shop().subscriptionId, { email_hash: emailHash(email), ...extra });
   const res = await fetch(`${op.url}/v2/token/client-generate`, { method: 'POST', headers: { Origin: 'http://localhost:1' }, body: JSON.stringify(box.body) });
-  expect(res.status).toBe(200);
-  return openCstgResponse(box.key, await res.text());
+  expect(res.status).toBe(status);
+  return status === 200 ? openCstgResponse(box.key, await res.text()) : res.json();
 }
+
+const CONSENTED = encodeTcfString({ purposes: [...EUID_TCF_PURPOSES], vendors: [EUID_TCF_VENDOR] });
 
 it('publishes CSTG keys as EUID-X-L- (private EUID-Y-L-); new key pairs too', async () => {
   for (const p of op.fixture.participants) {
@@ -73,4 +76,32 @@ it('a UID2 operator refuses an EUID refresh token (the scope byte does not match
 
 it('refuses an identity scope it does not know', async () => {
   await expect(startTestOperator({ identityScope: 'XUID' as never })).rejects.toThrow(/identityScope must be UID2 or EUID/);
+});
+
+describe('TCF consent on an EUID operator (tcf_consent_string, as the real operator checks it)', () => {
+  const withoutPurpose7 = encodeTcfString({ purposes: EUID_TCF_PURPOSES.filter((p) => p !== 7), vendors: [EUID_TCF_VENDOR] });
+  const otherVendor = encodeTcfString({ purposes: [...EUID_TCF_PURPOSES], vendors: [20] });
+
+  it('CSTG: consent for every EUID purpose and vendor 21 gets a token; less gets insufficient_user_consent; garbage a 400', async () => {
+    expect((await cstg('consent.yes@example.com', { tcf_consent_string: CONSENTED })).status).toBe('success');
+    expect(await cstg('consent.no@example.com', { tcf_consent_string: withoutPurpose7 })).toEqual({ status: 'insufficient_user_consent' });
+    expect(await cstg('consent.no@example.com', { tcf_consent_string: otherVendor })).toEqual({ status: 'insufficient_user_consent' });
+    expect(await cstg('consent.bad@example.com', { tcf_consent_string: 'not-a-tc-string!' }, 400)).toEqual({ status: 'client_error', message: 'User consent is invalid' });
+  });
+
+  it('/v2/token/generate: the same check', async () => {
+    const publisher = new PublisherClient(op.credentials(101));
+    expect((await publisher.generateToken({ email: 'gen.yes@example.com', tcfConsentString: CONSENTED })).status).toBe('success');
+    expect((await publisher.generateToken({ email: 'gen.no@example.com', tcfConsentString: withoutPurpose7 })).status).toBe('insufficient_user_consent');
+  });
+
+  it('a UID2 operator does not look at the string', async () => {
+    const uid2 = await startTestOperator();
+    try {
+      const publisher = new PublisherClient(uid2.credentials(101));
+      expect((await publisher.generateToken({ email: 'uid2.any@example.com', tcfConsentString: withoutPurpose7 })).status).toBe('success');
+    } finally {
+      await uid2.dispose();
+    }
+  });
 });
