@@ -23,7 +23,9 @@ export function createSdk(euidByDefault = false) {
   let epoch = 0; // bumped by every set/clear, so a late answer cannot resurrect a replaced identity
   let timer: ReturnType<typeof setInterval>;
   let last: unknown = ''; // the token (or 0 for opt-out) the last IdentityUpdated reported
-  let consented: boolean | undefined = true; // false after the CMP said no (the policy decides)
+  let consented = true; // false after the CMP said no (the policy decides)
+  let checking: Promise<unknown> | undefined; // the latest consent check; getToken waits for it
+  let tcString: string | undefined; // EUID: the TC string the CMP gave, sent with CSTG
   let initDone: () => void;
   const ready = new Promise<void>((r) => (initDone = r));
 
@@ -83,7 +85,8 @@ export function createSdk(euidByDefault = false) {
       store(r.body);
       return r.body.advertising_token;
     }
-    if (s == 'optout') {
+    if (s == 'insufficient_user_consent') refuse('the operator found the TCF consent insufficient');
+    else if (s == 'optout') {
       const t = Date.now() + OPT_OUT_MS;
       store({ status: 'optout', identity_expires: t, refresh_expires: t });
     } else if (from) {
@@ -96,14 +99,20 @@ export function createSdk(euidByDefault = false) {
     return undefined;
   };
 
+  /** Fires NoConsent (and IdentityUpdated, as the token is no longer usable) with a reason in the log. */
+  const refuse = (why: string): void => {
+    consented = false;
+    log(`no consent (${why}): no token`);
+    emit('NoConsent');
+    sync();
+  };
+
   /** True when the page's CMP allows a token (always true when the policy consults nothing). */
   const allowed = async (): Promise<boolean> => {
-    const why = await consent(o.consent, euid(), log);
-    consented = !why;
-    if (why) {
-      log(`no consent (${why}): no token`);
-      emit('NoConsent');
-    }
+    const [why, tc] = await (checking = consent(o.consent, euid()));
+    tcString = tc;
+    consented = true;
+    if (why) refuse(why);
     return consented;
   };
 
@@ -132,6 +141,7 @@ export function createSdk(euidByDefault = false) {
   /** The current advertising token, refreshing first when it is due; undefined when there is none. */
   const getToken = async (): Promise<string | undefined> => {
     await generating;
+    await checking;
     const id = due();
     if (id && Date.now() >= id.identity_expires) await refreshing; // expired but refreshable: the refresh decides
     return getAdvertisingToken();
@@ -173,7 +183,8 @@ export function createSdk(euidByDefault = false) {
       if (!o.subscriptionId || !o.serverPublicKey) return log('CSTG needs serverPublicKey and subscriptionId');
       if (!(await allowed())) return;
       try {
-        const r = await generate(baseUrl(), o.serverPublicKey, o.subscriptionId, { [field]: hash });
+        // EUID: the TC string rides inside the encrypted payload; the operator checks it again.
+        const r = await generate(baseUrl(), o.serverPublicKey, o.subscriptionId, { [field]: hash, tcf_consent_string: euid() ? tcString : undefined });
         if (e == epoch) return apply(r);
       } catch (x) {
         log(`CSTG failed: ${x}`);
@@ -205,6 +216,7 @@ export function createSdk(euidByDefault = false) {
         guard(() => (due(), sync())),
         o.refreshRetryPeriod || 5e3,
       );
+      void allowed(); // a stored token is not used once the CMP says no
       if (!inited) {
         inited = true;
         last = getAdvertisingToken() || (hasOptedOut() ? 0 : '');
