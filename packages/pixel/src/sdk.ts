@@ -85,24 +85,24 @@ export function createSdk(euidByDefault = false) {
       store(r.body);
       return r.body.advertising_token;
     }
-    if (s == 'insufficient_user_consent') refuse('the operator found the TCF consent insufficient');
+    if (s == 'insufficient_user_consent') refuse(s);
     else if (s == 'optout') {
       const t = Date.now() + OPT_OUT_MS;
       store({ status: 'optout', identity_expires: t, refresh_expires: t });
     } else if (from) {
       // 400 (or an authenticated caller's invalid/expired status): this refresh token is dead. Drop
       // it and stop refreshing until the next identity.
-      log(`refresh refused (${s}): identity dropped`);
+      log(`refresh refused: ${s}`);
       store();
       retryAt = 1 / 0;
-    } else log(`unexpected operator answer (${s})`);
+    } else log(`bad answer: ${s}`);
     return undefined;
   };
 
   /** Fires NoConsent (and IdentityUpdated, as the token is no longer usable) with a reason in the log. */
   const refuse = (why: string): void => {
     consented = false;
-    log(`no consent (${why}): no token`);
+    log(`no consent: ${why}`);
     emit('NoConsent');
     sync();
   };
@@ -122,7 +122,7 @@ export function createSdk(euidByDefault = false) {
       try {
         if (await allowed()) r = await refresh(baseUrl(), id);
       } catch (x) {
-        log(`refresh failed, will retry: ${x}`); // network or 5xx: transient, keep the identity
+        log(`refresh failed: ${x}`); // network or 5xx: transient, keep the identity
         retryAt = Date.now() + (o.refreshRetryPeriod || 5e3);
       }
       if (e == epoch && r.status) apply(r, id);
@@ -160,7 +160,7 @@ export function createSdk(euidByDefault = false) {
     disconnect();
     retryAt = 0;
     if (valid(v)) store(v);
-    else log('setIdentity: not an identity');
+    else log('not an identity');
     due();
     sync();
   };
@@ -179,8 +179,8 @@ export function createSdk(euidByDefault = false) {
       let hash = typeof v == 'string' && value ? (hashIt ? await sha256(value as string) : v) : '';
       // A hex hash (64 characters) is what many tools produce; the operator's CSTG wants base64.
       if (/^[0-9a-f]{64}$/i.test(hash)) hash = toB64(new Uint8Array(hash.match(/../g)!.map((h) => parseInt(h, 16))));
-      if (!/^[A-Za-z0-9+/]{43}=$/.test(hash)) return log(`${field}: not valid DII or hash`);
-      if (!o.subscriptionId || !o.serverPublicKey) return log('CSTG needs serverPublicKey and subscriptionId');
+      if (!/^[A-Za-z0-9+/]{43}=$/.test(hash)) return log('invalid DII');
+      if (!o.subscriptionId || !o.serverPublicKey) return log('no serverPublicKey/subscriptionId');
       if (!(await allowed())) return;
       try {
         // EUID: the TC string rides inside the encrypted payload; the operator checks it again.
@@ -204,12 +204,12 @@ export function createSdk(euidByDefault = false) {
       Object.assign(o, rest);
       const period = o.refreshRetryPeriod;
       if (period != null && !(period >= 1e3)) {
-        log('refreshRetryPeriod must be a number >= 1000; ignored');
+        log('refreshRetryPeriod < 1000');
         delete o.refreshRetryPeriod;
       }
       // The official rule: a server-provided identity wins when nothing is stored or it expires later.
       if (valid(identity) && !(stored()?.identity_expires! >= identity.identity_expires)) setIdentity(identity);
-      else if (identity) log('init: identity not used (malformed, or older than the stored one)');
+      else if (identity) log('identity not used');
       clearInterval(timer);
       // Each tick re-reads storage (another tab may have refreshed or logged out) and refreshes when due.
       timer = setInterval(

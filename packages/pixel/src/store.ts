@@ -63,7 +63,7 @@ export function save(o: Options, euid: boolean, v?: Stored, log?: (m: string) =>
   }
   if (json && JSON.stringify(read(o.useCookie ? name! : key!)) != json) {
     memory[+euid] = v;
-    log?.(`storage refused the identity (${o.useCookie ? 'cookie too large or domain not this site' : 'localStorage unavailable'}); kept for this page only`);
+    log?.(`storage refused${o.useCookie ? ' (cookie too large?)' : ''}: kept in memory`);
   }
 }
 
@@ -83,7 +83,7 @@ export function load(o: Options, euid: boolean, log?: (m: string) => void): Stor
     if (usable(v)) {
       if (!(best && best.identity_expires >= v.identity_expires)) best = v;
     } else if (v && i < 2) {
-      log?.('dropped a stored identity that is expired or malformed');
+      log?.('dropped expired or malformed identity');
       i ? setCookie(o, name, '', 0) : localStorage.removeItem(name);
     }
   });

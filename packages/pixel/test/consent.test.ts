@@ -51,7 +51,7 @@ describe('UID2 (default: a GPP US opt-out means no token)', () => {
     expect(await w.sdk.setEmail('gpp.optout@example.com')).toBeUndefined();
     expect(w.cstgCalls()).toBe(0);
     expect(w.events).toContain('NoConsent');
-    expect(w.warn).toHaveBeenCalledWith(expect.stringContaining('no consent (GPP US opt-out)'));
+    expect(w.warn).toHaveBeenCalledWith(expect.stringContaining('no consent: GPP US opt-out'));
     const path = uniquePath('gpp-conv');
     await w.sdk.track(sinkUrl() + path);
     expect(new URL((await hitsOn(path))[0]!.url, 'http://x').searchParams.has('uid2_token')).toBe(false);
@@ -91,7 +91,7 @@ describe('EUID (default: TCF consent required, the TC string sent to the operato
     expect(await w.sdk.setEmail('tcf.no@example.com')).toBeUndefined();
     expect(w.cstgCalls()).toBe(0);
     expect(w.events).toContain('NoConsent');
-    expect(w.warn).toHaveBeenCalledWith(expect.stringContaining(`no consent (${reason})`));
+    expect(w.warn).toHaveBeenCalledWith(expect.stringContaining(`no consent: ${reason}`));
   });
 
   test('a CMP that never answers: no token after the bounded wait', async () => {

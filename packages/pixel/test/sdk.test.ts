@@ -108,7 +108,7 @@ describe('setIdentity and init({identity}): an identity the server generated', (
       expect(() => sdk.setIdentity(bad as never)).not.toThrow();
     expect(sdk.getAdvertisingToken()).toBeUndefined();
     expect(stored()).toBeNull();
-    expect(warn).toHaveBeenCalledWith(expect.stringContaining('setIdentity: not an identity'));
+    expect(warn).toHaveBeenCalledWith(expect.stringContaining('not an identity'));
   });
 
   test('init({identity}) takes it when nothing is stored, or when it expires later than the stored one', async () => {
@@ -210,7 +210,7 @@ describe('options, hashes and the logger', () => {
     for (const period of [999, 'soon', -1])
       expect(() => sdk.init(baseOptions({ refreshRetryPeriod: period as never, logger: { warn } }))).not.toThrow();
     expect(warn).toHaveBeenCalledTimes(3);
-    expect(warn).toHaveBeenCalledWith(expect.stringContaining('refreshRetryPeriod must be a number >= 1000'));
+    expect(warn).toHaveBeenCalledWith(expect.stringContaining('refreshRetryPeriod < 1000'));
   });
 
   test('the logger gets the operator’s reason for a refused CSTG; there is no logging without one', async () => {
