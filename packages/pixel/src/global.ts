@@ -33,7 +33,7 @@ const install = (name: string, sdk: ReturnType<typeof createSdk>): void => {
 };
 install('uid2pixel', api);
 install('__uid2', api);
-install('__euid', createSdk(true));
+if (!__LITE__) install('__euid', createSdk(true));
 // Declarative pixels: after the queue, so an init/setEmail pushed earlier is already under way. Scanned
 // now and again once the document is parsed (a pixel is processed once, so the second pass adds only
 // images parsed since; if the event has passed already, the first pass saw everything).

@@ -29,7 +29,8 @@ export function createSdk(euidByDefault = false) {
   let initDone: () => void;
   const ready = new Promise<void>((r) => (initDone = r));
 
-  const euid = (): boolean => (o.scope ? o.scope == 'EUID' : o.serverPublicKey ? /^EUID/.test(o.serverPublicKey) : euidByDefault);
+  const euid = (): boolean =>
+    !__LITE__ && (o.scope ? o.scope == 'EUID' : o.serverPublicKey ? /^EUID/.test(o.serverPublicKey) : euidByDefault);
   const log = (m: string): undefined => {
     try {
       o.logger?.warn?.(`[${euid() ? 'EUID' : 'UID2'}] ${m}`);
@@ -109,7 +110,8 @@ export function createSdk(euidByDefault = false) {
 
   /** True when the page's CMP allows a token (always true when the policy consults nothing). */
   const allowed = async (): Promise<boolean> => {
-    const [why, tc] = await (checking = consent(o.consent, euid()));
+    // The lite build asks no CMP (the bundler drops consent.ts).
+    const [why, tc] = __LITE__ ? [''] : await (checking = consent(o.consent, euid()));
     tcString = tc;
     consented = true;
     if (why) refuse(why);

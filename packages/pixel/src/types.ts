@@ -1,5 +1,10 @@
 import type { IdentityTokensJson } from '@uid2-pixels/uid2/clients/identity-tokens';
 
+declare global {
+  /** True in the lite build (UID2 only, no consent checks): vite.config.ts `--mode lite`. */
+  const __LITE__: boolean;
+}
+
 /**
  * An identity as the operator returns it (times in epoch ms). Identities written by other clients may
  * lack refresh_response_key (the legacy refresh path answers in plain JSON then).

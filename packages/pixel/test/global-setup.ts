@@ -66,6 +66,7 @@ export default async function setup(project: TestProject) {
   const vectors = JSON.parse(await readFile(vectorsUrl, 'utf8')).normalization;
 
   project.provide('esmCode', await readFile(built.esm, 'utf8'));
+  project.provide('liteSnippet', { code: await readFile(built.lite, 'utf8'), gzipBytes: built.liteGzipBytes });
   project.provide('snippet', {
     code: await readFile(built.iife, 'utf8'),
     bytes: built.bytes,

@@ -127,6 +127,28 @@ describe("drop-in under the official SDK's globals", () => {
   });
 });
 
+test('the lite build: UID2 through `__uid2`, no `__euid`, and no CMP asked (a GPP opt-out is not seen)', async () => {
+  (window as unknown as { __gpp?: unknown }).__gpp = () => {
+    throw new Error('the lite build must not ask the CMP');
+  };
+  try {
+    const path = uniquePath('lite');
+    w.__uid2 = { callbacks: [] };
+    const script = document.createElement('script');
+    script.textContent = inject('liteSnippet').code;
+    document.head.append(script);
+    expect(w.__euid).toBeUndefined();
+    const api = global();
+    api.init!({ baseUrl: inject('operatorUrl'), ...inject('advertiser'), refreshRetryPeriod: 864e5 });
+    const token = await api.setEmail!('lite.build@example.com');
+    expect(token).toBeTruthy();
+    await api.track!(sinkUrl() + path);
+    expect(query((await hitsOn(path))[0]!.url).get('uid2_token')).toBe(token);
+  } finally {
+    delete (window as unknown as { __gpp?: unknown }).__gpp;
+  }
+});
+
 describe('nothing throws into the host page', () => {
   const garbage: unknown[][] = [[], [null], [undefined], [42], [{}], [Symbol('x')], ['http://[::1'], [() => 1, 'x']];
 

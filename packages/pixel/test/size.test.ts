@@ -28,6 +28,13 @@ test(`the minified, gzipped IIFE is at most ${BUDGET} bytes`, () => {
   expect(gzipBytes).toBeLessThanOrEqual(BUDGET);
 });
 
+test('the lite build (UID2 only, no consent checks) is smaller, and the README shows its size', () => {
+  const lite = inject('liteSnippet');
+  expect(lite.gzipBytes).toBeGreaterThan(1000);
+  expect(lite.gzipBytes).toBeLessThan(inject('snippet').gzipBytes);
+  expect(lite.gzipBytes).toBeLessThanOrEqual(readmeFigure('lite build'));
+});
+
 test("the README shows the snippet's size (not understated) next to the official SDK's", () => {
   const { gzipBytes } = inject('snippet');
   const ours = readmeFigure('**this snippet**');
