@@ -19,6 +19,11 @@ Options (each also read from the environment variable shown; flags win):
   --fixture <path>           UID2_OPERATOR_FIXTURE        seed for a new data dir (default apps/operator/fixtures/dev.json)
   --rotation-interval <ms>   UID2_OPERATOR_ROTATION_MS    new keys for every keyset this often (default ${DAY_MS} = 1 day; 0 = off)
   --identity-scope <scope>   UID2_OPERATOR_IDENTITY_SCOPE UID2 (default) or EUID: the scope of tokens, raw UID2s and keys
+  --salt-rotation-interval <ms>  UID2_OPERATOR_SALT_ROTATION_MS
+                             rotate due salt buckets this often (default ${DAY_MS} = 1 day; 0 = off)
+  --salt-rotation-share <f>  UID2_OPERATOR_SALT_ROTATION_SHARE
+                             share of all buckets one run may rotate (default 0.00274 = 1/365 a day,
+                             about what production rotates)
   --log-level <level>        UID2_OPERATOR_LOG_LEVEL      pino level: trace|debug|info|warn|error|silent (default info)
   -h, --help                                              show this help
 
@@ -31,6 +36,13 @@ function numberOption(flag: string | undefined, envName: string, fallback: numbe
   if (text === undefined || text === '') return fallback;
   const n = Number(text);
   if (!Number.isSafeInteger(n) || n < 0) throw new OperatorError('BAD_CONFIG', `${name} must be a non-negative integer, got "${text}"`);
+  return n;
+}
+
+function shareOption(text: string | undefined): number {
+  if (text === undefined || text === '') return 1 / 365;
+  const n = Number(text);
+  if (!(n > 0 && n <= 1)) throw new OperatorError('BAD_CONFIG', `--salt-rotation-share must be a number in (0, 1], got "${text}"`);
   return n;
 }
 
@@ -47,6 +59,8 @@ async function main(): Promise<void> {
       fixture: { type: 'string' },
       'rotation-interval': { type: 'string' },
       'identity-scope': { type: 'string' },
+      'salt-rotation-interval': { type: 'string' },
+      'salt-rotation-share': { type: 'string' },
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -82,6 +96,10 @@ async function main(): Promise<void> {
     ...(fixture ? { fixture: resolve(base, fixture) } : {}),
     rotationIntervalMs: numberOption(values['rotation-interval'], 'UID2_OPERATOR_ROTATION_MS', DAY_MS, '--rotation-interval'),
     identityScope: (values['identity-scope'] ?? env.UID2_OPERATOR_IDENTITY_SCOPE ?? 'UID2').toUpperCase() as 'UID2' | 'EUID',
+    saltRotation: {
+      intervalMs: numberOption(values['salt-rotation-interval'], 'UID2_OPERATOR_SALT_ROTATION_MS', DAY_MS, '--salt-rotation-interval'),
+      fraction: shareOption(values['salt-rotation-share'] ?? env.UID2_OPERATOR_SALT_ROTATION_SHARE),
+    },
     logger: log,
     processMetrics: true,
   });
