@@ -32,6 +32,7 @@ Options (each also read from the environment variable shown):
                                            Default: every site on localhost, one port each
   --only <list>          UID2_STACK_ONLY   comma-separated parts to start: operator,collector,demo
   --health-timeout <ms>  UID2_HEALTH_TIMEOUT  how long to wait for each part to answer (default 30000)
+  --log-level <level>    UID2_LOG_LEVEL    log level of every part (default info; debug shows each request)
   --no-build                               do not (re)build the browser snippet before starting
   -h, --help                               show this help
 `;
@@ -52,6 +53,8 @@ interface StackConfig {
   only: Set<string> | null;
   healthTimeoutMs: number;
   build: boolean;
+  /** Passed to every part through its own log-level variable; null leaves each at its default (info). */
+  logLevel: string | null;
 }
 
 function readConfig(argv: string[]): StackConfig {
@@ -65,6 +68,7 @@ function readConfig(argv: string[]): StackConfig {
     domain: { type: 'string' },
     only: { type: 'string' },
     'health-timeout': { type: 'string' },
+    'log-level': { type: 'string' },
     'no-build': { type: 'boolean' },
   });
   if (values.help) {
@@ -90,6 +94,10 @@ function readConfig(argv: string[]): StackConfig {
   const timeoutText = values['health-timeout'] ?? env.UID2_HEALTH_TIMEOUT;
   const timeoutSource = values['health-timeout'] !== undefined ? '--health-timeout' : 'UID2_HEALTH_TIMEOUT';
   const healthTimeoutMs = timeoutText ? intFlag(timeoutSource, timeoutText, { min: 1, max: 3_600_000 }) : 30_000;
+  const logLevel = values['log-level'] ?? env.UID2_LOG_LEVEL ?? null;
+  if (logLevel !== null && !['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(logLevel)) {
+    throw new StackError('BAD_LOG_LEVEL', `--log-level must be trace, debug, info, warn, error, fatal or silent, got "${logLevel}"`);
+  }
   const domain = values.domain ?? env.UID2_DEMO_DOMAIN ?? null;
   if (domain !== null && !/^[a-z0-9.-]+$/i.test(domain)) {
     throw new StackError('BAD_DOMAIN', `--domain must be a host name, got "${domain}"`);
@@ -107,6 +115,7 @@ function readConfig(argv: string[]): StackConfig {
     only,
     healthTimeoutMs,
     build: !values['no-build'],
+    logLevel,
   };
 }
 
@@ -135,12 +144,23 @@ function planParts(config: StackConfig): Part[] {
   const publisherUrl = siteUrl(config, 'publisher', ports.publisher);
   const dspUrl = siteUrl(config, 'dsp', ports.dsp);
   const local = (port: number) => `http://127.0.0.1:${port}`;
+  const starts = (part: string) => !config.only || config.only.has(part);
+  // The operator's landing page links to the other sites that this run starts.
+  const links = [
+    ...(starts('collector') ? [`collector=${collectorUrl}`, `status=${collectorUrl}/status`] : []),
+    ...(starts('demo') ? [`shop=${shopUrl}`, `publisher=${publisherUrl}`, `dsp=${dspUrl}`] : []),
+  ];
+  const logLevel = (name: string): Record<string, string> => (config.logLevel ? { [name]: config.logLevel } : {});
   return [
     {
       name: 'operator',
       entry: 'apps/operator/src/main.ts',
-      args: ['--port', String(ports.operator), '--data-dir', join(config.dataDir, 'operator')],
-      env: {},
+      args: [
+        '--port', String(ports.operator), '--data-dir', join(config.dataDir, 'operator'),
+        // Its start line then names the address the banner gives, and its landing page links the others.
+        '--public-url', operatorUrl, ...(links.length ? ['--links', links.join(',')] : []),
+      ],
+      env: logLevel('UID2_OPERATOR_LOG_LEVEL'),
       health: [`${local(ports.operator)}/ops/healthcheck`],
       urls: [
         ['operator', operatorUrl],
@@ -155,7 +175,8 @@ function planParts(config: StackConfig): Part[] {
         '--data-dir', join(config.dataDir, 'collector'),
         '--operator-url', local(ports.operator),
       ],
-      env: {},
+      // The development config, named, so the collector does not warn that none was given.
+      env: { COLLECTOR_CONFIG: process.env.COLLECTOR_CONFIG ?? join(root, 'apps/collector/config/dev.json'), ...logLevel('COLLECTOR_LOG_LEVEL') },
       // Ready once its sharing keys are loaded: before that every pixel would be lost.
       health: [`${local(ports.collector)}/readyz`],
       urls: [
@@ -178,7 +199,7 @@ function planParts(config: StackConfig): Part[] {
         '--publisher-url', publisherUrl,
         '--dsp-url', dspUrl,
       ],
-      env: {},
+      env: logLevel('LOG_LEVEL'),
       health: [ports.shop, ports.publisher, ports.dsp].map((p) => `${local(p)}/healthz`),
       urls: [
         ['shop', shopUrl],

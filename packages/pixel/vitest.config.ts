@@ -5,6 +5,7 @@ import { sourceConditions } from '../../scripts/source-condition.ts';
 
 export default defineConfig({
   ...sourceConditions,
+  define: { __LITE__: 'false' }, // the tests run the full build's source (the lite build: size.test.ts)
   test: {
     name: 'pixel',
     include: ['test/**/*.test.ts'],
