@@ -151,6 +151,9 @@ export async function runWorker(): Promise<RunningCollector> {
     ...(config.store.kind === 'file' && { store: new IpcStore(ipc, config.membershipTtlDays * DAY_MS) }),
     // File store: the primary re-checks held events. Redis: worker 1 does it for this collector.
     resolveHeld: config.store.kind !== 'file' && slot === 1,
+    // Drops: one ingester per collector (Redis: each collector's worker 1, the claims keep them apart).
+    ingestDrops: slot === 1,
+    idempotencyFile: `idempotency-${slot}.log`,
     metricsText: () => ipc.call<string>('metrics'),
   });
   return running;

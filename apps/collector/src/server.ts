@@ -16,6 +16,8 @@ import { OptoutGate, type OptoutStatusSource } from './optout-gate.ts';
 import { createPixelHandler } from './pixel/handler.ts';
 import { createStore } from './store/create.ts';
 import type { SegmentStore } from './store/segment-store.ts';
+import { RedisStore } from './store/redis-store.ts';
+import { startBulkRoutes, type BulkRoutes } from './share/routes.ts';
 
 export interface StartCollectorOptions {
   config: CollectorConfig;
@@ -33,6 +35,10 @@ export interface StartCollectorOptions {
   metrics?: CollectorMetrics;
   /** What POST /admin/keys/refresh does (cluster workers ask the primary to refresh every worker). */
   refreshKeys?: () => Promise<KeyRefreshResult>;
+  /** Run the drop ingester here (config drops.source). Default true; in cluster mode only worker 1. */
+  ingestDrops?: boolean;
+  /** Name of this process's idempotency log in <dataDir>/share (cluster workers each keep their own). */
+  idempotencyFile?: string;
 }
 
 export interface RunningCollector {
@@ -44,6 +50,8 @@ export interface RunningCollector {
   gate: OptoutGate;
   sharing: SharingClient | null;
   log: Logger;
+  /** The bulk API and the drop ingester (null when drops are off or run elsewhere). */
+  bulk: BulkRoutes;
   /** Fetches this process's sharing keys now; rejects with KeyRefreshError when that fails. */
   refreshKeys(): Promise<KeyRefreshResult>;
   /** Pixels received and not answered yet. */
@@ -121,16 +129,31 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
     void store.heldCount().then((n) => (metrics.heldSource = () => n), () => {});
   }
 
+  const acl = new SenderAcl(config.senders);
   const inFlight = { value: 0 };
   const pixel = createPixelHandler({
     decrypter: dec,
-    acl: new SenderAcl(config.senders),
+    acl,
     gate,
     store,
     metrics,
     limits: config.limits,
     inFlight,
     onStoreError: rateLimited(log, 'segment store write failed; pixels answered 503'),
+  });
+
+  const bulk = await startBulkRoutes({
+    config,
+    decrypter: dec,
+    acl,
+    gate,
+    store,
+    metrics,
+    log,
+    redis: store instanceof RedisStore ? store.client : null,
+    ingestDrops: options.ingestDrops ?? true,
+    idempotencyFile: options.idempotencyFile ?? 'idempotency.log',
+    onStoreError: rateLimited(log, 'segment store write failed; bulk batches answered 503 and files paused'),
   });
 
   const adminRefresh = options.refreshKeys ?? (client ? refreshKeys : undefined);
@@ -151,6 +174,7 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
     adminToken: config.adminToken,
     statusPage: config.statusPage,
     ...(adminRefresh && { refreshKeys: adminRefresh }),
+    bulkApi: bulk.api,
   });
 
   const server = createServer((req, res) => {
@@ -180,6 +204,7 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
       if (inFlight.value > 0) log.warn({ inFlight: inFlight.value }, 'shutdown timeout: pixels still in flight');
       server.closeAllConnections();
       await stopped;
+      await bulk.close();
       await resolver?.stop();
       gate.close();
       sharing?.stop();
@@ -189,5 +214,6 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
     return closed;
   };
 
-  return { url, port, server, store, metrics, gate, sharing, log, refreshKeys, inFlight: () => inFlight.value, close };
+  bulk.start();
+  return { url, port, server, store, metrics, gate, sharing, log, bulk, refreshKeys, inFlight: () => inFlight.value, close };
 }
