@@ -23,6 +23,11 @@ const SenderSchema = z
     name: z.string().max(100).optional(),
     /** Segments this sender's pixels may write: exact names, or prefixes ending in `*`. */
     segments: z.array(z.string().regex(SEGMENT_GRANT, 'segment grant must be a segment name, optionally ending in *')).min(1),
+    /**
+     * Most distinct segment names each `prefix*` pattern of this sender may create. Past it, a new name
+     * is dropped as undeclared (counted), so input cannot grow the store or the metrics without bound.
+     */
+    maxSegmentsPerPattern: z.number().int().min(1).max(10_000).default(100),
     /** The segment a pixel of each kind fills when it names none (the pixel's `segment` parameter). */
     defaults: z.strictObject({ conversion: segmentName.optional(), impression: segmentName.optional() }).optional(),
     /** Hashes of the bulk API keys issued to this sender (`collector sender-key`); several for rotation. */

@@ -7,16 +7,10 @@
 // path of ~30 µs per request is worth avoiding four times over.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type LabelValues } from 'prom-client';
 import type { DecryptionStatus } from '@uid2-pixels/uid2';
+import type { IntakeOutcome } from './intake/intake.ts';
 
-/** What became of one pixel. Recorded once per request. */
-export type PixelOutcome =
-  | 'written' // a member of its segment
-  | 'held' // durable, waiting for an opt-out answer
-  | 'opted_out' // the UID2 opted out: nothing written
-  | 'unauthorised' // sender may not write that segment
-  | 'decrypt_failed' // any non-Success decryption status
-  | 'invalid_request' // query or body failed validation
-  | 'store_failed'; // could not be made durable: answered 503
+/** What became of one request or item: an intake outcome, or a pixel request that did not parse. */
+export type PixelOutcome = IntakeOutcome | 'invalid_request';
 
 /** Plain per-label-set counts, added to a prom-client Counter when it is collected. */
 class HotCounts<L extends string> {
@@ -70,6 +64,7 @@ export class CollectorMetrics {
   readonly bulkItems: Counter<'route' | 'outcome'>;
   readonly bulkRequests: Counter<'status'>;
   readonly dropFiles: Counter<'result'>;
+  readonly heldDecided: Counter<'result'>;
 
   private readonly hotRequests: HotCounts<'kind' | 'method'>;
   private readonly hotOutcomes: HotCounts<'outcome'>;
@@ -91,7 +86,7 @@ export class CollectorMetrics {
       collect: () => this.hotRequests.flush(),
     });
     this.outcomes = new Counter({
-      name: 'collector_pixel_outcomes_total', help: 'What became of each pixel', labelNames: ['outcome'], registers: pixelRegisters,
+      name: 'collector_pixel_outcomes_total', help: 'What became of each pixel (and each item of any other intake)', labelNames: ['outcome'], registers: pixelRegisters,
       collect: () => this.hotOutcomes.flush(),
     });
     this.decrypts = new Counter({
@@ -99,7 +94,9 @@ export class CollectorMetrics {
       collect: () => this.hotDecrypts.flush(),
     });
     this.eventsWritten = new Counter({
-      name: 'collector_events_written_total', help: 'Events made durable in a segment', labelNames: ['segment', 'kind'], registers: pixelRegisters,
+      name: 'collector_events_written_total', help: 'Events made durable in a segment', labelNames: ['segment', 'kind'],
+      // Written on the pixel path, and by the held resolver (which runs where the store is owned).
+      registers: pixel || store ? registers : [],
       collect: () => this.hotWritten.flush(),
     });
     this.hotRequests = new HotCounts(this.requests);
@@ -137,6 +134,10 @@ export class CollectorMetrics {
       collect() {
         this.set(metrics.heldSource());
       },
+    });
+    this.heldDecided = new Counter({
+      name: 'collector_held_decided_total', help: 'Held events decided once their opt-out status was known: admitted to their segment, or dropped as opted out',
+      labelNames: ['result'], registers: storeRegisters,
     });
     this.keyRefreshes = new Counter({ name: 'collector_key_refreshes_total', help: 'Sharing key refreshes by result', labelNames: ['result'], registers: pixelRegisters });
     // The bulk routes. Labels are closed sets: route api|file, outcome written|held|<reject reason>,

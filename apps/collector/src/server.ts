@@ -8,11 +8,12 @@ import { createApp } from './app.ts';
 import { SenderAcl } from './authorise.ts';
 import type { CollectorConfig } from './config.ts';
 import type { TokenDecrypter } from './decrypter.ts';
-import { HeldResolver } from './held-resolver.ts';
+import { startHeldResolver, type HeldResolver } from './held-resolver.ts';
 import { KeyRefreshError, refreshSharingKeys, type KeyRefreshResult } from './key-refresh.ts';
 import { createLogger, type Logger } from './log.ts';
 import { CollectorMetrics } from './metrics.ts';
 import { OptoutGate, type OptoutStatusSource } from './optout-gate.ts';
+import { Intake } from './intake/intake.ts';
 import { createPixelHandler } from './pixel/handler.ts';
 import { createStore } from './store/create.ts';
 import type { SegmentStore } from './store/segment-store.ts';
@@ -39,10 +40,14 @@ export interface StartCollectorOptions {
   ingestDrops?: boolean;
   /** Name of this process's idempotency log in <dataDir>/share (cluster workers each keep their own). */
   idempotencyFile?: string;
+  /** Called after events were held (default: this process's held resolver runs a pass soon). */
+  onHeld?: () => void;
 }
 
 export interface RunningCollector {
   url: string;
+  /** The decision path of every way in (pixels here; bulk and file intake use the same one). */
+  intake: Intake;
   port: number;
   server: Server;
   store: SegmentStore;
@@ -123,37 +128,36 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
 
   let resolver: HeldResolver | null = null;
   if (options.resolveHeld ?? true) {
-    resolver = new HeldResolver({ store, gate, intervalMs: config.optout.heldRetryMs, log, onPass: (left) => (metrics.heldSource = () => Math.max(0, left)) });
-    resolver.start();
+    resolver = startHeldResolver({ store, gate, intervalMs: config.optout.heldRetryMs, log }, metrics);
     metrics.heldSource = () => 0;
     void store.heldCount().then((n) => (metrics.heldSource = () => n), () => {});
   }
 
   const acl = new SenderAcl(config.senders);
-  const inFlight = { value: 0 };
-  const pixel = createPixelHandler({
+  // Segments already in the store count against their patterns' caps.
+  acl.seed((await store.segments()).map((s) => s.segment));
+  const intake = new Intake({
     decrypter: dec,
     acl,
     gate,
     store,
     metrics,
-    limits: config.limits,
-    inFlight,
-    onStoreError: rateLimited(log, 'segment store write failed; pixels answered 503'),
+    onHeld: options.onHeld ?? (() => resolver?.soon()),
+    onStoreError: rateLimited(log, 'segment store write failed; answered as retryable (503)'),
   });
+  const inFlight = { value: 0 };
+  const pixel = createPixelHandler({ intake, metrics, limits: config.limits, inFlight });
 
   const bulk = await startBulkRoutes({
     config,
-    decrypter: dec,
+    intake,
     acl,
-    gate,
-    store,
     metrics,
     log,
     redis: store instanceof RedisStore ? store.client : null,
     ingestDrops: options.ingestDrops ?? true,
     idempotencyFile: options.idempotencyFile ?? 'idempotency.log',
-    onStoreError: rateLimited(log, 'segment store write failed; bulk batches answered 503 and files paused'),
+    onStoreError: rateLimited(log, 'bulk batch not acknowledged (keys not loaded or store not committing); answered 503 or file paused'),
   });
 
   const adminRefresh = options.refreshKeys ?? (client ? refreshKeys : undefined);
@@ -215,5 +219,5 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
   };
 
   bulk.start();
-  return { url, port, server, store, metrics, gate, sharing, log, bulk, refreshKeys, inFlight: () => inFlight.value, close };
+  return { url, intake, port, server, store, metrics, gate, sharing, log, bulk, refreshKeys, inFlight: () => inFlight.value, close };
 }

@@ -5,7 +5,6 @@
 import { rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startCollector, type RunningCollector } from '../src/server.ts';
-import { TRANSPARENT_GIF } from '../src/pixel/response.ts';
 import { captureLogs } from './helpers/logs.ts';
 import { adminJson, pixelUrl, see } from './helpers/http.ts';
 import { ADMIN_TOKEN, collectorConfig, encryptFor, makeRawUid, optOutUser, sender, SITES, startTestOperator, tempDir, type TestOperator } from './helpers/stack.ts';
@@ -41,7 +40,7 @@ async function start(op: TestOperator, overrides = {}): Promise<RunningCollector
 }
 
 describe('operator down and back', () => {
-  it('starts without an operator: not ready, pixels answered the same (NotInitialized); ready once it is back', async () => {
+  it('starts without an operator: not ready, pixels refused as retryable (503, NotInitialized); ready and written once it is back', async () => {
     const op = await startTestOperator();
     cleanup.push(() => op.close());
     const acme = await sender(op, SITES.acme);
@@ -53,13 +52,15 @@ describe('operator down and back', () => {
     expect(ready.status).toBe(503);
     expect(await ready.json()).toEqual({ ready: false, reasons: ['sharing keys not loaded yet'] });
     const r = await see(pixelUrl(c.url, 'conversion', { uid2_token: t }));
-    expect(r.status).toBe(200);
-    expect(r.body.equals(TRANSPARENT_GIF)).toBe(true);
+    // Nothing can be decided without keys: the caller is told to come back, nothing is kept.
+    expect(r.status).toBe(503);
+    expect(r.headers['retry-after']).toBe('1');
+    expect(r.body.length).toBe(0);
     expect(await decryptCount(c, 'NotInitialized')).toBe(1);
 
     await op.restart();
     await until(async () => (await fetch(`${c.url}/readyz`)).status === 200, 'ready after the operator came back');
-    await see(pixelUrl(c.url, 'conversion', { uid2_token: t }));
+    expect((await see(pixelUrl(c.url, 'conversion', { uid2_token: t }))).status).toBe(200);
     expect(await decryptCount(c, 'Success')).toBe(1);
   }, 30_000);
 
@@ -95,7 +96,7 @@ describe('operator down and back', () => {
     expect(text).toMatch(/collector_pixel_outcomes_total\{outcome="held"\} 2/);
   }, 30_000);
 
-  it('once every key it holds has expired, tokens fail with KeysNotSynced (answered the same)', async () => {
+  it('once every key it holds has expired, tokens fail with KeysNotSynced: refused as retryable (503)', async () => {
     // An operator whose keys live 2.5 s: after it goes away, the collector's keys run out.
     const op = await startTestOperator({ rotationIntervalMs: 1000, keyLifetimeMs: 2500 });
     cleanup.push(() => op.close());
@@ -107,8 +108,7 @@ describe('operator down and back', () => {
     const lastExpiry = c.sharing!.keyRing!.latestExpiry;
     await new Promise((r) => setTimeout(r, Math.max(0, lastExpiry - Date.now()) + 100));
     const r = await see(pixelUrl(c.url, 'conversion', { uid2_token: t }));
-    expect(r.status).toBe(200);
-    expect(r.body.equals(TRANSPARENT_GIF)).toBe(true);
+    expect(r.status).toBe(503);
     expect(await decryptCount(c, 'KeysNotSynced')).toBe(1);
   }, 30_000);
 });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SharingClient } from '@uid2-pixels/uid2';
 import { startCollector, type RunningCollector } from '../src/server.ts';
 import { captureLogs } from './helpers/logs.ts';
-import { adminJson, pixelUrl, see } from './helpers/http.ts';
+import { adminJson, pixelUrl, see, waitDecided } from './helpers/http.ts';
 import { startRedis, startRedisCluster, type RedisClusterHandle, type RedisHandle } from './helpers/redis.ts';
 import { ADMIN_TOKEN, collectorConfig, encryptFor, makeRawUid, sender, SITES, startTestOperator, tempDir, type TestOperator } from './helpers/stack.ts';
 
@@ -56,6 +56,7 @@ describe.each([
       ...dspUids.map((uid, i) => see(pixelUrl((i % 2 ? two : one).url, 'impression', { uid2_token: encryptFor(bidwell, uid) }), { method: 'POST' })),
     ]);
     expect(answers.map((a) => a.status).sort()).toEqual([...Array(40).fill(200), ...Array(25).fill(204)]);
+    await waitDecided(one.url, ADMIN_TOKEN);
 
     expect(await adminJson(one.url, '/admin/segments', ADMIN_TOKEN)).toEqual({
       segments: [{ segment: 'acme-converters', members: 40 }, { segment: 'bidwell-impressions', members: 25 }],
@@ -72,6 +73,7 @@ describe.each([
     const before = lines.length;
     await new Promise((r) => setTimeout(r, 20));
     await see(pixelUrl(one.url, 'conversion', { uid2_token: encryptFor(acme, again) }));
+    await waitDecided(one.url, ADMIN_TOKEN);
     const row = (await exported(two, 'acme-converters')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, string>).find((m) => m.uid === again)!;
     expect(new Date(row.lastSeen!).getTime()).toBeGreaterThan(new Date(row.firstSeen!).getTime());
     expect(before).toBe(25);

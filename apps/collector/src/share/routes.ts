@@ -7,26 +7,23 @@ import type { Router } from 'express';
 import type { Redis, Cluster } from 'ioredis';
 import type { SenderAcl } from '../authorise.ts';
 import type { CollectorConfig } from '../config.ts';
-import type { TokenDecrypter } from '../decrypter.ts';
+import type { Intake } from '../intake/intake.ts';
 import { DropIngester } from '../drops/ingester.ts';
 import { FileLedger, RedisLedger, type DropLedger } from '../drops/ledger.ts';
 import { DirectorySource, S3Source, type DropSource } from '../drops/sources.ts';
 import type { Logger } from '../log.ts';
 import type { CollectorMetrics } from '../metrics.ts';
-import type { OptoutGate } from '../optout-gate.ts';
-import type { SegmentStore } from '../store/segment-store.ts';
 import { createBulkApi } from './api.ts';
 import { FileIdempotencyStore, RedisIdempotencyStore, type IdempotencyStore } from './idempotency.ts';
-import { createBatchIntake, type IngestBatch } from './intake.ts';
+import { batchIntake, type IngestBatch } from './intake.ts';
 import { SenderLimits } from './limits.ts';
 import { SenderKeys } from './sender-keys.ts';
 
 export interface BulkRoutesDeps {
   config: CollectorConfig;
-  decrypter: TokenDecrypter;
+  /** The collector's one decision path; the bulk routes add nothing to it but the sender binding. */
+  intake: Pick<Intake, 'submit'>;
   acl: SenderAcl;
-  gate: OptoutGate;
-  store: SegmentStore;
   metrics: CollectorMetrics;
   log: Logger;
   redis: Redis | Cluster | null;
@@ -62,7 +59,7 @@ export async function startBulkRoutes(deps: BulkRoutesDeps): Promise<BulkRoutes>
   const prefix = config.store.kind === 'file' ? 'uid2c' : config.store.keyPrefix;
   const shareDir = join(resolve(config.dataDir), 'share');
 
-  const ingest = createBatchIntake(deps);
+  const ingest = batchIntake(deps.intake, metrics);
   let idempotency: IdempotencyStore;
   const ttlMs = config.bulk.idempotencyTtlHours * 3_600_000;
   if (redis) idempotency = new RedisIdempotencyStore(redis, prefix, ttlMs);

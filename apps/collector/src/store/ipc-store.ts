@@ -72,11 +72,14 @@ export class IpcClient {
 export class IpcStore implements SegmentStore {
   readonly kind = 'ipc';
   private readonly commits: GroupCommit<SegmentEvent>;
+  private readonly holds: GroupCommit<SegmentEvent>;
   private closed = false;
 
   constructor(private readonly client: IpcClient, readonly ttlMs: number) {
     // Several batches in flight: each joins the primary's next group commit as soon as it forms.
     this.commits = new GroupCommit((events) => client.call('write', events), { concurrency: 4 });
+    // Holds too: a pixel's new UID2 is held (its opt-out decided off the answer path), one message per turn.
+    this.holds = new GroupCommit((events) => client.call('holdMany', events), { concurrency: 4 });
   }
 
   async open(): Promise<void> {
@@ -89,7 +92,8 @@ export class IpcStore implements SegmentStore {
   }
 
   hold(event: SegmentEvent): Promise<void> {
-    return this.client.call('hold', event);
+    if (this.closed) return Promise.reject(new StoreError('STORE_CLOSED', 'segment store is closed'));
+    return this.holds.add([event]);
   }
   held(limit: number): Promise<HeldEvent[]> {
     return this.client.call('held', limit);
@@ -124,7 +128,7 @@ export class IpcStore implements SegmentStore {
   }
 
   async close(): Promise<void> {
-    await this.commits.drain();
+    await Promise.all([this.commits.drain(), this.holds.drain()]);
     this.closed = true;
   }
 }
@@ -132,12 +136,14 @@ export class IpcStore implements SegmentStore {
 /**
  * The primary side: answers one worker's requests from the real store (null when the workers have
  * their own, Redis). `extra` handles other operations (config, the metrics the primary aggregates).
+ * `onHeld` runs after a worker's events were held (the primary's held resolver decides them soon).
  * Returns a function that drops the worker's cursors.
  */
 export function serveStore(
   port: Port,
   store: SegmentStore | null,
   extra: Record<string, (...args: unknown[]) => Promise<unknown>> = {},
+  onHeld: () => void = () => {},
 ): () => void {
   const cursors = new Map<number, AsyncIterator<Member[]>>();
   let nextCursor = 1;
@@ -145,7 +151,10 @@ export function serveStore(
     ping: async () => 'pong',
     // All of a worker's batch joins the primary's next group commit: one durable write for all workers.
     write: (events: SegmentEvent[]) => Promise.all(events.map((e) => store.write(e))).then(() => undefined),
-    hold: (event: SegmentEvent) => store.hold(event),
+    holdMany: async (events: SegmentEvent[]) => {
+      await Promise.all(events.map((e) => store.hold(e)));
+      onHeld();
+    },
     held: (limit: number) => store.held(limit),
     heldCount: () => store.heldCount(),
     release: (ids: string[], admit: SegmentEvent[]) => store.release(ids, admit),
