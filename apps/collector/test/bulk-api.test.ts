@@ -2,12 +2,14 @@
 // (JSON, NDJSON, gzip) lands in the segment through the same intake as pixels; every rejected item is
 // reported by index with a coarse reason; sender keys, Idempotency-Key, size and rate limits; metrics,
 // export and the status data show the route; no token or raw UID2 in any log line.
+import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeAdvertisingToken, type SharingClient } from '@uid2-pixels/uid2';
 import { startCollector, type RunningCollector } from '../src/server.ts';
-import { issueSenderKey, SenderKeys } from '../src/share/sender-keys.ts';
+import { hashSenderKey, issueSenderKey, SenderKeys } from '../src/share/sender-keys.ts';
+import { COLLECTOR_BIN } from './helpers/child.ts';
 import { captureLogs, type CapturedLogs } from './helpers/logs.ts';
 import { ADMIN_TOKEN, collectorConfig, encryptFor, makeRawUid, optOutUser, sender, SITES, startTestOperator, tempDir, type TestOperator } from './helpers/stack.ts';
 
@@ -90,6 +92,17 @@ describe('sender keys', () => {
     expect(keys.senderOf(bidwellKey.key)).toBeNull();
     expect(keys.senderOf('')).toBeNull();
     expect(keys.senderOf(undefined)).toBeNull();
+  });
+
+  it('collector sender-key prints a fresh key and its hash (exit 0), and needs --sender (exit 2)', () => {
+    const r = spawnSync(process.execPath, [COLLECTOR_BIN, 'sender-key', '--sender', '101'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    const issued = JSON.parse(r.stdout) as { senderSiteId: number; key: string; hash: string };
+    expect(issued.senderSiteId).toBe(101);
+    expect(issued.key).toMatch(/^u2sk_101_[A-Za-z0-9_-]{43}$/);
+    expect(issued.hash).toBe(hashSenderKey(issued.key));
+    expect(r.stderr).toContain('keyHashes');
+    expect(spawnSync(process.execPath, [COLLECTOR_BIN, 'sender-key'], { encoding: 'utf8' }).status).toBe(2);
   });
 
   it('a wrong or missing key is 401 and writes nothing; the second key of a sender also works', async () => {

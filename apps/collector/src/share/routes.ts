@@ -10,7 +10,7 @@ import type { CollectorConfig } from '../config.ts';
 import type { Intake } from '../intake/intake.ts';
 import { DropIngester } from '../drops/ingester.ts';
 import { FileLedger, RedisLedger, type DropLedger } from '../drops/ledger.ts';
-import { DirectorySource, S3Source, type DropSource } from '../drops/sources.ts';
+import { DirectorySource, type DropSource } from '../drops/sources.ts';
 import type { Logger } from '../log.ts';
 import type { CollectorMetrics } from '../metrics.ts';
 import { createBulkApi } from './api.ts';
@@ -45,10 +45,11 @@ export function dropDir(config: CollectorConfig): string {
   return resolve(config.drops.dir ?? join(config.dataDir, 'drops'));
 }
 
-function dropSource(config: CollectorConfig): DropSource | null {
+async function dropSource(config: CollectorConfig): Promise<DropSource | null> {
   const d = config.drops;
   if (d.source === 'dir') return new DirectorySource(dropDir(config));
   if (d.source === 's3' && d.s3) {
+    const { S3Source } = await import('../drops/s3-source.ts');
     return new S3Source({ bucket: d.s3.bucket, prefix: d.s3.prefix, region: d.s3.region, endpoint: d.s3.endpoint, forcePathStyle: d.s3.forcePathStyle });
   }
   return null;
@@ -84,7 +85,7 @@ export async function startBulkRoutes(deps: BulkRoutesDeps): Promise<BulkRoutes>
   let drops: DropIngester | null = null;
   let source: DropSource | null = null;
   let ledger: DropLedger | null = null;
-  if (deps.ingestDrops) source = dropSource(config);
+  if (deps.ingestDrops) source = await dropSource(config);
   if (source) {
     if (redis) ledger = new RedisLedger(redis, prefix);
     else {
