@@ -57,6 +57,11 @@ export interface RunningCollector {
   close(): Promise<void>;
 }
 
+/** Unready this long before the last sharing key expires, while refreshing fails. */
+const KEYS_EXPIRING_MS = 60_000;
+/** Unready this long after a failed commit (a store that fails without disconnecting, e.g. a full disk). */
+const STORE_FAILURE_UNREADY_MS = 5_000;
+
 /** At most one log line per interval for a repeating error on the hot path. */
 function rateLimited(log: Logger, message: string, intervalMs = 5000): (err: Error) => void {
   let last = 0;
@@ -150,8 +155,16 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
     metricsText,
     metricsContentType: metrics.registry.contentType,
     readiness: () => {
+      // Honest about everything the pixel path needs, and unready before it starts failing.
       const reasons: string[] = [];
-      if (!dec.isReady) reasons.push('sharing keys not loaded yet');
+      const keys = dec.decrypt('').status; // what any token would get from the keys alone
+      if (!dec.isReady || keys === 'NotInitialized') reasons.push('sharing keys not loaded yet');
+      else if (keys === 'KeysNotSynced') reasons.push('sharing keys all expired and the operator cannot be reached');
+      else if (client && client.consecutiveFailures > 0 && (client.keyRing?.latestExpiry ?? Infinity) - Date.now() < KEYS_EXPIRING_MS) {
+        reasons.push('sharing keys expire within a minute and cannot be refreshed');
+      }
+      if (!store.healthy) reasons.push('segment store unavailable');
+      else if (Date.now() - intake.lastStoreFailureAt < STORE_FAILURE_UNREADY_MS) reasons.push('segment store failed a commit just now');
       if (closing) reasons.push('shutting down');
       return { ready: reasons.length === 0, reasons };
     },
