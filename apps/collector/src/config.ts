@@ -114,6 +114,12 @@ export const ConfigSchema = z.strictObject({
     .default({ tokenMaxBytes: 1024, queryMaxBytes: 2048, bodyMaxBytes: 2048 }),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   statusPage: z.boolean().default(true),
+  /**
+   * /metrics and /status.json require the admin token (Bearer), as the admin API does: segment names,
+   * senders and volumes are business data. On by default; the demo's dev config turns it off. With no
+   * adminToken set, nobody can read them.
+   */
+  protectStatus: z.boolean().default(true),
   /** How long SIGTERM waits for in-flight pixels before exiting anyway. */
   shutdownTimeoutMs: positiveInt.default(10_000),
 });
@@ -137,6 +143,7 @@ export const ENV_FIELDS: Record<string, { path: string; type: 'string' | 'number
   COLLECTOR_REDIS_NODES: { path: 'store.nodes', type: 'list' },
   COLLECTOR_MEMBERSHIP_TTL_DAYS: { path: 'membershipTtlDays', type: 'number' },
   COLLECTOR_LOG_LEVEL: { path: 'logLevel', type: 'string' },
+  COLLECTOR_PROTECT_STATUS: { path: 'protectStatus', type: 'boolean' },
 };
 
 /** Flags (see --help) and the config field each sets. Every port and path has one. */

@@ -170,6 +170,7 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
     },
     adminToken: config.adminToken,
     statusPage: config.statusPage,
+    protectStatus: config.protectStatus,
     ...(adminRefresh && { refreshKeys: adminRefresh }),
   });
 
@@ -184,6 +185,9 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
     });
   });
   const { port } = server.address() as AddressInfo;
+  if (config.protectStatus && !config.adminToken) {
+    log.warn('protectStatus is on but no adminToken is set: /metrics and /status.json answer 401 to everyone');
+  }
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
   log.info({ url, store: store.kind, senders: config.senders.map((s) => s.siteId) }, 'collector listening');
