@@ -164,6 +164,12 @@ export const ConfigSchema = z.strictObject({
     .default({ source: 'off', pollMs: 5000, chunkLines: 5000, claimTtlMs: 60_000, reportMaxLines: 10_000 }),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   statusPage: z.boolean().default(true),
+  /**
+   * /metrics and /status.json require the admin token (Bearer), as the admin API does: segment names,
+   * senders and volumes are business data. On by default; the demo's dev config turns it off. With no
+   * adminToken set, nobody can read them.
+   */
+  protectStatus: z.boolean().default(true),
   /** How long SIGTERM waits for in-flight pixels before exiting anyway. */
   shutdownTimeoutMs: positiveInt.default(10_000),
 });
@@ -191,6 +197,7 @@ export const ENV_FIELDS: Record<string, { path: string; type: 'string' | 'number
   COLLECTOR_DROPS_DIR: { path: 'drops.dir', type: 'string' },
   COLLECTOR_DROPS_S3_BUCKET: { path: 'drops.s3.bucket', type: 'string' },
   COLLECTOR_DROPS_S3_ENDPOINT: { path: 'drops.s3.endpoint', type: 'string' },
+  COLLECTOR_PROTECT_STATUS: { path: 'protectStatus', type: 'boolean' },
 };
 
 /** Flags (see --help) and the config field each sets. Every port and path has one. */

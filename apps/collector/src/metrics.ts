@@ -12,15 +12,28 @@ import type { IntakeOutcome } from './intake/intake.ts';
 /** What became of one request or item: an intake outcome, or a pixel request that did not parse. */
 export type PixelOutcome = IntakeOutcome | 'invalid_request';
 
-/** Plain per-label-set counts, added to a prom-client Counter when it is collected. */
+/** The label value that stands for every label set past a metric's series cap. */
+export const OTHER_LABEL = 'other';
+
+/**
+ * Plain per-label-set counts, added to a prom-client Counter when it is collected. At most `maxSeries`
+ * label sets: past that, counts go to one set whose every label is OTHER_LABEL, so no input can grow
+ * a metric (or a scrape) without bound.
+ */
 class HotCounts<L extends string> {
   private readonly cells = new Map<string, { labels: LabelValues<L>; n: number }>();
-  constructor(private readonly counter: Counter<L>) {}
+  private overflow: { labels: LabelValues<L>; n: number } | null = null;
+  constructor(
+    private readonly counter: Counter<L>,
+    private readonly maxSeries: number,
+  ) {}
 
   /** The cell for one label set; `key` must identify the label set. */
   cell(key: string, labels: () => LabelValues<L>): { n: number } {
     let c = this.cells.get(key);
-    if (!c) this.cells.set(key, (c = { labels: labels(), n: 0 }));
+    if (c) return c;
+    if (this.cells.size >= this.maxSeries) return (this.overflow ??= { labels: otherLabels(labels()), n: 0 });
+    this.cells.set(key, (c = { labels: labels(), n: 0 }));
     return c;
   }
 
@@ -31,7 +44,17 @@ class HotCounts<L extends string> {
         c.n = 0;
       }
     }
+    if (this.overflow && this.overflow.n > 0) {
+      this.counter.inc(this.overflow.labels, this.overflow.n);
+      this.overflow.n = 0;
+    }
   }
+}
+
+function otherLabels<L extends string>(labels: LabelValues<L>): LabelValues<L> {
+  const out = {} as Record<string, string>;
+  for (const k of Object.keys(labels)) out[k] = OTHER_LABEL;
+  return out as LabelValues<L>;
 }
 
 export interface MetricsOptions {
@@ -41,6 +64,8 @@ export interface MetricsOptions {
   pixel?: boolean;
   /** Store metrics (commit latency, batch size, held events). Off in workers that forward to the primary. */
   store?: boolean;
+  /** Most label sets of any one counter (segments, senders); the rest count under "other". Default 500. */
+  maxSeries?: number;
 }
 
 export class CollectorMetrics {
@@ -75,6 +100,7 @@ export class CollectorMetrics {
 
   constructor(options: MetricsOptions = {}) {
     const pixel = options.pixel ?? true;
+    const maxSeries = options.maxSeries ?? 500;
     const store = options.store ?? true;
     const registers = [this.registry];
     const pixelRegisters = pixel ? registers : [];
@@ -99,10 +125,10 @@ export class CollectorMetrics {
       registers: pixel || store ? registers : [],
       collect: () => this.hotWritten.flush(),
     });
-    this.hotRequests = new HotCounts(this.requests);
-    this.hotOutcomes = new HotCounts(this.outcomes);
-    this.hotDecrypts = new HotCounts(this.decrypts);
-    this.hotWritten = new HotCounts(this.eventsWritten);
+    this.hotRequests = new HotCounts(this.requests, maxSeries);
+    this.hotOutcomes = new HotCounts(this.outcomes, maxSeries);
+    this.hotDecrypts = new HotCounts(this.decrypts, maxSeries);
+    this.hotWritten = new HotCounts(this.eventsWritten, maxSeries);
     this.storeCommit = new Histogram({
       name: 'collector_store_commit_seconds', help: 'Time for one group commit (write + fdatasync, or one Redis round)',
       labelNames: ['store'], buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1], registers: storeRegisters,
@@ -115,7 +141,7 @@ export class CollectorMetrics {
       name: 'collector_optout_checks_total', help: 'Opt-out lookups by result (cached, asked, failed)', labelNames: ['result'], registers: pixelRegisters,
       collect: () => this.hotOptout.flush(),
     });
-    this.hotOptout = new HotCounts(this.optoutChecks);
+    this.hotOptout = new HotCounts(this.optoutChecks, maxSeries);
     this.keyAge = new Gauge({
       name: 'collector_key_age_seconds', help: 'Age of the sharing keys in use (-1: none loaded)', registers: pixelRegisters, aggregator: 'max',
       collect() {
@@ -146,7 +172,7 @@ export class CollectorMetrics {
       name: 'collector_bulk_items_total', help: 'Tokens received over the bulk API or in dropped files, by what became of them', labelNames: ['route', 'outcome'], registers: pixelRegisters,
       collect: () => this.hotBulk.flush(),
     });
-    this.hotBulk = new HotCounts(this.bulkItems);
+    this.hotBulk = new HotCounts(this.bulkItems, maxSeries);
     this.bulkRequests = new Counter({ name: 'collector_bulk_requests_total', help: 'Bulk API requests by HTTP status', labelNames: ['status'], registers: pixelRegisters });
     this.dropFiles = new Counter({ name: 'collector_drop_files_total', help: 'Dropped files finished, by result (done: ingested and reported; failed: moved to the failed area)', labelNames: ['result'], registers: storeRegisters });
   }

@@ -65,6 +65,11 @@ export interface RunningCollector {
   close(): Promise<void>;
 }
 
+/** Unready this long before the last sharing key expires, while refreshing fails. */
+const KEYS_EXPIRING_MS = 60_000;
+/** Unready this long after a failed commit (a store that fails without disconnecting, e.g. a full disk). */
+const STORE_FAILURE_UNREADY_MS = 5_000;
+
 /** At most one log line per interval for a repeating error on the hot path. */
 function rateLimited(log: Logger, message: string, intervalMs = 5000): (err: Error) => void {
   let last = 0;
@@ -170,13 +175,22 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
     metricsText,
     metricsContentType: metrics.registry.contentType,
     readiness: () => {
+      // Honest about everything the pixel path needs, and unready before it starts failing.
       const reasons: string[] = [];
-      if (!dec.isReady) reasons.push('sharing keys not loaded yet');
+      const keys = dec.decrypt('').status; // what any token would get from the keys alone
+      if (!dec.isReady || keys === 'NotInitialized') reasons.push('sharing keys not loaded yet');
+      else if (keys === 'KeysNotSynced') reasons.push('sharing keys all expired and the operator cannot be reached');
+      else if (client && client.consecutiveFailures > 0 && (client.keyRing?.latestExpiry ?? Infinity) - Date.now() < KEYS_EXPIRING_MS) {
+        reasons.push('sharing keys expire within a minute and cannot be refreshed');
+      }
+      if (!store.healthy) reasons.push('segment store unavailable');
+      else if (Date.now() - intake.lastStoreFailureAt < STORE_FAILURE_UNREADY_MS) reasons.push('segment store failed a commit just now');
       if (closing) reasons.push('shutting down');
       return { ready: reasons.length === 0, reasons };
     },
     adminToken: config.adminToken,
     statusPage: config.statusPage,
+    protectStatus: config.protectStatus,
     ...(adminRefresh && { refreshKeys: adminRefresh }),
     bulkApi: bulk.api,
   });
@@ -192,6 +206,9 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
     });
   });
   const { port } = server.address() as AddressInfo;
+  if (config.protectStatus && !config.adminToken) {
+    log.warn('protectStatus is on but no adminToken is set: /metrics and /status.json answer 401 to everyone');
+  }
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
   log.info({ url, store: store.kind, senders: config.senders.map((s) => s.siteId) }, 'collector listening');

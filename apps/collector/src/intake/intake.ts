@@ -83,7 +83,7 @@ export interface IntakeDeps {
   metrics: CollectorMetrics;
   /** Called after events were held, so their opt-out decision runs soon (the held resolver). */
   onHeld?: () => void;
-  /** Called (the caller rate-limits) when the store fails a commit. Never given an event. */
+  /** Called when the store fails a commit (the caller rate-limits logging). Never given an event. */
   onStoreError?: (err: Error) => void;
 }
 
@@ -112,10 +112,11 @@ export class Intake {
 
   /**
    * Decides every item and makes the kept ones durable in one group commit. Resolves with one outcome
-   * per item, in order. Never rejects: a store failure is the outcome 'store_unavailable' for every
-   * item that was to be kept.
+   * per item, in order. Never rejects: when the commit fails, every item not already durable is
+   * 'store_unavailable' (see commit()).
    */
   async submit(items: readonly IntakeItem[], options: IntakeOptions = {}): Promise<IntakeOutcome[]> {
+    if (items.length === 0) return [];
     const { decrypter, acl, gate, metrics } = this.deps;
     const at = options.now ?? Date.now();
     const outcomes = new Array<IntakeOutcome>(items.length);
@@ -188,9 +189,40 @@ export class Intake {
   }
 
   /**
-   * One durable step for the whole batch: memberships written, undecided events held, and every other
-   * item waits for the same commit. If the store fails, every item that was to be kept becomes
-   * 'store_unavailable' (nothing of it is counted as kept).
+   * Answers a request that carried no item (it did not parse) the way an item would be answered: on
+   * the same commit tick, with the same retryable failure when there is one, else 'invalid'.
+   */
+  async settle(): Promise<IntakeOutcome> {
+    // What a token would get now from the keys alone (no keys, or all expired), before any parsing.
+    const status = this.deps.decrypter.decrypt('').status;
+    if (status === 'NotInitialized' || status === 'KeysNotSynced') return 'not_ready';
+    try {
+      await this.deps.store.sync();
+      return 'invalid';
+    } catch (err) {
+      this.storeFailed(err);
+      return 'store_unavailable';
+    }
+  }
+
+  /** Time (ms) of the last failed commit, or 0: readiness uses it. */
+  get lastStoreFailureAt(): number {
+    return this.storeFailureAt;
+  }
+
+  private storeFailureAt = 0;
+
+  private storeFailed(err: unknown): void {
+    this.storeFailureAt = Date.now();
+    this.deps.onStoreError?.(err instanceof Error ? err : new Error(String(err)));
+  }
+
+  /**
+   * One durable step for the whole batch: memberships written and undecided events held in one group
+   * commit, which every other item waits for too (sync), so that the time to an answer does not say
+   * what was decided. If the commit fails, every item not already durable becomes 'store_unavailable'
+   * (retryable), whatever else was decided: a caller must not tell a refusal from a failure by it,
+   * and sending an item again is harmless (writes merge, holds are decided twice the same way).
    */
   private async commit(events: Array<SegmentEvent | undefined>, outcomes: IntakeOutcome[]): Promise<void> {
     const { store } = this.deps;
@@ -204,22 +236,25 @@ export class Intake {
         held = true;
       }
     }
-    if (pending.length === 0) return;
+    const kept = pending.length;
+    // Nothing to keep, or some items keep nothing: they wait for the same commit. (not_ready batches too:
+    // the keys are missing for every item alike, but a store failure must still be reported.)
+    if (kept < outcomes.length) pending.push(store.sync());
     const settled = await Promise.allSettled(pending);
+    let failure: unknown = null;
+    for (const s of settled) if (s.status === 'rejected') failure ??= s.reason;
     let k = 0;
-    let failure: Error | null = null;
     for (let i = 0; i < outcomes.length; i++) {
-      const o = outcomes[i];
-      if (o !== 'written' && o !== 'held') continue;
-      const s = settled[k++]!;
-      if (s.status === 'rejected') {
+      const o = outcomes[i]!;
+      if (o === 'written' || o === 'held') {
+        const s = settled[k++]!;
+        if (s.status === 'rejected') outcomes[i] = 'store_unavailable';
+        else if (o === 'written') this.deps.metrics.written(events[i]!.segment, events[i]!.kind);
+      } else if (failure !== null && o !== 'not_ready') {
         outcomes[i] = 'store_unavailable';
-        failure ??= s.reason instanceof Error ? s.reason : new Error(String(s.reason));
-      } else if (o === 'written') {
-        this.deps.metrics.written(events[i]!.segment, events[i]!.kind);
       }
     }
-    if (failure) this.deps.onStoreError?.(failure);
+    if (failure !== null) this.storeFailed(failure);
     if (held) this.deps.onHeld?.();
   }
 }

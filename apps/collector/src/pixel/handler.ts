@@ -41,7 +41,9 @@ export function createPixelHandler(deps: PixelDeps): (req: IncomingMessage, res:
     const input = parse(query, body);
     if (input === null) {
       metrics.outcome('invalid_request');
-      return done(res, answer);
+      // Answered on the same tick and with the same failure as a token would be.
+      intake.settle().then((outcome) => done(res, isRetryable(outcome) ? answerUnavailable : answer));
+      return;
     }
     // decrypt -> authorise -> opt-out -> write; then the one success answer, or the one retryable one
     intake.submitOne({ token: input.token, segment: input.segment, kind }).then((outcome) => {

@@ -241,10 +241,19 @@ ${STATUS_CHART_JS}
   }
 
   function poll() {
-    fetch('/status.json', { cache: 'no-store' })
-      .then(function (r) { return r.json(); })
+    // A collector that protects its status wants the admin token: open the page as /status#token=...
+    // (a URL fragment never leaves the browser, so the token is in no request line or server log).
+    var m = /(?:^#|&)token=([^&]+)/.exec(location.hash);
+    var headers = m ? { Authorization: 'Bearer ' + decodeURIComponent(m[1]) } : {};
+    fetch('/status.json', { cache: 'no-store', headers: headers })
+      .then(function (r) {
+        if (r.status === 401) throw new Error('401');
+        return r.json();
+      })
       .then(render)
-      .catch(function () { text('keys', 'collector not reachable'); })
+      .catch(function (e) {
+        text('keys', e && e.message === '401' ? 'this collector needs its admin token: open /status#token=<admin token>' : 'collector not reachable');
+      })
       .finally(function () { setTimeout(poll, 2000); });
   }
   drawEvents();

@@ -36,6 +36,12 @@ export class IpcClient {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
 
+  /** False once the channel to the other side is gone. */
+  get connected(): boolean {
+    const p = this.port as unknown as { connected?: boolean; isConnected?: () => boolean };
+    return typeof p.isConnected === 'function' ? p.isConnected() : p.connected !== false;
+  }
+
   constructor(private readonly port: Port = process as unknown as Port) {
     // The primary is gone: nothing pending will be answered, so fail it now (pixels get 503).
     (port as unknown as NodeJS.EventEmitter).on('disconnect', () => {
@@ -95,6 +101,16 @@ export class IpcStore implements SegmentStore {
     if (this.closed) return Promise.reject(new StoreError('STORE_CLOSED', 'segment store is closed'));
     return this.holds.add([event]);
   }
+  sync(): Promise<void> {
+    if (this.closed) return Promise.reject(new StoreError('STORE_CLOSED', 'segment store is closed'));
+    return this.commits.add([]);
+  }
+
+  /** Connected to the primary (whose store's own health it cannot see; a failed commit still says so). */
+  get healthy(): boolean {
+    return !this.closed && this.client.connected;
+  }
+
   held(limit: number): Promise<HeldEvent[]> {
     return this.client.call('held', limit);
   }
@@ -150,7 +166,8 @@ export function serveStore(
   const storeOps: Record<string, (...args: never[]) => Promise<unknown>> = !store ? {} : {
     ping: async () => 'pong',
     // All of a worker's batch joins the primary's next group commit: one durable write for all workers.
-    write: (events: SegmentEvent[]) => Promise.all(events.map((e) => store.write(e))).then(() => undefined),
+    // A batch of only sync() callers still waits for (and reports) a commit of the primary's store.
+    write: (events: SegmentEvent[]) => (events.length === 0 ? store.sync() : Promise.all(events.map((e) => store.write(e))).then(() => undefined)),
     holdMany: async (events: SegmentEvent[]) => {
       await Promise.all(events.map((e) => store.hold(e)));
       onHeld();
