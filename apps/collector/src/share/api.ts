@@ -178,7 +178,7 @@ export function createBulkApi(deps: BulkApiDeps): Router {
     } catch (err) {
       if (idemKey !== undefined) await idempotency.abandon(sender, idemKey).catch(() => {});
       deps.onStoreError(err as Error);
-      answer(res, 503, { error: 'unavailable', message: 'the batch could not be made durable; nothing was kept from it as acknowledged, retry' }, { 'Retry-After': '1' });
+      answer(res, 503, { error: 'unavailable', message: 'the batch could not be decided now and is not acknowledged; send it again' }, { 'Retry-After': '1' });
     } finally {
       admitted.release();
     }

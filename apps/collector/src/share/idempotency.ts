@@ -135,7 +135,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     private readonly prefix: string,
     private readonly ttlMs: number,
     /** A claim whose collector died mid-request is released after this long. */
-    private readonly claimMs = 120_000,
+    private readonly claimMs = 20_000,
   ) {}
 
   private k(sender: number, key: string): string {

@@ -27,7 +27,7 @@ export interface ShareApiOptions {
   batchSize?: number;
   /** Requests in flight at once. Default 4. */
   parallel?: number;
-  /** Retries of one batch after the first attempt. Default 8. */
+  /** Retries of one batch after the first attempt. Default 10 (about half a minute of backoff). */
   retries?: number;
   /** Per-request timeout, ms. Default 60 s. */
   timeoutMs?: number;
@@ -69,7 +69,7 @@ export async function shareViaApi(options: ShareApiOptions): Promise<ShareApiSum
   const started = performance.now();
   const batchSize = options.batchSize ?? 5000;
   const parallel = Math.max(1, options.parallel ?? 4);
-  const retries = options.retries ?? 8;
+  const retries = options.retries ?? 10;
   const random = options.random ?? Math.random;
   const endpoint = `${options.url.replace(/\/+$/, '')}/share/v1/segments/${encodeURIComponent(options.segment)}/tokens`;
   const run = randomUUID();
@@ -115,7 +115,9 @@ export async function shareViaApi(options: ShareApiOptions): Promise<ShareApiSum
       if (!retryable) throw new RefusedError(`the receiver refused a batch: HTTP ${status}${detail ? ` ${detail}` : ''}`);
       if (attempt >= retries) throw new Error(`a batch failed after ${retries + 1} attempts: ${status ? `HTTP ${status}` : detail}`);
       summary.retries++;
-      await sleep(retryAfter ?? backoffMs(attempt + 1, 250, 10_000, random));
+      // Retry-After is a floor, not a schedule: a claim left by a crashed receiver (409) can take
+      // longer than its hint to lapse, so the backoff keeps growing underneath it.
+      await sleep(Math.max(retryAfter ?? 0, backoffMs(attempt + 1, 250, 10_000, random)));
     }
   };
 

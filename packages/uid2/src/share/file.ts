@@ -41,7 +41,7 @@ export interface ShareFileOptions {
   format?: 'csv' | 'ndjson';
   /** Tokens per file at most. Default 1,000,000. */
   linesPerFile?: number;
-  /** Retries of one upload after the first attempt. Default 8. */
+  /** Retries of one upload after the first attempt. Default 10. */
   retries?: number;
   onProgress?: (p: { read: number; delivered: number }) => void;
 }
@@ -108,7 +108,7 @@ export async function shareViaFiles(options: ShareFileOptions): Promise<ShareFil
   const started = performance.now();
   const format = options.format ?? 'csv';
   const perFile = options.linesPerFile ?? 1_000_000;
-  const retries = options.retries ?? 8;
+  const retries = options.retries ?? 10;
   const name = options.name ?? `uid2-share-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '')}`;
   const summary: ShareFileSummary = { command: 'share file', read: 0, notEncrypted: 0, delivered: 0, undelivered: 0, files: [], retries: 0, seconds: 0 };
   const putter = options.to.kind === 'dir' ? await dirPutter(options.to.path) : await s3Putter(options.to);

@@ -36,7 +36,7 @@ Options:
   --segment NAME    the receiver's segment to fill
   --batch-size N    api: tokens per request (default 5000)
   --parallel N      api: requests in flight (default 4)
-  --retries N       retries of one batch or file after the first attempt (default 8)
+  --retries N       retries of one batch or file after the first attempt (default 10)
   --format F        file: csv (a "token" column) or ndjson (default csv)
   --name STEM       file: file name stem (default uid2-share-<UTC time>)
   --lines-per-file N  file: tokens per file at most (default 1000000)
@@ -127,7 +127,7 @@ export const shareCommand: Command = {
     const to = required(command, 'to', values.to);
     const segment = required(command, 'segment', values.segment);
     if (!/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/.test(segment)) throw new UsageError(`uid2 ${command}: --segment must be a segment name (letters, digits, . _ : -)`);
-    const retries = positiveInt(command, 'retries', values.retries, 8);
+    const retries = positiveInt(command, 'retries', values.retries, 10);
     const input = positionals[0];
     if (input !== undefined && input !== '-') {
       try {
