@@ -84,6 +84,14 @@ async function main(): Promise<void> {
     writeFileSync(configPath, JSON.stringify(config), { mode: 0o600 });
     const child = spawn(process.execPath, [COLLECTOR_BIN, '--config', configPath, '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'inherit'] });
     collector = child;
+    // Ctrl-C or a kill of the bench takes its collector (and the temp files) with it.
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(signal, () => {
+        child.kill('SIGKILL');
+        rmSync(work, { recursive: true, force: true });
+        process.exit(130);
+      });
+    }
     const url = await new Promise<string>((resolve, reject) => {
       createInterface({ input: child.stdout! }).on('line', (line) => {
         if (line.includes('"collector listening"')) resolve((JSON.parse(line) as { url: string }).url);
