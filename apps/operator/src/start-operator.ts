@@ -5,11 +5,12 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { DEFAULT_LIFETIMES, keyScheduleFor, DAY_MS, type TokenLifetimes } from './config.ts';
-import type { OperatorContext } from './context.ts';
+import type { OperatorContext, SiteLink } from './context.ts';
 import { OperatorError } from './errors.ts';
 import { createApp } from './http/app.ts';
 import { OptoutPolicy } from './identity/optout.ts';
 import type { RawUidVersion } from './identity/salt-buckets.ts';
+import { DEFAULT_SALT_SCHEDULE, SaltRotation, type SaltRotateRequest, type SaltRotateResult, type SaltSchedule } from './identity/salt-rotation.ts';
 import { KeyService, type RotateOptions } from './keys/key-service.ts';
 import { createLogger } from './logging.ts';
 import { OperatorMetrics } from './metrics.ts';
@@ -39,6 +40,12 @@ export interface StartOperatorOptions {
   saltBucketCount?: number;
   /** Exact salts for a new data dir (first_level + salt-file lines), e.g. the spec's test salts. */
   salts?: SaltSeed;
+  /**
+   * Salt-bucket rotation: every `intervalMs` (default 1 day; 0 = off) up to `fraction` of the buckets
+   * (default 1/365) among those due rotate; rotated and checked buckets are due again after `cadenceMs`
+   * (default 30 days), which is the `r` /v3/identity/map answers.
+   */
+  saltRotation?: Partial<SaltSchedule>;
   /** Raw UID2 format for salt buckets: 3 (default, 33 bytes with the scope/type prefix) or 2 (legacy 32 bytes). */
   rawUidVersion?: RawUidVersion;
   /** Clock in ms. Default Date.now. */
@@ -47,11 +54,17 @@ export interface StartOperatorOptions {
   logger?: Logger;
   /** Add Node's default process metrics to /metrics. Default false (main.ts turns it on). */
   processMetrics?: boolean;
+  /** The other sites of the stack, linked from the landing page `/`. Default none. */
+  links?: SiteLink[];
+  /** The address people reach this operator at (e.g. behind a host name); shown instead of the listen address. */
+  publicUrl?: string;
 }
 
 export interface RunningOperator {
   /** Base URL, e.g. http://127.0.0.1:41234 (no trailing slash). */
   url: string;
+  /** The URL to show people: `publicUrl` if given, else `localhost` for a loopback address, else `url`. */
+  browserUrl: string;
   port: number;
   dataDir: string;
   /** The admin key (Bearer for /admin/*), when the seeding fixture's key still matches; else null. */
@@ -60,6 +73,8 @@ export interface RunningOperator {
   fixture: OperatorFixture;
   /** Rotate now: new keys for every keyset (or the given ones); `activateNow` skips the lead time. */
   rotateKeys(options?: RotateOptions): KeyRecord[];
+  /** Rotate salt buckets now (all of `bucketIds`, or `count`, or a `fraction` of them, oldest first). */
+  rotateSalts(request: SaltRotateRequest): SaltRotateResult;
   /** Stops the schedule and the server; resolves when every connection is closed. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -92,29 +107,30 @@ export async function startOperator(options: StartOperatorOptions): Promise<Runn
   const metrics = new OperatorMetrics({ defaultMetrics: options.processMetrics ?? false });
   const keys = new KeyService(store, schedule, lifetimes, metrics, now);
   keys.tick(); // catch up after downtime: rotate if due, make sure every keyset can seal
-  const ctx: OperatorContext = { store, keys, lifetimes, schedule, optouts: new OptoutPolicy(store.salts), metrics, log, now };
+  const saltSchedule: SaltSchedule = { ...DEFAULT_SALT_SCHEDULE, ...options.saltRotation };
+  const saltRotation = new SaltRotation(store, saltSchedule, metrics, now);
+  saltRotation.tick();
+  const ctx: OperatorContext = { store, keys, lifetimes, schedule, optouts: new OptoutPolicy(store.salts), saltRotation, metrics, log, now, links: options.links ?? [] };
 
-  const server: Server = createApp(ctx).listen(options.port ?? 0, options.host ?? '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
   const host = options.host ?? '127.0.0.1';
+  const server: Server = createApp(ctx).listen(options.port ?? 0, host);
+  await listening(server, host, options.port ?? 0);
+  const { port } = server.address() as AddressInfo;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const browserUrl = options.publicUrl?.replace(/\/+$/, '') ?? (LOOPBACK.has(host) ? `http://localhost:${port}` : url);
 
-  // Check a few times per interval so a rotation is late by a quarter interval at most (and at most 1 min).
-  const tickEvery = rotationIntervalMs > 0 ? Math.max(10, Math.min(Math.floor(rotationIntervalMs / 4), 60_000)) : 60_000;
-  const timer = setInterval(() => {
-    try {
-      keys.tick();
-    } catch (error) {
-      log.error({ err: error }, 'key rotation failed');
-    }
-  }, tickEvery);
-  timer.unref();
+  const timers = [
+    scheduleJob(rotationIntervalMs, () => keys.tick(), 'key rotation failed', log),
+    scheduleJob(saltSchedule.intervalMs, () => saltRotation.tick(), 'salt rotation failed', log),
+  ];
 
-  log.info({ url, dataDir: options.dataDir, seeded: store.seeded, rotationIntervalMs }, 'operator listening');
+  log.info(
+    { url: browserUrl, listen: `${host}:${port}`, dataDir: options.dataDir, seeded: store.seeded, rotationIntervalMs, saltRotationIntervalMs: saltSchedule.intervalMs },
+    'operator listening',
+  );
   let closing: Promise<void> | undefined;
   const stop = async (): Promise<void> => {
-    clearInterval(timer);
+    for (const timer of timers) clearInterval(timer);
     server.closeIdleConnections();
     const closed = once(server, 'close');
     server.close();
@@ -126,11 +142,51 @@ export async function startOperator(options: StartOperatorOptions): Promise<Runn
 
   return {
     url,
+    browserUrl,
     port,
     dataDir: options.dataDir,
     adminKey,
     fixture,
     rotateKeys: (rotate) => keys.rotate({ user: 'api', ...rotate }),
+    rotateSalts: (request) => saltRotation.rotate({ user: 'api', ...request }),
     close: () => (closing ??= stop()),
   };
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/** Waits for the server to listen; a taken or forbidden port becomes an error that says so. */
+async function listening(server: Server, host: string, port: number): Promise<void> {
+  try {
+    await once(server, 'listening');
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'EADDRINUSE') {
+      throw new OperatorError('PORT_IN_USE', `port ${port} on ${host} is already in use (another operator, or an earlier start still running?)`, { cause: error });
+    }
+    if (code === 'EACCES') {
+      throw new OperatorError('PORT_IN_USE', `not allowed to listen on port ${port} on ${host} (ports below 1024 need privileges)`, { cause: error });
+    }
+    if (code === 'EADDRNOTAVAIL') {
+      throw new OperatorError('BAD_CONFIG', `cannot listen on ${host}: no such address on this machine`, { cause: error });
+    }
+    throw error;
+  }
+}
+
+/**
+ * Runs a scheduled job a few times per interval, so it is late by a quarter interval at most (and at
+ * most 1 min). A failing run is logged and retried on the next tick.
+ */
+function scheduleJob(intervalMs: number, job: () => void, failure: string, log: Logger): NodeJS.Timeout {
+  const tickEvery = intervalMs > 0 ? Math.max(10, Math.min(Math.floor(intervalMs / 4), 60_000)) : 60_000;
+  const timer = setInterval(() => {
+    try {
+      job();
+    } catch (error) {
+      log.error({ err: error }, failure);
+    }
+  }, tickEvery);
+  timer.unref();
+  return timer;
 }
