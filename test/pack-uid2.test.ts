@@ -50,7 +50,8 @@ describe('the @uid2-pixels/uid2 tarball', () => {
     }
     expect(files.filter((f) => f.startsWith('test/') || f.includes('tsconfig') || f.endsWith('.test.ts') || f.endsWith('.tsbuildinfo'))).toEqual([]);
     const manifest = JSON.parse(readFileSync(join(project, 'node_modules/@uid2-pixels/uid2/package.json'), 'utf8')) as Record<string, unknown>;
-    expect(manifest.dependencies).toEqual({ zod: expect.any(String) });
+    // zod, and the S3 client that bulk sharing through file drops needs (src/share).
+    expect(manifest.dependencies).toEqual({ zod: expect.any(String), '@aws-sdk/client-s3': expect.any(String) });
     expect(manifest.engines).toEqual({ node: '>=20.19' });
   });
 

@@ -5,18 +5,21 @@ import { UsageError } from '../errors.ts';
 import { FLAG_FIELDS } from '../config.ts';
 
 export interface ParsedArgs {
-  command: 'serve' | 'export' | 'help';
+  command: 'serve' | 'export' | 'sender-key' | 'help';
   configFile: string | undefined;
   /** Config flags by name (see FLAG_FIELDS). */
   flags: Record<string, string | undefined>;
   exportOptions: { segment: string | undefined; format: string | undefined; out: string | undefined };
+  /** sender-key: the site id of the sender to issue a bulk API key to. */
+  sender: string | undefined;
 }
 
-const COMMANDS = ['serve', 'export', 'help'] as const;
+const COMMANDS = ['serve', 'export', 'sender-key', 'help'] as const;
 const EXPORT_FLAGS = ['segment', 'format', 'out'] as const;
 
 const SPECS: FlagSpecs = {
   config: { type: 'string' },
+  sender: { type: 'string' },
   ...Object.fromEntries(EXPORT_FLAGS.map((name) => [name, { type: 'string' }])),
   ...Object.fromEntries(Object.keys(FLAG_FIELDS).map((name) => [name, { type: 'string' }])),
 };
@@ -33,7 +36,7 @@ export function parseCommandLine(argv: string[]): ParsedArgs {
   const word = positionals[0] ?? 'serve';
   if (!(COMMANDS as readonly string[]).includes(word)) {
     const near = closest(word, COMMANDS);
-    throw new UsageError(`unknown command "${word}"${near ? ` (did you mean ${near}?)` : ''} (commands: serve, export)`);
+    throw new UsageError(`unknown command "${word}"${near ? ` (did you mean ${near}?)` : ''} (commands: serve, export, sender-key)`);
   }
   const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
   const flags: Record<string, string | undefined> = {};
@@ -41,8 +44,10 @@ export function parseCommandLine(argv: string[]): ParsedArgs {
   if (word !== 'export' && !values.help) {
     for (const k of EXPORT_FLAGS) if (str(k) !== undefined) throw new UsageError(`--${k} belongs to the export command`);
   }
+  if (word !== 'sender-key' && str('sender') !== undefined) throw new UsageError('--sender belongs to the sender-key command');
   return {
-    command: values.help || word === 'help' ? 'help' : (word as 'serve' | 'export'),
+    command: values.help || word === 'help' ? 'help' : (word as 'serve' | 'export' | 'sender-key'),
+    sender: str('sender'),
     configFile: str('config'),
     flags,
     exportOptions: { segment: str('segment'), format: str('format'), out: str('out') },
