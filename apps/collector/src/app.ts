@@ -4,7 +4,7 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import helmet from 'helmet';
 import { SEGMENT_NAME } from './config.ts';
 import { bearerMatches } from './admin-auth.ts';
-import { exportSegment, type ExportFormat } from './export.ts';
+import { assertSegmentExists, exportSegment, UnknownSegmentError, type ExportFormat } from './export.ts';
 import type { KeyRefreshResult } from './key-refresh.ts';
 import type { Logger } from './log.ts';
 import type { OptoutGate } from './optout-gate.ts';
@@ -125,6 +125,13 @@ export function createApp(deps: AppDeps): Express {
     if (!SEGMENT_NAME.test(segment)) return void res.status(400).json({ error: 'bad_segment' });
     if (format !== 'csv' && format !== 'ndjson') return void res.status(400).json({ error: 'bad_format', allowed: ['csv', 'ndjson'] });
     let started = false;
+    try {
+      await assertSegmentExists(store, segment);
+    } catch (err) {
+      if (err instanceof UnknownSegmentError) return void res.status(404).json({ error: 'unknown_segment', message: err.message, known: err.known });
+      log.error({ err: { message: (err as Error).message, code: (err as { code?: unknown }).code } }, 'segment export failed');
+      return void res.status(503).json({ error: 'export_failed', message: 'the segment store could not be read; try again' });
+    }
     try {
       const result = await exportSegment({
         store,

@@ -301,6 +301,13 @@ describe('around the pixels', () => {
     expect(rows[0]).toBe('uid,segment,first_seen,last_seen,sender_site_id,last_kind,identity_type,token_version');
     expect(rows.length - 1).toBe(sizes.segments.find((s) => s.segment === 'acme-converters')!.members);
     expect((await fetch(`${collector.url}/admin/segments/x/export?format=xml`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).status).toBe(400);
+    // A segment nobody wrote: 404 naming the ones that exist, and no CSV header.
+    const unknown = await fetch(`${collector.url}/admin/segments/acme-convertors/export?format=csv`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(unknown.status).toBe(404);
+    const body = (await unknown.json()) as { error: string; known: string[]; message: string };
+    expect(body.error).toBe('unknown_segment');
+    expect(body.known).toContain('acme-converters');
+    expect(body.message).toContain('known segments: ');
   });
 
   it('logs no token and no raw UID2, anywhere', () => {
