@@ -9,7 +9,10 @@ import type { KeyRefreshResult } from './key-refresh.ts';
 import type { Logger } from './log.ts';
 import type { OptoutGate } from './optout-gate.ts';
 import type { SegmentStore } from './store/segment-store.ts';
-import { statusFromMetrics } from './status/data.ts';
+import { buildStatus, type SenderInfo } from './status/data.ts';
+import type { StatusHistory } from './status/history.ts';
+import { landingHtml } from './status/landing.ts';
+import type { LiveMembers } from './status/members.ts';
 import { STATUS_CSS, STATUS_HTML, STATUS_JS } from './status/page.ts';
 
 export interface AppDeps {
@@ -23,6 +26,12 @@ export interface AppDeps {
   readiness: () => { ready: boolean; reasons: string[] };
   adminToken: string | undefined;
   statusPage: boolean;
+  /** The counters since start, sampled (the status page's charts). */
+  history: StatusHistory;
+  /** Live members per segment, counted as an export counts them. */
+  liveMembers: LiveMembers;
+  /** What we know of a sender site id (name from the config, domains from the keys' site data). */
+  senderInfo: (siteId: number) => SenderInfo;
   /**
    * Fetches the sharing keys now (in cluster mode: in every worker, through the primary). Rejects when
    * the operator cannot be reached. Absent when there is no key sync (a decrypter given by the caller).
@@ -63,8 +72,18 @@ export function createApp(deps: AppDeps): Express {
     }
   });
 
+  // The landing page: what this is and where to go next (the status page, health, metrics, admin API).
+  app.get('/', (_req, res) => {
+    res.type('html').set('Cache-Control', 'no-store').send(landingHtml({ statusPage: deps.statusPage, adminApi: deps.adminToken !== undefined }));
+  });
+  app.get('/favicon.ico', (_req, res) => {
+    res.status(204).end(); // browsers ask for it on every page
+  });
+  app.get('/status/style.css', (_req, res) => {
+    res.type('text/css').send(STATUS_CSS);
+  });
+
   if (deps.statusPage) {
-    let members: { at: number; value: Record<string, number> } = { at: 0, value: {} };
     // Express matches /status and /status/ alike (non-strict routing).
     app.get('/status', (_req, res) => {
       res.type('html').set('Cache-Control', 'no-store').send(STATUS_HTML);
@@ -72,20 +91,10 @@ export function createApp(deps: AppDeps): Express {
     app.get('/status/app.js', (_req, res) => {
       res.type('application/javascript').send(STATUS_JS);
     });
-    app.get('/favicon.ico', (_req, res) => {
-      res.status(204).end(); // browsers ask for it on the status page
-    });
-    app.get('/status/style.css', (_req, res) => {
-      res.type('text/css').send(STATUS_CSS);
-    });
     app.get('/status.json', async (_req, res, next) => {
       try {
-        // Segment sizes scan the store: refresh them at most every 5 s however many pages poll.
-        if (Date.now() - members.at > 5000) {
-          const sizes = await store.segments();
-          members = { at: Date.now(), value: Object.fromEntries(sizes.map((s) => [s.segment, s.members])) };
-        }
-        res.set('Cache-Control', 'no-store').json(statusFromMetrics(await deps.metricsText(), members.value));
+        const [metricsText, members] = await Promise.all([deps.metricsText(), deps.liveMembers.get()]);
+        res.set('Cache-Control', 'no-store').json(buildStatus({ metricsText, members, history: deps.history, senderInfo: deps.senderInfo }));
       } catch (err) {
         next(err);
       }
@@ -105,7 +114,10 @@ export function createApp(deps: AppDeps): Express {
   });
   admin.get('/segments', async (_req, res, next) => {
     try {
-      res.json({ segments: await store.segments(), held: await store.heldCount() });
+      // Counted as an export counts (every member checked against opt-out now), so the two agree.
+      const live = await deps.liveMembers.get({ fresh: true });
+      const segments = Object.entries(live.members).filter(([, n]) => n > 0).map(([segment, members]) => ({ segment, members }));
+      res.json({ segments, held: await store.heldCount(), optoutChecked: live.optoutChecked });
     } catch (err) {
       next(err);
     }
@@ -150,6 +162,7 @@ export function createApp(deps: AppDeps): Express {
       });
       if (!started) res.status(200).type(format === 'csv' ? 'text/csv' : 'application/x-ndjson');
       res.end();
+      if (result.optedOut > 0) deps.liveMembers.invalidate();
       log.info({ segment, format, written: result.written, optedOut: result.optedOut }, 'segment exported over the admin API');
     } catch (err) {
       log.error({ segment, err: { message: (err as Error).message, code: (err as { code?: unknown }).code } }, 'segment export failed');

@@ -14,6 +14,9 @@ import { createLogger, type Logger } from './log.ts';
 import { CollectorMetrics } from './metrics.ts';
 import { OptoutGate, type OptoutStatusSource } from './optout-gate.ts';
 import { createPixelHandler } from './pixel/handler.ts';
+import { historyValues } from './status/data.ts';
+import { StatusHistory } from './status/history.ts';
+import { LiveMembers } from './status/members.ts';
 import { createStore } from './store/create.ts';
 import type { SegmentStore } from './store/segment-store.ts';
 
@@ -136,6 +139,14 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
   const adminRefresh = options.refreshKeys ?? (client ? refreshKeys : undefined);
   const metricsText = options.metricsText ?? (() => metrics.registry.metrics());
   let closing = false;
+  // The status page's history since start; sampled even before anybody opens the page.
+  const history = new StatusHistory({ sample: async () => historyValues(await metricsText()) });
+  if (config.statusPage) history.start();
+  const senderNames = new Map(config.senders.map((s) => [s.siteId, s.name ?? null]));
+  const senderInfo = (siteId: number) => ({
+    name: senderNames.get(siteId) ?? null,
+    domains: [...(client?.keyRing?.siteNames(siteId) ?? [])].sort(),
+  });
   const app = createApp({
     store,
     gate,
@@ -150,6 +161,9 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
     },
     adminToken: config.adminToken,
     statusPage: config.statusPage,
+    history,
+    liveMembers: new LiveMembers(store, gate),
+    senderInfo,
     ...(adminRefresh && { refreshKeys: adminRefresh }),
   });
 
@@ -172,6 +186,7 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
   const close = () => {
     closed ??= (async () => {
       closing = true;
+      history.stop();
       const stopped = new Promise<void>((r) => server.close(() => r()));
       server.closeIdleConnections();
       // Every pixel already received gets its answer (and so its event committed) before we go.

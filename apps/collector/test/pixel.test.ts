@@ -277,7 +277,7 @@ describe('around the pixels', () => {
     const page = await fetch(`${collector.url}/status`);
     expect(page.status).toBe(200);
     const html = await page.text();
-    expect(html).toContain('<canvas');
+    expect(html).toContain('data-testid="events-chart"');
     expect(html).not.toMatch(/https?:\/\//); // no CDN
     expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
     expect((await fetch(`${collector.url}/status/app.js`)).status).toBe(200);
@@ -287,6 +287,16 @@ describe('around the pixels', () => {
     expect(data.decryptByStatus!.Success).toBeGreaterThan(0);
     expect(data.decryptByStatus!.NotAuthorizedForKey).toBeGreaterThan(0);
     expect(data.members!['acme-converters']).toBeGreaterThan(0);
+  });
+
+  it('the landing page at / says what this is and links to status, health, readiness and metrics', async () => {
+    const r = await fetch(`${collector.url}/`);
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toContain('text/html');
+    const html = await r.text();
+    expect(html).toContain('UID2 pixel collector');
+    for (const href of ['/status', '/healthz', '/readyz', '/metrics']) expect(html).toContain(`href="${href}"`);
+    expect(html).not.toMatch(/https?:\/\//);
   });
 
   it('admin API: Bearer token required, sizes and CSV export', async () => {

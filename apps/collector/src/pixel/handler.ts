@@ -46,11 +46,11 @@ export function createPixelHandler(deps: PixelDeps): (req: IncomingMessage, res:
     store.write(event).then(
       () => {
         metrics.written(event.segment, event.kind);
-        metrics.outcome('written');
+        metrics.outcome('written', event.senderSiteId);
         done(res, answer);
       },
       (err: Error) => {
-        metrics.outcome('store_failed');
+        metrics.outcome('store_failed', event.senderSiteId);
         deps.onStoreError(err);
         done(res, answerUnavailable);
       },
@@ -60,11 +60,11 @@ export function createPixelHandler(deps: PixelDeps): (req: IncomingMessage, res:
   const hold = (event: SegmentEvent, res: ServerResponse, answer: Answer) => {
     store.hold(event).then(
       () => {
-        metrics.outcome('held');
+        metrics.outcome('held', event.senderSiteId);
         done(res, answer);
       },
       (err: Error) => {
-        metrics.outcome('store_failed');
+        metrics.outcome('store_failed', event.senderSiteId);
         deps.onStoreError(err);
         done(res, answerUnavailable);
       },
@@ -82,13 +82,13 @@ export function createPixelHandler(deps: PixelDeps): (req: IncomingMessage, res:
     const result = decrypter.decrypt(input.token);
     metrics.decrypt(result.siteId, result.status);
     if (result.status !== 'Success' || result.uid === null || result.siteId === null) {
-      metrics.outcome('decrypt_failed');
+      metrics.outcome('decrypt_failed', result.siteId);
       return done(res, answer);
     }
     // authorise
     const segment = input.segment ?? acl.defaultSegment(result.siteId, kind);
     if (segment === undefined || !acl.allows(result.siteId, segment)) {
-      metrics.outcome('unauthorised');
+      metrics.outcome('unauthorised', result.siteId);
       return done(res, answer);
     }
     const event: SegmentEvent = {
@@ -104,14 +104,14 @@ export function createPixelHandler(deps: PixelDeps): (req: IncomingMessage, res:
     const cached = gate.cached(event.uid);
     if (cached === 'in') return write(event, res, answer);
     if (cached === 'out') {
-      metrics.outcome('opted_out');
+      metrics.outcome('opted_out', event.senderSiteId);
       return done(res, answer);
     }
     gate.check(event.uid).then((verdict) => {
       if (verdict === 'in') write(event, res, answer);
       else if (verdict === 'unknown') hold(event, res, answer);
       else {
-        metrics.outcome('opted_out');
+        metrics.outcome('opted_out', event.senderSiteId);
         done(res, answer);
       }
     });
