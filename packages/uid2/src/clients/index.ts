@@ -13,4 +13,5 @@ export { DEFAULT_OPTOUT_BATCH_SIZE, getOptOutStatus, OptOutStatusClient } from '
 export type { OptOutStatusClientOptions } from './optout-status.ts';
 export { CLIENT_VERSION, postEnveloped } from './operator-http.ts';
 export type { OperatorAnswer, OperatorCredentials, OperatorHttpOptions } from './operator-http.ts';
+export { checkBaseUrl, Uid2BaseUrlError } from './base-url.ts';
 export { EnvelopeError, Uid2HttpError, Uid2NetworkError, Uid2ResponseError } from './errors.ts';
