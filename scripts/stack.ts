@@ -5,6 +5,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -32,6 +33,7 @@ Options (each also read from the environment variable shown):
   --only <list>          UID2_STACK_ONLY   comma-separated parts to start: operator,collector,demo
   --health-timeout <ms>  UID2_HEALTH_TIMEOUT  how long to wait for each part to answer (default 30000)
   --no-build                               do not (re)build the browser snippet before starting
+  --verbose              UID2_STACK_VERBOSE=1  show every request the parts log (debug level)
   -h, --help                               show this help
 `;
 
@@ -51,6 +53,8 @@ interface StackConfig {
   only: Set<string> | null;
   healthTimeoutMs: number;
   build: boolean;
+  /** Show the parts' debug logs (every request); by default they log at info. */
+  verbose: boolean;
 }
 
 function readConfig(argv: string[]): StackConfig {
@@ -67,6 +71,7 @@ function readConfig(argv: string[]): StackConfig {
       only: { type: 'string' },
       'health-timeout': { type: 'string' },
       'no-build': { type: 'boolean' },
+      verbose: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -116,6 +121,7 @@ function readConfig(argv: string[]): StackConfig {
     only,
     healthTimeoutMs,
     build: !values['no-build'],
+    verbose: values.verbose === true || env.UID2_STACK_VERBOSE === '1',
   };
 }
 
@@ -126,6 +132,8 @@ function siteUrl(config: StackConfig, host: string, port: number): string {
 
 interface Part {
   name: 'operator' | 'collector' | 'demo';
+  /** Ports it listens on, with the flag and variable that change each (checked free before starting). */
+  ports: Array<[port: number, flag: string, env: string]>;
   /** Entry file, relative to the repo root; the part is skipped when it does not exist yet. */
   entry: string;
   args: string[];
@@ -149,7 +157,8 @@ function planParts(config: StackConfig): Part[] {
       name: 'operator',
       entry: 'apps/operator/src/main.ts',
       args: ['--port', String(ports.operator), '--data-dir', join(config.dataDir, 'operator')],
-      env: {},
+      ports: [[ports.operator, '--operator-port', 'OPERATOR_PORT']],
+      env: config.verbose ? { UID2_OPERATOR_LOG_LEVEL: 'debug' } : {},
       health: [`${local(ports.operator)}/ops/healthcheck`],
       urls: [
         ['operator', operatorUrl],
@@ -160,11 +169,14 @@ function planParts(config: StackConfig): Part[] {
       name: 'collector',
       entry: 'apps/collector/src/main.ts',
       args: [
+        // The development config, named: a normal start has nothing to warn about.
+        '--config', join(root, 'apps/collector/config/dev.json'),
         '--port', String(ports.collector),
         '--data-dir', join(config.dataDir, 'collector'),
         '--operator-url', local(ports.operator),
       ],
-      env: {},
+      ports: [[ports.collector, '--collector-port', 'COLLECTOR_PORT']],
+      env: config.verbose ? { COLLECTOR_LOG_LEVEL: 'debug' } : {},
       // Ready once its sharing keys are loaded: before that every pixel would be lost.
       health: [`${local(ports.collector)}/readyz`],
       urls: [
@@ -187,7 +199,12 @@ function planParts(config: StackConfig): Part[] {
         '--publisher-url', publisherUrl,
         '--dsp-url', dspUrl,
       ],
-      env: {},
+      ports: [
+        [ports.shop, '--shop-port', 'SHOP_PORT'],
+        [ports.publisher, '--publisher-port', 'PUBLISHER_PORT'],
+        [ports.dsp, '--dsp-port', 'DSP_PORT'],
+      ],
+      env: config.verbose ? { LOG_LEVEL: 'debug' } : {},
       health: [ports.shop, ports.publisher, ports.dsp].map((p) => `${local(p)}/healthz`),
       urls: [
         ['shop', shopUrl],
@@ -273,6 +290,31 @@ function ensureSnippetBuilt(): void {
   if (result.status !== 0) throw new StackError('SNIPPET_BUILD_FAILED', 'the browser snippet did not build; see the [pixel] lines above');
 }
 
+// --- Ports ------------------------------------------------------------------------------------------
+
+/** Resolves false when something already listens on the port (an earlier stack, say). */
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const probe = createServer();
+    probe.once('error', () => done(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => done(true)));
+  });
+}
+
+/** Every port a part needs, checked before anything starts, so a taken one names its flag. */
+async function assertPortsFree(parts: Part[]): Promise<void> {
+  for (const part of parts) {
+    for (const [port, flag, envName] of part.ports) {
+      if (!(await portIsFree(port))) {
+        throw new StackError(
+          'PORT_IN_USE',
+          `port ${port} (${part.name}) is already in use: start with ${flag} <n> (or ${envName}=<n>), or stop what holds it (another \`npm start\`?)`,
+        );
+      }
+    }
+  }
+}
+
 // --- Children -----------------------------------------------------------------------------------------
 
 const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
@@ -308,6 +350,7 @@ async function main(): Promise<void> {
     return true;
   });
   if (parts.length === 0) throw new StackError('NOTHING_TO_START', 'no part of the stack exists yet');
+  await assertPortsFree(parts);
   if (config.build && parts.some((part) => part.name === 'demo')) ensureSnippetBuilt();
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
 
@@ -374,6 +417,8 @@ async function main(): Promise<void> {
   if (stopping) return;
 
   const lines = parts.flatMap((part) => part.urls).map(([label, url]) => `  ${label.padEnd(10)} ${url}`);
+  // The parts log the address they listen on (127.0.0.1); browsers use the names above.
+  const listening = parts.flatMap((part) => part.ports.map(([port]) => port)).map((port) => `127.0.0.1:${port}`).join(', ');
   const started = new Set(parts.map((part) => part.name));
   const hints = started.has('demo') && started.has('collector')
     ? [
@@ -383,7 +428,10 @@ async function main(): Promise<void> {
       ]
     : [];
   process.stdout.write(
-    `\nuid2-pixels stack is up (data in ${config.dataDir}):\n${lines.join('\n')}\n${hints.map((h) => `${h}\n`).join('')}Ctrl-C stops everything.\n\n`,
+    `\nuid2-pixels stack is up (data in ${config.dataDir}):\n${lines.join('\n')}\n` +
+      `(the parts listen on ${listening}, which their own log lines show; open the names above)\n` +
+      `${hints.map((h) => `${h}\n`).join('')}` +
+      `${config.verbose ? '' : 'Request logs are at debug level: start with --verbose to see them.\n'}Ctrl-C stops everything.\n\n`,
   );
 }
 

@@ -7,7 +7,7 @@ import { runExport } from './cli/export.ts';
 import { parseCommandLine } from './cli/args.ts';
 import { HELP } from './cli/help.ts';
 import { runPrimary, runWorker, workerCount } from './cluster.ts';
-import { ConfigError, UsageError } from './errors.ts';
+import { CollectorError, ConfigError, UsageError } from './errors.ts';
 import { createLogger, type Logger } from './log.ts';
 import { startCollector } from './server.ts';
 
@@ -103,6 +103,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: Error & { code?: string }) => {
-  process.stderr.write(`collector: ${err.code ? `${err.code}: ` : ''}${err.message}\n`);
+  // Our own errors say what to do; a system error gets its code for the search engine.
+  process.stderr.write(`collector: ${err.code && !(err instanceof CollectorError) ? `${err.code}: ` : ''}${err.message}\n`);
   process.exit(1);
 });

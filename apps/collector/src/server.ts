@@ -18,6 +18,7 @@ import { historyValues } from './status/data.ts';
 import { StatusHistory } from './status/history.ts';
 import { LiveMembers } from './status/members.ts';
 import { createStore } from './store/create.ts';
+import { PortInUseError } from './errors.ts';
 import type { SegmentStore } from './store/segment-store.ts';
 
 export interface StartCollectorOptions {
@@ -171,11 +172,22 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
     if (!pixel(req, res)) app(req, res);
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (err: NodeJS.ErrnoException) => {
+      reject(err.code === 'EADDRINUSE' ? new PortInUseError(config.host, config.port, { cause: err }) : err);
+    };
+    server.once('error', failed);
     server.listen(config.port, config.host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
+  }).catch(async (err: unknown) => {
+    // Nothing listens: release what was started (key sync, history, store) before saying why.
+    history.stop();
+    sharing?.stop();
+    await resolver?.stop();
+    gate.close();
+    if (ownsStore) await store.close().catch(() => {});
+    throw err;
   });
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;

@@ -1,6 +1,7 @@
 // The `collector` command as a user runs it: --help, config errors that name the field, and
 // `collector export` (owner-only output file, progress on stderr, opt-out checked again).
 import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -63,6 +64,21 @@ describe.concurrent('collector --help and bad input', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('config:');
     expect(r.stderr).toContain(field);
+  });
+
+  it('a port in use names --port and COLLECTOR_PORT', async () => {
+    const holder = createServer();
+    await new Promise<void>((done) => holder.listen(0, '127.0.0.1', done));
+    const port = (holder.address() as AddressInfo).port;
+    try {
+      const cfg = writeConfig(dir, { ...collectorConfig(op, join(dir, 'busy-data')), port }, 'busy.json');
+      const r = await run(['--config', cfg]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`collector: port ${port} on 127.0.0.1 is already in use (another collector still running?): choose another with --port <n> or COLLECTOR_PORT`);
+      expect(r.stderr).not.toContain('EADDRINUSE');
+    } finally {
+      holder.close();
+    }
   });
 
   it('an unknown flag is a usage error', async () => {

@@ -199,3 +199,11 @@ describe('creativeMarkup', () => {
     expect(creativeMarkup({ bannerUrl: 'b', stylesheetUrl: 's', clickUrl: 'c', alt: 'a' }, null)).not.toContain('impression');
   });
 });
+
+describe('startDemo', () => {
+  it('names the flag and variable of a port that is taken', async () => {
+    const port = demo.ports.publisher; // held by the demo this file started
+    await expect(startDemo({ shopPort: '0', publisherPort: String(port), dspPort: '0', operatorUrl: operator.url, collectorUrl: COLLECTOR, snippet: join(dataDir, 'no-snippet.js') }, logger))
+      .rejects.toThrow(`the publisher site's port ${port} on 127.0.0.1 is already in use: choose another with --publisher-port <n> or PUBLISHER_PORT`);
+  });
+});

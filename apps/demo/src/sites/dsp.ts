@@ -87,11 +87,11 @@ export function createDspSite(config: DemoConfig, log: Logger): DspSite {
       throw error;
     }
     if (outcome.kind === 'no-bid') {
-      log.info({ reason: outcome.reason }, 'no bid');
+      log.debug({ reason: outcome.reason }, 'no bid');
       res.status(204).end();
       return;
     }
-    if (outcome.pixel === 'attached') log.info({ impressionPixel: 'attached' }, 'bid');
+    if (outcome.pixel === 'attached') log.debug({ impressionPixel: 'attached' }, 'bid');
     else log.warn({ impressionPixel: 'not-attached', reason: outcome.reason }, 'bid without impression pixel');
     res.json(outcome.response);
   });
@@ -102,7 +102,7 @@ export function createDspSite(config: DemoConfig, log: Logger): DspSite {
     const decrypted = token === null ? null : sharing.decrypt(token);
     const joined = decrypted?.status === 'Success' && decrypted.uid !== null && decrypted.siteId === config.shop.siteId;
     if (joined) audience.add(decrypted.uid!);
-    log.info({ audience: joined ? 'joined' : 'ignored', reason: joined ? undefined : (decrypted?.status ?? 'no-token') }, 'retargeting pixel');
+    log.debug({ audience: joined ? 'joined' : 'ignored', reason: joined ? undefined : (decrypted?.status ?? 'no-token') }, 'retargeting pixel');
     res.set('Cache-Control', 'no-store').type('image/gif').send(GIF);
   });
   app.get('/', (_req, res) => {
