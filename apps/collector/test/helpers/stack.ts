@@ -130,7 +130,8 @@ export function collectorConfig(op: TestOperator, dataDir: string, overrides: Pa
     ],
     adminToken: ADMIN_TOKEN,
     optout: { cacheTtlSeconds: 3600, batchWindowMs: 2, maxBatch: 1000, heldRetryMs: 500, timeoutMs: 2000, cacheMaxEntries: 100_000 },
-    logLevel: 'info',
+    // Quiet test output: children get --log-level info from spawnCollector; in-process tests pass a capturing logger.
+    logLevel: 'silent',
     ...overrides,
   });
 }
