@@ -169,14 +169,16 @@ function planParts(config: StackConfig): Part[] {
       name: 'collector',
       entry: 'apps/collector/src/main.ts',
       args: [
-        // The development config, named: a normal start has nothing to warn about.
-        '--config', join(root, 'apps/collector/config/dev.json'),
         '--port', String(ports.collector),
         '--data-dir', join(config.dataDir, 'collector'),
         '--operator-url', local(ports.operator),
       ],
       ports: [[ports.collector, '--collector-port', 'COLLECTOR_PORT']],
-      env: config.verbose ? { COLLECTOR_LOG_LEVEL: 'debug' } : {},
+      env: {
+        // The development config, named (unless the caller names its own): a normal start has nothing to warn about.
+        COLLECTOR_CONFIG: process.env.COLLECTOR_CONFIG ?? join(root, 'apps/collector/config/dev.json'),
+        ...(config.verbose ? { COLLECTOR_LOG_LEVEL: 'debug' } : {}),
+      },
       // Ready once its sharing keys are loaded: before that every pixel would be lost.
       health: [`${local(ports.collector)}/readyz`],
       urls: [
