@@ -27,7 +27,6 @@ test('--help lists every port and path flag with its environment variable', asyn
   for (const [flag, env] of [
     ['--operator-port', 'OPERATOR_PORT'], ['--collector-port', 'COLLECTOR_PORT'], ['--shop-port', 'SHOP_PORT'],
     ['--publisher-port', 'PUBLISHER_PORT'], ['--dsp-port', 'DSP_PORT'], ['--data-dir', 'UID2_DATA_DIR'], ['--domain', 'UID2_DEMO_DOMAIN'],
-    ['--verbose', 'UID2_STACK_VERBOSE'],
   ]) {
     expect(result.stdout).toContain(flag);
     expect(result.stdout).toContain(env);

@@ -33,7 +33,6 @@ Options (each also read from the environment variable shown):
   --only <list>          UID2_STACK_ONLY   comma-separated parts to start: operator,collector,demo
   --health-timeout <ms>  UID2_HEALTH_TIMEOUT  how long to wait for each part to answer (default 30000)
   --no-build                               do not (re)build the browser snippet before starting
-  --verbose              UID2_STACK_VERBOSE=1  show every request the parts log (debug level)
   -h, --help                               show this help
 `;
 
@@ -53,8 +52,6 @@ interface StackConfig {
   only: Set<string> | null;
   healthTimeoutMs: number;
   build: boolean;
-  /** Show the parts' debug logs (every request); by default they log at info. */
-  verbose: boolean;
 }
 
 function readConfig(argv: string[]): StackConfig {
@@ -71,7 +68,6 @@ function readConfig(argv: string[]): StackConfig {
       only: { type: 'string' },
       'health-timeout': { type: 'string' },
       'no-build': { type: 'boolean' },
-      verbose: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -121,7 +117,6 @@ function readConfig(argv: string[]): StackConfig {
     only,
     healthTimeoutMs,
     build: !values['no-build'],
-    verbose: values.verbose === true || env.UID2_STACK_VERBOSE === '1',
   };
 }
 
@@ -157,9 +152,9 @@ function planParts(config: StackConfig): Part[] {
       name: 'operator',
       entry: 'apps/operator/src/main.ts',
       args: ['--port', String(ports.operator), '--data-dir', join(config.dataDir, 'operator')],
-      ports: [[ports.operator, '--operator-port', 'OPERATOR_PORT']],
-      env: config.verbose ? { UID2_OPERATOR_LOG_LEVEL: 'debug' } : {},
+      env: {},
       health: [`${local(ports.operator)}/ops/healthcheck`],
+      ports: [[ports.operator, '--operator-port', 'OPERATOR_PORT']],
       urls: [
         ['operator', operatorUrl],
         ['portal', `${operatorUrl}/portal`],
@@ -173,14 +168,10 @@ function planParts(config: StackConfig): Part[] {
         '--data-dir', join(config.dataDir, 'collector'),
         '--operator-url', local(ports.operator),
       ],
-      ports: [[ports.collector, '--collector-port', 'COLLECTOR_PORT']],
-      env: {
-        // The development config, named (unless the caller names its own): a normal start has nothing to warn about.
-        COLLECTOR_CONFIG: process.env.COLLECTOR_CONFIG ?? join(root, 'apps/collector/config/dev.json'),
-        ...(config.verbose ? { COLLECTOR_LOG_LEVEL: 'debug' } : {}),
-      },
+      env: {},
       // Ready once its sharing keys are loaded: before that every pixel would be lost.
       health: [`${local(ports.collector)}/readyz`],
+      ports: [[ports.collector, '--collector-port', 'COLLECTOR_PORT']],
       urls: [
         ['collector', collectorUrl],
         ['status', `${collectorUrl}/status`],
@@ -201,13 +192,13 @@ function planParts(config: StackConfig): Part[] {
         '--publisher-url', publisherUrl,
         '--dsp-url', dspUrl,
       ],
+      env: {},
+      health: [ports.shop, ports.publisher, ports.dsp].map((p) => `${local(p)}/healthz`),
       ports: [
         [ports.shop, '--shop-port', 'SHOP_PORT'],
         [ports.publisher, '--publisher-port', 'PUBLISHER_PORT'],
         [ports.dsp, '--dsp-port', 'DSP_PORT'],
       ],
-      env: config.verbose ? { LOG_LEVEL: 'debug' } : {},
-      health: [ports.shop, ports.publisher, ports.dsp].map((p) => `${local(p)}/healthz`),
       urls: [
         ['shop', shopUrl],
         ['publisher', publisherUrl],
@@ -433,7 +424,7 @@ async function main(): Promise<void> {
     `\nuid2-pixels stack is up (data in ${config.dataDir}):\n${lines.join('\n')}\n` +
       `(the parts listen on ${listening}, which their own log lines show; open the names above)\n` +
       `${hints.map((h) => `${h}\n`).join('')}` +
-      `${config.verbose ? '' : 'Request logs are at debug level: start with --verbose to see them.\n'}Ctrl-C stops everything.\n\n`,
+      'Ctrl-C stops everything.\n\n',
   );
 }
 

@@ -52,17 +52,6 @@ export class Uid2ResponseError extends Uid2Error {
   }
 }
 
-function whereToLook(baseUrl: string): string {
-  let shown = baseUrl;
-  try {
-    const url = new URL(baseUrl);
-    shown = `${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname}`;
-  } catch {
-    // checkBaseUrl let it through, so it parses; keep the text as given otherwise.
-  }
-  return ` at ${shown}: check that the operator runs there and that the base URL is right`;
-}
-
 function describeNetworkFailure(cause: unknown): string {
   if (cause instanceof Error) {
     if (cause.name === 'TimeoutError' || cause.name === 'AbortError') return 'operator did not answer in time';
@@ -73,4 +62,15 @@ function describeNetworkFailure(cause: unknown): string {
     if (typeof code === 'string') return `operator unreachable (${code})`;
   }
   return 'operator unreachable';
+}
+
+function whereToLook(baseUrl: string): string {
+  let shown = baseUrl;
+  try {
+    const url = new URL(baseUrl);
+    shown = `${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname}`;
+  } catch {
+    // checkBaseUrl let it through, so it parses; keep the text as given otherwise.
+  }
+  return ` at ${shown}: check that the operator runs there and that the base URL is right`;
 }
