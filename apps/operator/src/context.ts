@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import type { KeySchedule, TokenLifetimes } from './config.ts';
 import type { OptoutPolicy } from './identity/optout.ts';
+import type { SaltRotation } from './identity/salt-rotation.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import type { OperatorStore } from './state/store.ts';
 import type { KeyService } from './keys/key-service.ts';
@@ -12,6 +13,7 @@ export interface OperatorContext {
   lifetimes: TokenLifetimes;
   schedule: KeySchedule;
   optouts: OptoutPolicy;
+  saltRotation: SaltRotation;
   metrics: OperatorMetrics;
   log: Logger;
   now: () => number;

@@ -9,3 +9,5 @@ export type { TokenLifetimes } from './config.ts';
 export { DEFAULT_LIFETIMES } from './config.ts';
 export { OperatorError } from './errors.ts';
 export type { KeyRecord, ParticipantType, Role } from './state/model.ts';
+export { DEFAULT_SALT_SCHEDULE } from './identity/salt-rotation.ts';
+export type { SaltRotateRequest, SaltRotateResult, SaltSchedule } from './identity/salt-rotation.ts';

@@ -18,6 +18,11 @@ Options (each also read from the environment variable shown; flags win):
                                                           relative to where you run pnpm)
   --fixture <path>           UID2_OPERATOR_FIXTURE        seed for a new data dir (default apps/operator/fixtures/dev.json)
   --rotation-interval <ms>   UID2_OPERATOR_ROTATION_MS    new keys for every keyset this often (default ${DAY_MS} = 1 day; 0 = off)
+  --salt-rotation-interval <ms>  UID2_OPERATOR_SALT_ROTATION_MS
+                             rotate due salt buckets this often (default ${DAY_MS} = 1 day; 0 = off)
+  --salt-rotation-share <f>  UID2_OPERATOR_SALT_ROTATION_SHARE
+                             share of all buckets one run may rotate (default 0.00274 = 1/365 a day,
+                             about what production rotates)
   --log-level <level>        UID2_OPERATOR_LOG_LEVEL      pino level: trace|debug|info|warn|error|silent (default info)
   -h, --help                                              show this help
 
@@ -33,6 +38,13 @@ function numberOption(flag: string | undefined, envName: string, fallback: numbe
   return n;
 }
 
+function shareOption(text: string | undefined): number {
+  if (text === undefined || text === '') return 1 / 365;
+  const n = Number(text);
+  if (!(n > 0 && n <= 1)) throw new OperatorError('BAD_CONFIG', `--salt-rotation-share must be a number in (0, 1], got "${text}"`);
+  return n;
+}
+
 async function main(): Promise<void> {
   // `pnpm operator --port 1` reaches us as `main.ts -- --port 1` (the root script's `--` is passed on).
   const args = process.argv.slice(2);
@@ -45,6 +57,8 @@ async function main(): Promise<void> {
       'data-dir': { type: 'string' },
       fixture: { type: 'string' },
       'rotation-interval': { type: 'string' },
+      'salt-rotation-interval': { type: 'string' },
+      'salt-rotation-share': { type: 'string' },
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -79,6 +93,10 @@ async function main(): Promise<void> {
     dataDir: resolve(base, values['data-dir'] ?? env.UID2_OPERATOR_DATA_DIR ?? '.data/operator'),
     ...(fixture ? { fixture: resolve(base, fixture) } : {}),
     rotationIntervalMs: numberOption(values['rotation-interval'], 'UID2_OPERATOR_ROTATION_MS', DAY_MS, '--rotation-interval'),
+    saltRotation: {
+      intervalMs: numberOption(values['salt-rotation-interval'], 'UID2_OPERATOR_SALT_ROTATION_MS', DAY_MS, '--salt-rotation-interval'),
+      fraction: shareOption(values['salt-rotation-share'] ?? env.UID2_OPERATOR_SALT_ROTATION_SHARE),
+    },
     logger: log,
     processMetrics: true,
   });

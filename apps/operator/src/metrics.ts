@@ -33,6 +33,24 @@ export class OperatorMetrics {
     registers: [this.registry],
   });
 
+  readonly saltBucketsRotated = new Counter({
+    name: 'uid2_operator_salt_buckets_rotated_total',
+    help: 'Salt buckets rotated (scheduled and forced)',
+    registers: [this.registry],
+  });
+  readonly identityMapInputs = new Counter({
+    name: 'uid2_operator_identity_map_inputs_total',
+    help: 'Identifiers received by the identity map routes, by path and DII type',
+    labelNames: ['path', 'dii_type'] as const,
+    registers: [this.registry],
+  });
+  readonly identityMapUnmapped = new Counter({
+    name: 'uid2_operator_identity_map_unmapped_total',
+    help: 'Identifiers answered unmapped, by reason (optout, invalid)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
   }

@@ -10,6 +10,7 @@ import { OperatorError } from './errors.ts';
 import { createApp } from './http/app.ts';
 import { OptoutPolicy } from './identity/optout.ts';
 import type { RawUidVersion } from './identity/salt-buckets.ts';
+import { DEFAULT_SALT_SCHEDULE, SaltRotation, type SaltRotateRequest, type SaltRotateResult, type SaltSchedule } from './identity/salt-rotation.ts';
 import { KeyService, type RotateOptions } from './keys/key-service.ts';
 import { createLogger } from './logging.ts';
 import { OperatorMetrics } from './metrics.ts';
@@ -39,6 +40,12 @@ export interface StartOperatorOptions {
   saltBucketCount?: number;
   /** Exact salts for a new data dir (first_level + salt-file lines), e.g. the spec's test salts. */
   salts?: SaltSeed;
+  /**
+   * Salt-bucket rotation: every `intervalMs` (default 1 day; 0 = off) up to `fraction` of the buckets
+   * (default 1/365) among those due rotate; rotated and checked buckets are due again after `cadenceMs`
+   * (default 30 days), which is the `r` /v3/identity/map answers.
+   */
+  saltRotation?: Partial<SaltSchedule>;
   /** Raw UID2 format for salt buckets: 3 (default, 33 bytes with the scope/type prefix) or 2 (legacy 32 bytes). */
   rawUidVersion?: RawUidVersion;
   /** Clock in ms. Default Date.now. */
@@ -60,6 +67,8 @@ export interface RunningOperator {
   fixture: OperatorFixture;
   /** Rotate now: new keys for every keyset (or the given ones); `activateNow` skips the lead time. */
   rotateKeys(options?: RotateOptions): KeyRecord[];
+  /** Rotate salt buckets now (all of `bucketIds`, or `count`, or a `fraction` of them, oldest first). */
+  rotateSalts(request: SaltRotateRequest): SaltRotateResult;
   /** Stops the schedule and the server; resolves when every connection is closed. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -92,7 +101,10 @@ export async function startOperator(options: StartOperatorOptions): Promise<Runn
   const metrics = new OperatorMetrics({ defaultMetrics: options.processMetrics ?? false });
   const keys = new KeyService(store, schedule, lifetimes, metrics, now);
   keys.tick(); // catch up after downtime: rotate if due, make sure every keyset can seal
-  const ctx: OperatorContext = { store, keys, lifetimes, schedule, optouts: new OptoutPolicy(store.salts), metrics, log, now };
+  const saltSchedule: SaltSchedule = { ...DEFAULT_SALT_SCHEDULE, ...options.saltRotation };
+  const saltRotation = new SaltRotation(store, saltSchedule, metrics, now);
+  saltRotation.tick();
+  const ctx: OperatorContext = { store, keys, lifetimes, schedule, optouts: new OptoutPolicy(store.salts), saltRotation, metrics, log, now };
 
   const server: Server = createApp(ctx).listen(options.port ?? 0, options.host ?? '127.0.0.1');
   await once(server, 'listening');
@@ -100,21 +112,15 @@ export async function startOperator(options: StartOperatorOptions): Promise<Runn
   const host = options.host ?? '127.0.0.1';
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
-  // Check a few times per interval so a rotation is late by a quarter interval at most (and at most 1 min).
-  const tickEvery = rotationIntervalMs > 0 ? Math.max(10, Math.min(Math.floor(rotationIntervalMs / 4), 60_000)) : 60_000;
-  const timer = setInterval(() => {
-    try {
-      keys.tick();
-    } catch (error) {
-      log.error({ err: error }, 'key rotation failed');
-    }
-  }, tickEvery);
-  timer.unref();
+  const timers = [
+    scheduleJob(rotationIntervalMs, () => keys.tick(), 'key rotation failed', log),
+    scheduleJob(saltSchedule.intervalMs, () => saltRotation.tick(), 'salt rotation failed', log),
+  ];
 
-  log.info({ url, dataDir: options.dataDir, seeded: store.seeded, rotationIntervalMs }, 'operator listening');
+  log.info({ url, dataDir: options.dataDir, seeded: store.seeded, rotationIntervalMs, saltRotationIntervalMs: saltSchedule.intervalMs }, 'operator listening');
   let closing: Promise<void> | undefined;
   const stop = async (): Promise<void> => {
-    clearInterval(timer);
+    for (const timer of timers) clearInterval(timer);
     server.closeIdleConnections();
     const closed = once(server, 'close');
     server.close();
@@ -131,6 +137,24 @@ export async function startOperator(options: StartOperatorOptions): Promise<Runn
     adminKey,
     fixture,
     rotateKeys: (rotate) => keys.rotate({ user: 'api', ...rotate }),
+    rotateSalts: (request) => saltRotation.rotate({ user: 'api', ...request }),
     close: () => (closing ??= stop()),
   };
+}
+
+/**
+ * Runs a scheduled job a few times per interval, so it is late by a quarter interval at most (and at
+ * most 1 min). A failing run is logged and retried on the next tick.
+ */
+function scheduleJob(intervalMs: number, job: () => void, failure: string, log: Logger): NodeJS.Timeout {
+  const tickEvery = intervalMs > 0 ? Math.max(10, Math.min(Math.floor(intervalMs / 4), 60_000)) : 60_000;
+  const timer = setInterval(() => {
+    try {
+      job();
+    } catch (error) {
+      log.error({ err: error }, failure);
+    }
+  }, tickEvery);
+  timer.unref();
+  return timer;
 }

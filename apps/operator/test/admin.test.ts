@@ -21,7 +21,7 @@ describe('admin API', () => {
   it('lists participants without secrets', async () => {
     const { status, json } = await admin(op, 'GET', '/participants');
     expect(status).toBe(200);
-    expect(json.map((p: { siteId: number }) => p.siteId)).toEqual([101, 102, 103, 104, 105]);
+    expect(json.map((p: { siteId: number }) => p.siteId)).toEqual([101, 102, 103, 104, 105, 107]);
     const text = JSON.stringify(json);
     expect(text).not.toMatch(/secret|keyHash|privateKey|UID2-Y-/);
     expect(json[0]).toMatchObject({ name: 'Acme Shop', type: 'ADVERTISER', roles: ['GENERATOR', 'SHARER'], domains: ['localhost', 'shop.uid2.test'] });

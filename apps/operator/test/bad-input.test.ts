@@ -15,7 +15,7 @@ afterEach(async () => {
 });
 afterAll(async () => op.dispose());
 
-const HINT = ' See https://unifiedid.com/docs/getting-started/gs-encryption-decryption for more information.';
+const HINT = ' See https://unifiedid.com/docs/getting-started/gs-encryption-decryption for details on the request envelope format.';
 
 function send(path: string, body: string | Uint8Array, apiSite = 103, contentType = 'text/plain') {
   const { apiKey } = op.credentials(apiSite);
@@ -48,7 +48,9 @@ describe('envelope errors (400 client_error, plain JSON)', () => {
   it('unencrypted JSON', async () => {
     const res = await send('/v2/token/generate', '{"email":"a@b.com"}');
     expect(res.status).toBe(400);
-    expect((await res.json()).message).toMatch(/^Invalid body: Body is not valid base64\. It looks like unencrypted JSON/);
+    expect((await res.json()).message).toBe(
+      'Invalid body: The request body is unencrypted JSON. It must be an encrypted request envelope. See https://unifiedid.com/docs/getting-started/gs-encryption-decryption#encryption-and-decryption-code-examples for encryption and decryption code examples.',
+    );
   });
 
   it('too short', async () => {
@@ -183,7 +185,7 @@ describe('transport-level errors', () => {
 describe('random input never gets a 5xx', () => {
   it('any body, with or without a key, to every route', async () => {
     const fc = (await import('fast-check')).default;
-    const routes = ['/v2/token/generate', '/v2/token/refresh', '/v2/token/client-generate', '/v2/token/validate', '/v2/token/logout', '/v2/key/sharing', '/v2/key/bidstream', '/v2/optout/status', '/v2/identity/map'];
+    const routes = ['/v2/token/generate', '/v2/token/refresh', '/v2/token/client-generate', '/v2/token/validate', '/v2/token/logout', '/v2/key/sharing', '/v2/key/bidstream', '/v2/optout/status', '/v2/identity/map', '/v3/identity/map', '/v2/identity/buckets'];
     const body = fc.oneof(
       fc.string({ maxLength: 600 }),
       fc.base64String({ maxLength: 600 }),
@@ -207,8 +209,8 @@ describe('random input never gets a 5xx', () => {
     const fc = (await import('fast-check')).default;
     const { apiKey, secret } = op.credentials(103);
     await admin(op, 'PATCH', '/participants/103', { roles: ['GENERATOR', 'MAPPER', 'OPTOUT', 'SHARER', 'ID_READER'] });
-    const routes = ['/v2/token/generate', '/v2/token/validate', '/v2/token/logout', '/v2/key/sharing', '/v2/key/bidstream', '/v2/optout/status', '/v2/identity/map'];
-    const field = fc.constantFrom('email', 'email_hash', 'phone', 'phone_hash', 'token', 'advertising_ids', 'optout_check');
+    const routes = ['/v2/token/generate', '/v2/token/validate', '/v2/token/logout', '/v2/key/sharing', '/v2/key/bidstream', '/v2/optout/status', '/v2/identity/map', '/v3/identity/map', '/v2/identity/buckets'];
+    const field = fc.constantFrom('email', 'email_hash', 'phone', 'phone_hash', 'token', 'advertising_ids', 'optout_check', 'since_timestamp');
     const value = fc.oneof(fc.string(), fc.array(fc.oneof(fc.string(), fc.integer(), fc.constant(null))), fc.integer(), fc.constant(null), fc.base64String({ minLength: 44, maxLength: 44 }));
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...routes), fc.dictionary(field, value, { maxKeys: 3 }), async (route, payload) => {

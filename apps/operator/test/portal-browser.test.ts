@@ -1,5 +1,5 @@
 // The portal page in real Chromium: sign in, grant and revoke by type and by participant, add a
-// participant, opt someone out, rotate keys, read the audit trail. Checks the admin API agrees.
+// participant, opt someone out, rotate keys, give a role, rotate salt buckets, read the audit trail. Checks the admin API agrees.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright';
 import { chromiumArgs, chromiumPath } from '../../../scripts/chromium.ts';
@@ -45,8 +45,8 @@ describe('portal page', () => {
     await expect.poll(() => byId('type-status-DATA_PROVIDER').textContent()).toBe('shared');
     await byId('grant-site-101').click();
     await expect.poll(() => byId('site-status-101').textContent()).toBe('shared');
-    await expect.poll(() => byId('allowed-sites').textContent()).toBe('101, 104');
-    expect((await admin(op, 'GET', '/sharing/105')).json).toMatchObject({ sites: [101], types: ['DATA_PROVIDER'], allowedSites: [101, 104] });
+    await expect.poll(() => byId('allowed-sites').textContent()).toBe('101, 104, 107');
+    expect((await admin(op, 'GET', '/sharing/105')).json).toMatchObject({ sites: [101], types: ['DATA_PROVIDER'], allowedSites: [101, 104, 107] });
 
     await byId('revoke-site-101').click();
     await expect.poll(() => byId('site-status-101').textContent()).toBe('not shared');
@@ -61,11 +61,11 @@ describe('portal page', () => {
     await byId('new-participant-role-ID_READER').check();
     await byId('new-participant-domains').fill('portal-dsp.example');
     await byId('new-participant-submit').click();
-    await expect.poll(() => byId('new-participant-credentials').textContent()).toContain('UID2-C-L-106-');
-    await byId('participant-row-106').waitFor();
+    await expect.poll(() => byId('new-participant-credentials').textContent()).toContain('UID2-C-L-108-');
+    await byId('participant-row-108').waitFor();
     // Daily Planet shares with type DSP, so the new DSP is covered at once
     await byId('participant-select').selectOption('103');
-    await expect.poll(() => byId('allowed-sites').textContent()).toBe('102, 106');
+    await expect.poll(() => byId('allowed-sites').textContent()).toBe('102, 108');
   });
 
   it('opts out, rotates, and lists it all in the audit trail', async () => {
@@ -85,6 +85,21 @@ describe('portal page', () => {
     for (const event of ['Rotate Keys', 'Manage Opt-out', 'Manage Participant', 'Update Sharing Types', 'Update Sharing Permissions']) expect(text).toContain(event);
     expect(text).toContain('portal');
     expect(text).not.toContain('portal.user@example.com');
+  });
+
+  it('gives a participant MAPPER and rotates salt buckets', async () => {
+    await byId('participant-select').selectOption('105');
+    await byId('role-select').selectOption('MAPPER');
+    await byId('role-grant').click();
+    await expect.poll(() => byId('role-result').textContent()).toBe('Rival Retail has MAPPER');
+    expect((await admin(op, 'GET', '/participants')).json.find((p: { siteId: number }) => p.siteId === 105).roles).toEqual(['SHARER', 'MAPPER']);
+    expect(await byId('participant-row-105').textContent()).toContain('SHARER, MAPPER');
+
+    await byId('salt-rotate-share').fill('50');
+    await byId('salt-rotate').click();
+    await expect.poll(() => byId('salt-rotate-result').textContent()).toBe('Rotated 512 buckets');
+    await expect.poll(() => byId('salt-summary').textContent()).toBe('1024 buckets, 512 rotated in the last 90 days');
+    expect((await admin(op, 'GET', '/audit?limit=5')).json.map((e: { event: string }) => e.event)).toContain('Rotate Salts');
   });
 
   it('shows the admin API’s refusal instead of failing silently', async () => {

@@ -15,7 +15,8 @@ import { generateCstgKeypair } from '../cstg/keypair.ts';
 import { allowedSites } from '../sharing/acl.ts';
 import { grantSites, grantTypes, revokeSites, revokeTypes } from '../sharing/grants.ts';
 import type { OperatorState } from '../state/model.ts';
-import { newParticipantSchema, optoutSchema, rotateSchema, sharingChangeSchema, updateParticipantSchema } from './admin-schemas.ts';
+import { PREVIOUS_SALT_MS } from '../identity/salt-buckets.ts';
+import { newParticipantSchema, optoutSchema, rotateSchema, saltRotateSchema, sharingChangeSchema, updateParticipantSchema } from './admin-schemas.ts';
 
 const STATUS_OF: Record<string, number> = { NOT_FOUND: 404, CONFLICT: 409, INVALID_INPUT: 400 };
 
@@ -227,6 +228,31 @@ export function adminRouter(ctx: OperatorContext): Router {
       const input = rotateSchema.parse(req.body ?? {});
       const added = ctx.keys.rotate({ ...input, user: auditUser(req) });
       return { body: { added: added.map((k) => ({ id: k.id, keysetId: k.keysetId, activates: k.activates, expires: k.expires })) } };
+    }),
+  );
+
+  router.get(
+    '/salts',
+    handle(() => {
+      const now = ctx.now();
+      const buckets = store.salts.buckets;
+      return {
+        body: {
+          buckets: buckets.length,
+          rotatedLast90Days: buckets.filter((b) => now - b.lastUpdated < PREVIOUS_SALT_MS && (b.previousSalt !== null || b.previousKey !== null)).length,
+          lastScheduledRotation: store.state.lastSaltRotation ?? null,
+          schedule: ctx.saltRotation.schedule,
+        },
+      };
+    }),
+  );
+
+  // Forced salt rotation (tests, demos): rotates at once, whatever the buckets' refresh_from promised.
+  router.post(
+    '/salts/rotate',
+    handle((req) => {
+      const input = saltRotateSchema.parse(req.body ?? {});
+      return { body: ctx.saltRotation.rotate({ ...input, user: auditUser(req) }) };
     }),
   );
 

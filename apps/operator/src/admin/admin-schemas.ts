@@ -38,3 +38,12 @@ export const rotateSchema = z.object({
   keysetIds: z.array(z.number().int()).optional(),
   activateNow: z.boolean().default(false),
 });
+
+export const saltRotateSchema = z
+  .object({
+    bucketIds: z.array(z.string().min(1).max(64)).min(1).max(1 << 20).optional(),
+    count: z.number().int().min(1).optional(),
+    fraction: z.number().gt(0).max(1).optional(),
+  })
+  .strict()
+  .refine((v) => [v.bucketIds, v.count, v.fraction].filter((x) => x !== undefined).length <= 1, { message: 'give at most one of bucketIds, count, fraction' });

@@ -12,6 +12,7 @@ export type AuditEvent =
   | 'Update Sharing Permissions'
   | 'Update Sharing Types'
   | 'Rotate Keys'
+  | 'Rotate Salts'
   | 'Manage Opt-out';
 
 export interface AuditEntry {

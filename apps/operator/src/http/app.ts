@@ -6,7 +6,9 @@ import { MAX_REQUEST_BODY_BYTES } from '../config.ts';
 import type { OperatorContext } from '../context.ts';
 import { adminRouter } from '../admin/admin-routes.ts';
 import { portalRouter } from '../portal/portal-routes.ts';
+import { identityBucketsRoute } from '../routes/identity-buckets.ts';
 import { identityMapRoute } from '../routes/identity-map.ts';
+import { identityMapV3Route } from '../routes/identity-map-v3.ts';
 import { keyBidstreamRoute, keySharingRoute } from '../routes/key-sharing.ts';
 import { optoutStatusRoute } from '../routes/optout-status.ts';
 import { tokenClientGenerateRoute } from '../routes/token-client-generate.ts';
@@ -35,6 +37,8 @@ export function createApp(ctx: OperatorContext): express.Express {
     ['/v2/key/bidstream', keyBidstreamRoute(ctx)],
     ['/v2/optout/status', optoutStatusRoute(ctx)],
     ['/v2/identity/map', identityMapRoute(ctx)],
+    ['/v3/identity/map', identityMapV3Route(ctx)],
+    ['/v2/identity/buckets', identityBucketsRoute(ctx)],
   ];
   const rawBody = express.raw({ type: () => true, limit: MAX_REQUEST_BODY_BYTES });
   for (const [path, handler] of uid2Routes) {
@@ -56,7 +60,7 @@ export function createApp(ctx: OperatorContext): express.Express {
   return app;
 }
 
-const KNOWN_ROUTES = /^\/(v2\/(token|key|optout|identity)\/[a-z-]+|ops\/healthcheck|metrics|portal|admin)/;
+const KNOWN_ROUTES = /^\/(v2\/(token|key|optout|identity)\/[a-z-]+|v3\/identity\/map|ops\/healthcheck|metrics|portal|admin)/;
 
 /** Request log line and metrics once the answer is sent. Paths only: no query strings, no bodies. */
 function observe(ctx: OperatorContext) {

@@ -9,7 +9,8 @@ import type { Role } from '../state/model.ts';
 import { authorize } from './auth.ts';
 import { clientError, sendPlainJson, sendSealed, unauthorized, unknownError, type OperatorReply } from './respond.ts';
 
-const HINT = ' See https://unifiedid.com/docs/getting-started/gs-encryption-decryption for more information.';
+const DOCS = 'https://unifiedid.com/docs/getting-started/gs-encryption-decryption';
+const HINT = ` See ${DOCS} for details on the request envelope format.`;
 
 /** The real operator's 400 message for each way an envelope fails to open. */
 export function envelopeErrorMessage(error: EnvelopeError): string {
@@ -19,7 +20,7 @@ export function envelopeErrorMessage(error: EnvelopeError): string {
     case 'bad-base64':
       return `Invalid body: Body is not valid base64.${HINT}`;
     case 'unencrypted-json':
-      return `Invalid body: Body is not valid base64. It looks like unencrypted JSON: requests must be encrypted.${HINT}`;
+      return `Invalid body: The request body is unencrypted JSON. It must be an encrypted request envelope. See ${DOCS}#encryption-and-decryption-code-examples for encryption and decryption code examples.`;
     case 'too-short':
       return `Invalid body: Body too short. Check encryption method.${HINT}`;
     case 'bad-version':
@@ -73,17 +74,18 @@ export interface EnvelopeCall {
   req: Request;
 }
 
-export type EnvelopeHandler = (call: EnvelopeCall) => OperatorReply;
+/** A route's work; long ones (identity map) return a promise and yield to other callers between chunks. */
+export type EnvelopeHandler = (call: EnvelopeCall) => OperatorReply | Promise<OperatorReply>;
 
 /** Wraps a handler in auth + envelope. Handler errors other than missing keys are bugs and stay 500. */
 export function envelopeRoute(ctx: OperatorContext, roles: readonly Role[], handler: EnvelopeHandler): RequestHandler {
-  return (req: Request, res: Response) => {
+  return async (req: Request, res: Response) => {
     const client = authorize(ctx.store.state, req, roles);
     if (!client) return sendPlainJson(res, unauthorized());
     const now = ctx.now();
     const opened = openEnvelope(req, client.apiKey.secret, now);
     if (!opened.ok) return sendPlainJson(res, clientError(opened.message));
-    const reply = runHandler(() => handler({ client, payload: opened.request.payload, now, req }));
+    const reply = await runHandlerAsync(() => handler({ client, payload: opened.request.payload, now, req }));
     res.locals.siteId = client.participant.siteId;
     if (reply.code !== 200) return sendPlainJson(res, reply);
     sendSealed(res, sealResponse(reply.json, client.apiKey.secret, opened.request.nonce, ctx.now()), opened.binary);
@@ -95,7 +97,19 @@ export function runHandler(work: () => OperatorReply): OperatorReply {
   try {
     return work();
   } catch (error) {
-    if (error instanceof OperatorError && error.code === 'NO_ACTIVE_KEY') return unknownError('No active encryption key available');
-    throw error;
+    return noActiveKeyReply(error);
   }
+}
+
+async function runHandlerAsync(work: () => OperatorReply | Promise<OperatorReply>): Promise<OperatorReply> {
+  try {
+    return await work();
+  } catch (error) {
+    return noActiveKeyReply(error);
+  }
+}
+
+function noActiveKeyReply(error: unknown): OperatorReply {
+  if (error instanceof OperatorError && error.code === 'NO_ACTIVE_KEY') return unknownError('No active encryption key available');
+  throw error;
 }

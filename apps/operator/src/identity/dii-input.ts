@@ -1,6 +1,6 @@
 // Reads the DII of a request (spec §2): exactly one of email | email_hash | phone | phone_hash.
 // Emails are normalised and hashed here; hashes are 44-char base64 or 64-char hex and are not re-hashed.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { isNormalizedPhone, normalizeEmail } from '@uid2-pixels/uid2/dii';
 import { decodeBase64 } from '@uid2-pixels/uid2/encoding/base64';
 import type { IdentityKind } from './raw-uid.ts';
@@ -28,7 +28,7 @@ export function decodeDiiHash(value: string): Buffer | null {
   return bytes && bytes.length === 32 ? Buffer.from(bytes) : null;
 }
 
-const sha256 = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
+const sha256 = (text: string): Buffer => hash('sha256', text, 'buffer');
 
 /** Hashes one DII value given its field name; null when it is not valid. */
 export function identityFromField(field: DiiField, value: unknown): IdentityInput | null {

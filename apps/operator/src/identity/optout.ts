@@ -16,6 +16,8 @@ export class OptoutPolicy {
   readonly #never: Set<string>;
   readonly #always: Set<string>;
   readonly #onRefresh: Set<string>;
+  /** Index of the stored records by first-level hash, rebuilt when the list is replaced or grows. */
+  #indexed: { records: readonly OptoutRecord[]; size: number; flhs: Set<string> } | null = null;
 
   constructor(salts: SaltBuckets) {
     const flhOf = (dii: string) => salts.firstLevelHash(createHash('sha256').update(dii, 'utf8').digest()).toString('base64');
@@ -29,6 +31,14 @@ export class OptoutPolicy {
     if (this.#never.has(flh)) return false;
     if (this.#always.has(flh)) return true;
     if (this.#onRefresh.has(flh)) return purpose === 'refresh';
-    return records.some((r) => r.firstLevelHash === flh);
+    return this.#index(records).has(flh);
+  }
+
+  #index(records: readonly OptoutRecord[]): Set<string> {
+    const cached = this.#indexed;
+    if (cached && cached.records === records && cached.size === records.length) return cached.flhs;
+    const flhs = new Set(records.map((r) => r.firstLevelHash));
+    this.#indexed = { records, size: records.length, flhs };
+    return flhs;
   }
 }

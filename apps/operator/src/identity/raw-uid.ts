@@ -3,7 +3,7 @@
 //   v2   = SHA-256( b64(FLH) || bucket salt )                      32 bytes
 //   v3   = (scope << 4 | type << 2) || v2                           33 bytes
 //   v4   = meta || key id(3) || iv(12) || AES-CTR(L16) || checksum  33 bytes (bucket with key material)
-import { createCipheriv, createHash } from 'node:crypto';
+import { createCipheriv, hash } from 'node:crypto';
 
 export type IdentityKind = 'Email' | 'Phone';
 export type Scope = 'UID2' | 'EUID';
@@ -13,10 +13,10 @@ const SCOPE_BITS: Record<Scope, number> = { UID2: 0, EUID: 1 };
 const TYPE_BITS: Record<IdentityKind, number> = { Email: 0, Phone: 1 };
 const ENV_BITS: Record<IdentityEnvironment, number> = { test: 0, integ: 1, prod: 2 };
 
+/** SHA-256 of the parts' bytes (strings as UTF-8). One-shot crypto.hash: the mapping hot path runs it twice per identifier. */
 function sha256(...parts: (Uint8Array | string)[]): Buffer {
-  const hash = createHash('sha256');
-  for (const part of parts) hash.update(part);
-  return hash.digest();
+  if (parts.every((p) => typeof p === 'string')) return hash('sha256', parts.join(''), 'buffer');
+  return hash('sha256', Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p))), 'buffer');
 }
 
 const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');

@@ -126,6 +126,11 @@
     );
   }
 
+  async function loadSalts() {
+    const salts = await api('GET', '/salts');
+    $('salt-summary').textContent = `${salts.buckets} buckets, ${salts.rotatedLast90Days} rotated in the last 90 days`;
+  }
+
   async function loadAudit() {
     const entries = await api('GET', '/audit?limit=200');
     $('audit-table').tBodies[0].replaceChildren(
@@ -144,7 +149,7 @@
   async function loadAll() {
     try {
       await loadParticipants();
-      await Promise.all([loadSharing(), loadOptouts(), loadKeysets(), loadAudit()]);
+      await Promise.all([loadSharing(), loadOptouts(), loadKeysets(), loadSalts(), loadAudit()]);
       document.body.dataset.ready = 'true';
     } catch (e) {
       message(e.message, true);
@@ -203,6 +208,31 @@
       await Promise.all([loadKeysets(), loadAudit()]);
     } catch (e) {
       $('rotate-result').textContent = e.message;
+    }
+  });
+
+  $('role-select').replaceChildren(...ROLES.map((r) => el('option', { value: r, textContent: r, selected: r === 'MAPPER' })));
+
+  $('role-grant').addEventListener('click', async () => {
+    const role = $('role-select').value;
+    const current = state.participants.find((p) => p.siteId === state.sender);
+    if (!current) return;
+    try {
+      await api('PATCH', `/participants/${current.siteId}`, { roles: [...new Set([...current.roles, role])] });
+      $('role-result').textContent = `${current.name} has ${role}`;
+      await Promise.all([loadParticipants(), loadAudit()]);
+    } catch (e) {
+      $('role-result').textContent = e.message;
+    }
+  });
+
+  $('salt-rotate').addEventListener('click', async () => {
+    try {
+      const out = await api('POST', '/salts/rotate', { fraction: Number($('salt-rotate-share').value) / 100 });
+      $('salt-rotate-result').textContent = `Rotated ${out.rotated} buckets`;
+      await Promise.all([loadSalts(), loadAudit()]);
+    } catch (e) {
+      $('salt-rotate-result').textContent = e.message;
     }
   });
 

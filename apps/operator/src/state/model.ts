@@ -93,6 +93,8 @@ export interface OperatorState {
   nextKeyId: number;
   nextKeysetId: number;
   lastRotation: number;
+  /** Last scheduled salt-bucket rotation, ms (absent in data dirs from before salt rotation). */
+  lastSaltRotation?: number;
 }
 
 export const MASTER_KEYSET_ID = -1;

@@ -12,7 +12,6 @@ import { identityFromField, identityFromText, type IdentityInput } from '../iden
 import { TEST_IDENTITIES } from '../identity/optout.ts';
 import {
   SaltBuckets,
-  formatSaltLine,
   generateSaltBuckets,
   generateSaltConfig,
   parseSaltLines,
@@ -82,7 +81,6 @@ export class OperatorStore {
         ? { ...generateSaltConfig(), firstLevel: options.salts.firstLevel, ...pick(options.salts) }
         : generateSaltConfig();
       buckets = options.salts ? parseSaltLines(options.salts.lines.join('\n')) : generateSaltBuckets(options.saltBucketCount, now());
-      writeFileAtomic(saltsPath, buckets.map(formatSaltLine).join('\n') + '\n');
       state = emptyState(saltConfig, now());
     } else {
       buckets = parseSaltLines(readText(saltsPath));
@@ -90,7 +88,10 @@ export class OperatorStore {
     }
     const salts = new SaltBuckets(state.salt, buckets, { rawUidVersion: options.rawUidVersion });
     const store = new OperatorStore(dataDir, state, salts, audit, seeded);
-    if (seeded) store.#seed(options.fixture(), options);
+    if (seeded) {
+      store.saveSalts();
+      store.#seed(options.fixture(), options);
+    }
     return store;
   }
 
@@ -124,6 +125,7 @@ export class OperatorStore {
       this.addOptout(identity, now);
     }
     s.lastRotation = now;
+    s.lastSaltRotation = now;
     this.save();
     this.audit.record('operator', 'Seed Data Dir', {
       participants: fixture.participants.map((p) => p.siteId),
@@ -144,6 +146,11 @@ export class OperatorStore {
 
   save(): void {
     writeFileAtomic(join(this.dataDir, 'state.json'), JSON.stringify(this.state));
+  }
+
+  /** Writes salts.txt (after a salt rotation), atomically like state.json. */
+  saveSalts(): void {
+    writeFileAtomic(join(this.dataDir, 'salts.txt'), this.salts.toFileText());
   }
 
   /** Applies a change and persists it; nothing is saved when the change throws. */

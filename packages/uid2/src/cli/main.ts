@@ -15,6 +15,7 @@ const COMMANDS: readonly CommandEntry[] = [
   { name: 'encrypt', summary: 'encrypt raw UID2s into sharing tokens (JSON lines out)', load: async () => (await import('./commands/encrypt.ts')).encryptCommand },
   { name: 'hash-email', summary: 'normalise and hash an email address', load: async () => (await import('./commands/hash.ts')).hashEmailCommand },
   { name: 'hash-phone', summary: 'check and hash an E.164 phone number', load: async () => (await import('./commands/hash.ts')).hashPhoneCommand },
+  { name: 'map', summary: 'map emails, phones or hashes to raw UID2s (JSON lines out)', load: async () => (await import('./commands/map.ts')).mapCommand },
   { name: 'keys', summary: 'fetch a keys body from an operator (for --keys FILE)', load: async () => (await import('./commands/keys.ts')).keysCommand },
 ];
 
@@ -29,7 +30,7 @@ function topLevelHelp(): string {
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
     "Run 'uid2 <command> --help' for a command's options.",
-    'Environment: UID2_BASE_URL, UID2_API_KEY, UID2_SECRET (fallbacks for uid2 keys).',
+    'Environment: UID2_BASE_URL, UID2_API_KEY, UID2_SECRET (fallbacks for uid2 keys and uid2 map).',
   ].join('\n');
 }
 

@@ -1,6 +1,7 @@
 // HTTP to a UID2 operator: one POST, in the two framings clients need.
-//   postEnveloped: the v2 envelope (operator-api.md §1) — seal the JSON, send base64 text, open the
-//                  200 answer and check its nonce; non-200 answers are plain JSON and become Uid2HttpError.
+//   postEnveloped: the v2 envelope (operator-api.md §1) — seal the JSON, send base64 text (or raw bytes
+//                  as application/octet-stream: the binary envelope), open the 200 answer and check its
+//                  nonce; non-200 answers are plain JSON and become Uid2HttpError.
 //   postText:      a plain text body with the same headers (used by /v2/token/refresh, which has its own
 //                  framing, §3.2).
 // Error messages name the route and what failed, never the API key, secret or payload.
@@ -43,17 +44,20 @@ function routeUrl(baseUrl: string, path: string): string {
   return baseUrl.replace(/\/+$/, '') + path;
 }
 
-/** POSTs a text body with the operator headers. Network failures and timeouts become Uid2NetworkError. */
+/**
+ * POSTs a body with the operator headers: text as text/plain, bytes as application/octet-stream.
+ * Network failures and timeouts become Uid2NetworkError.
+ */
 export async function postText(
   options: OperatorHttpOptions,
   path: string,
-  body: string,
+  body: string | Uint8Array,
   authenticate = true,
 ): Promise<Response> {
   checkBaseUrl(options.baseUrl);
   const doFetch = options.fetch ?? globalThis.fetch;
   const headers: Record<string, string> = {
-    'Content-Type': 'text/plain',
+    'Content-Type': typeof body === 'string' ? 'text/plain' : 'application/octet-stream',
     'X-UID2-Client-Version': CLIENT_VERSION,
   };
   if (authenticate) headers['Authorization'] = `Bearer ${options.apiKey}`;
@@ -61,7 +65,7 @@ export async function postText(
     return await doFetch(routeUrl(options.baseUrl, path), {
       method: 'POST',
       headers,
-      body,
+      body: body as BodyInit, // a Uint8Array is a valid body; TS 5.9's lib types are narrower
       signal: AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
     });
   } catch (error) {
@@ -102,16 +106,19 @@ export async function postEnveloped(
   options: OperatorHttpOptions,
   path: string,
   payload?: object,
+  transport: { binary?: boolean } = {},
 ): Promise<OperatorAnswer> {
   const now = options.now ?? Date.now;
   const sealed = sealRequest(payload, options.secret, { now: now() });
-  const response = await postText(options, path, sealed.base64);
+  const response = await postText(options, path, transport.binary ? sealed.envelope : sealed.base64);
   if (response.status !== 200) throw await httpErrorFrom(path, response);
-  let text: string;
+  // Binary requests get raw bytes back; an operator that fell back to text answers text/plain base64.
+  const binaryAnswer = (response.headers.get('content-type') ?? '').toLowerCase().startsWith('application/octet-stream');
+  let body: string | Uint8Array;
   try {
-    text = await response.text();
+    body = binaryAnswer ? new Uint8Array(await response.arrayBuffer()) : (await response.text()).trim();
   } catch (error) {
     throw new Uid2NetworkError(path, error);
   }
-  return asAnswer(path, openResponse(text.trim(), options.secret, sealed.nonce));
+  return asAnswer(path, openResponse(body, options.secret, sealed.nonce));
 }

@@ -1,12 +1,12 @@
 // SHA-256 + base64 of normalised DII, the form /v2/token/generate, /v2/identity/map and CSTG accept as
 // `email_hash` / `phone_hash`. Node only (node:crypto); the browser snippet hashes with WebCrypto.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { InvalidDiiError } from './errors.ts';
 import { isNormalizedPhone, normalizeEmail } from './normalize.ts';
 
 /** Base64 (standard, padded, 44 characters) of the SHA-256 of the UTF-8 bytes of `value`. */
 export function sha256Base64(value: string): string {
-  return createHash('sha256').update(value, 'utf8').digest('base64');
+  return hash('sha256', value, 'base64');
 }
 
 /**

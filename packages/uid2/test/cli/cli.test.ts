@@ -45,7 +45,7 @@ const comparable = (c: TokenCase): boolean =>
 
 describe('uid2 --help', () => {
   it('prints help at the top level and for every command', async () => {
-    const commands = ['decrypt', 'encrypt', 'hash-email', 'hash-phone', 'keys'];
+    const commands = ['decrypt', 'encrypt', 'hash-email', 'hash-phone', 'keys', 'map'];
     const results = await Promise.all([runCli(['--help']), ...commands.map((c) => runCli([c, '--help'])), runCli(['help', 'keys'])]);
     const [top, ...rest] = results;
     expect(top!.code).toBe(0);
