@@ -1,7 +1,7 @@
 // The operator base URL every client takes: a URL without its scheme fails when the client is made,
 // saying what to write, instead of failing later as "operator unreachable".
 import { describe, expect, it } from 'vitest';
-import { checkBaseUrl, OptOutStatusClient, postEnveloped, PublisherClient, SharingClient, Uid2BaseUrlError } from '../../src/index.ts';
+import { checkBaseUrl, IdentityMapClient, IdentityMapV3Client, OptOutStatusClient, postEnveloped, PublisherClient, SharingClient, Uid2BaseUrlError } from '../../src/index.ts';
 
 const credentials = { apiKey: 'UID2-C-L-1-abc', secret: Buffer.alloc(32, 1).toString('base64') };
 
@@ -27,6 +27,8 @@ describe('checkBaseUrl', () => {
     expect(() => new SharingClient({ baseUrl, ...credentials })).toThrow('has no scheme');
     expect(() => new PublisherClient({ baseUrl, ...credentials })).toThrow('has no scheme');
     expect(() => new OptOutStatusClient({ baseUrl, ...credentials })).toThrow('has no scheme');
+    expect(() => new IdentityMapClient({ baseUrl, ...credentials })).toThrow('has no scheme');
+    expect(() => new IdentityMapV3Client({ baseUrl, ...credentials })).toThrow('has no scheme');
     let fetched = false;
     const fetch = (async () => {
       fetched = true;

@@ -1,11 +1,10 @@
 // uid2 keys: fetch a /v2/key/sharing (or /v2/key/bidstream) body through the v2 envelope and print it,
 // ready to be the --keys FILE of decrypt/encrypt.
-import { checkBaseUrl, Uid2BaseUrlError } from '../../clients/base-url.ts';
 import { chmod, writeFile } from 'node:fs/promises';
 import { postEnveloped } from '../../clients/operator-http.ts';
 import { Uid2ResponseError } from '../../clients/errors.ts';
 import { KeyRing } from '../../keys/index.ts';
-import { EXIT_OK, parseCommandArgs, required, UsageError, type Command } from '../usage.ts';
+import { baseUrlArgument, EXIT_OK, parseCommandArgs, required, type Command } from '../usage.ts';
 
 const help = `Usage: uid2 keys --base-url URL --api-key KEY --secret SECRET [--bidstream] [--out FILE]
 
@@ -23,16 +22,6 @@ Options:
   -h, --help        show this help
 
 Exit status: 0 on success, 1 when the operator call fails, 2 for usage errors.`;
-
-/** --base-url (or UID2_BASE_URL) must carry its scheme: say so, with the flag, as a usage error. */
-function baseUrlArgument(value: string): string {
-  try {
-    return checkBaseUrl(value);
-  } catch (error) {
-    if (error instanceof Uid2BaseUrlError) throw new UsageError(`--base-url (or UID2_BASE_URL): ${error.message}`);
-    throw error;
-  }
-}
 
 export const keysCommand: Command = {
   name: 'keys',
