@@ -160,10 +160,12 @@ describe('status page in Chromium', () => {
   });
 
   it('opened after the pixels, shows them since start: equal lines both visible, rates in whole events, outcomes by sender', async () => {
-    for (let i = 0; i < 2; i++) {
-      expect((await see(pixelUrl(collector.url, 'conversion', { uid2_token: encryptFor(acme, makeRawUid()) }))).status).toBe(200);
-      expect((await see(pixelUrl(collector.url, 'impression', { uid2_token: encryptFor(bidwell, makeRawUid()) }))).status).toBe(200);
-    }
+    // Both senders' pixels at once, so the two segments' totals rise together.
+    const pixels = [0, 1].flatMap(() => [
+      pixelUrl(collector.url, 'conversion', { uid2_token: encryptFor(acme, makeRawUid()) }),
+      pixelUrl(collector.url, 'impression', { uid2_token: encryptFor(bidwell, makeRawUid()) }),
+    ]);
+    for (const answer of await Promise.all(pixels.map((url) => see(url)))) expect(answer.status).toBe(200);
     // A sender the collector holds no key of: its pixel fails to decrypt, from an unknown sender.
     expect((await see(pixelUrl(collector.url, 'conversion', { uid2_token: encryptFor(rival, makeRawUid()) }))).status).toBe(200);
     // The history is sampled server-side whether or not a page is open.
@@ -188,7 +190,12 @@ describe('status page in Chromium', () => {
     const paths = late.locator('#events path');
     expect(await paths.count()).toBe(2);
     const [first, second] = await paths.evaluateAll((ps) => ps.map((p) => ({ d: p.getAttribute('d'), color: p.getAttribute('stroke')!, width: Number(p.getAttribute('stroke-width')), dash: p.getAttribute('stroke-dasharray') })));
-    expect(first!.d).toBe(second!.d);
+    // The same points, but for at most one sample that may have fallen between the two senders' pixels.
+    const points = (d: string | null) => d!.split(/[ML]/).filter(Boolean).map((p) => p.trim());
+    const [a, b] = [points(first!.d), points(second!.d)];
+    expect(a.length).toBe(b.length);
+    expect(a.at(-1)).toBe(b.at(-1));
+    expect(a.filter((p, i) => p !== b[i]).length).toBeLessThanOrEqual(1);
     expect(first!.width).toBeGreaterThan(second!.width);
     expect(second!.dash).not.toBe('');
     expect(first!.color).not.toBe(second!.color);

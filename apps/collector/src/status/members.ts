@@ -26,6 +26,8 @@ export class LiveMembers {
   private last: Pass | null = null;
   private nextAt = 0;
   private running: Promise<Pass> | null = null;
+  /** The last answer: counting scans the store, so pages polling every 2 s share one count per 5 s. */
+  private answered: { at: number; counts: LiveCounts } | null = null;
 
   constructor(
     private readonly store: SegmentStore,
@@ -35,6 +37,7 @@ export class LiveMembers {
 
   /** `fresh`: run a full pass now (as slow as an export of every segment). */
   async get(options: { fresh?: boolean } = {}): Promise<LiveCounts> {
+    if (!options.fresh && this.answered && Date.now() - this.answered.at < 5_000) return this.answered.counts;
     // A fresh count must not reuse a pass that began before the caller asked.
     if (options.fresh) await this.running?.catch(() => {});
     if (options.fresh || this.last === null || Date.now() >= this.nextAt) {
@@ -48,12 +51,15 @@ export class LiveMembers {
       const n = (last.live[segment] ?? 0) + (raw[segment] ?? 0) - (last.raw[segment] ?? 0);
       if (n > 0) members[segment] = n;
     }
-    return { members, optoutChecked: last.optoutChecked };
+    const counts = { members, optoutChecked: last.optoutChecked };
+    this.answered = { at: Date.now(), counts };
+    return counts;
   }
 
   /** Makes the next get() run a full pass (after an export removed members, say). */
   invalidate(): void {
     this.nextAt = 0;
+    this.answered = null;
   }
 
   private async rawCounts(): Promise<Record<string, number>> {
