@@ -40,6 +40,9 @@ test('bad flags and values fail at once with a message that names them', async (
   const badPart = await run('--only', 'operator,ledger');
   expect(badPart.status).toBe(2);
   expect(badPart.stderr).toContain('unknown part "ledger"');
+  const badLevel = await run('--log-level', 'loud');
+  expect(badLevel.status).toBe(2);
+  expect(badLevel.stderr).toContain('--log-level must be trace, debug, info, warn, error, fatal or silent, got "loud"');
   const unknown = await run('--colour');
   expect(unknown.status).not.toBe(0);
   expect(unknown.stderr).toContain('--colour');

@@ -32,6 +32,7 @@ Options (each also read from the environment variable shown):
                                            Default: every site on localhost, one port each
   --only <list>          UID2_STACK_ONLY   comma-separated parts to start: operator,collector,demo
   --health-timeout <ms>  UID2_HEALTH_TIMEOUT  how long to wait for each part to answer (default 30000)
+  --log-level <level>    UID2_LOG_LEVEL    log level of every part (default info; debug shows each request)
   --no-build                               do not (re)build the browser snippet before starting
   -h, --help                               show this help
 `;
@@ -52,6 +53,8 @@ interface StackConfig {
   only: Set<string> | null;
   healthTimeoutMs: number;
   build: boolean;
+  /** Passed to every part through its own log-level variable; null leaves each at its default (info). */
+  logLevel: string | null;
 }
 
 function readConfig(argv: string[]): StackConfig {
@@ -67,6 +70,7 @@ function readConfig(argv: string[]): StackConfig {
       domain: { type: 'string' },
       only: { type: 'string' },
       'health-timeout': { type: 'string' },
+      'log-level': { type: 'string' },
       'no-build': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -100,6 +104,10 @@ function readConfig(argv: string[]): StackConfig {
   if (!Number.isFinite(healthTimeoutMs) || healthTimeoutMs <= 0) {
     throw new StackError('BAD_TIMEOUT', `--health-timeout must be a positive number of milliseconds, got "${timeoutText}"`);
   }
+  const logLevel = values['log-level'] ?? env.UID2_LOG_LEVEL ?? null;
+  if (logLevel !== null && !['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(logLevel)) {
+    throw new StackError('BAD_LOG_LEVEL', `--log-level must be trace, debug, info, warn, error, fatal or silent, got "${logLevel}"`);
+  }
   const domain = values.domain ?? env.UID2_DEMO_DOMAIN ?? null;
   if (domain !== null && !/^[a-z0-9.-]+$/i.test(domain)) {
     throw new StackError('BAD_DOMAIN', `--domain must be a host name, got "${domain}"`);
@@ -117,6 +125,7 @@ function readConfig(argv: string[]): StackConfig {
     only,
     healthTimeoutMs,
     build: !values['no-build'],
+    logLevel,
   };
 }
 
@@ -147,12 +156,23 @@ function planParts(config: StackConfig): Part[] {
   const publisherUrl = siteUrl(config, 'publisher', ports.publisher);
   const dspUrl = siteUrl(config, 'dsp', ports.dsp);
   const local = (port: number) => `http://127.0.0.1:${port}`;
+  const starts = (part: string) => !config.only || config.only.has(part);
+  // The operator's landing page links to the other sites that this run starts.
+  const links = [
+    ...(starts('collector') ? [`collector=${collectorUrl}`, `status=${collectorUrl}/status`] : []),
+    ...(starts('demo') ? [`shop=${shopUrl}`, `publisher=${publisherUrl}`, `dsp=${dspUrl}`] : []),
+  ];
+  const logLevel = (name: string): Record<string, string> => (config.logLevel ? { [name]: config.logLevel } : {});
   return [
     {
       name: 'operator',
       entry: 'apps/operator/src/main.ts',
-      args: ['--port', String(ports.operator), '--data-dir', join(config.dataDir, 'operator')],
-      env: {},
+      args: [
+        '--port', String(ports.operator), '--data-dir', join(config.dataDir, 'operator'),
+        // Its start line then names the address the banner gives, and its landing page links the others.
+        '--public-url', operatorUrl, ...(links.length ? ['--links', links.join(',')] : []),
+      ],
+      env: logLevel('UID2_OPERATOR_LOG_LEVEL'),
       health: [`${local(ports.operator)}/ops/healthcheck`],
       ports: [[ports.operator, '--operator-port', 'OPERATOR_PORT']],
       urls: [
@@ -168,7 +188,8 @@ function planParts(config: StackConfig): Part[] {
         '--data-dir', join(config.dataDir, 'collector'),
         '--operator-url', local(ports.operator),
       ],
-      env: {},
+      // The development config, named, so the collector does not warn that none was given.
+      env: { COLLECTOR_CONFIG: process.env.COLLECTOR_CONFIG ?? join(root, 'apps/collector/config/dev.json'), ...logLevel('COLLECTOR_LOG_LEVEL') },
       // Ready once its sharing keys are loaded: before that every pixel would be lost.
       health: [`${local(ports.collector)}/readyz`],
       ports: [[ports.collector, '--collector-port', 'COLLECTOR_PORT']],
@@ -192,7 +213,7 @@ function planParts(config: StackConfig): Part[] {
         '--publisher-url', publisherUrl,
         '--dsp-url', dspUrl,
       ],
-      env: {},
+      env: logLevel('LOG_LEVEL'),
       health: [ports.shop, ports.publisher, ports.dsp].map((p) => `${local(p)}/healthz`),
       ports: [
         [ports.shop, '--shop-port', 'SHOP_PORT'],
@@ -333,7 +354,9 @@ async function waitHealthy(part: Part, child: ChildProcess, timeoutMs: number): 
 }
 
 async function main(): Promise<void> {
-  const config = readConfig(process.argv.slice(2));
+  // `pnpm start -- --flag` passes the `--` on (npm drops it); take what follows as the options either way.
+  const args = process.argv.slice(2);
+  const config = readConfig(args[0] === '--' ? args.slice(1) : args);
   const parts = planParts(config).filter((part) => {
     if (config.only && !config.only.has(part.name)) return false;
     if (!existsSync(join(root, part.entry))) {
@@ -410,8 +433,8 @@ async function main(): Promise<void> {
   if (stopping) return;
 
   const lines = parts.flatMap((part) => part.urls).map(([label, url]) => `  ${label.padEnd(10)} ${url}`);
-  // The parts log the address they listen on (127.0.0.1); browsers use the names above.
-  const listening = parts.flatMap((part) => part.ports.map(([port]) => port)).map((port) => `127.0.0.1:${port}`).join(', ');
+  // The collector and the demo sites log the address they listen on; browsers use the names above.
+  const listening = parts.filter((part) => part.name !== 'operator').flatMap((part) => part.ports.map(([port]) => `127.0.0.1:${port}`)).join(', ');
   const started = new Set(parts.map((part) => part.name));
   const hints = started.has('demo') && started.has('collector')
     ? [
@@ -422,7 +445,7 @@ async function main(): Promise<void> {
     : [];
   process.stdout.write(
     `\nuid2-pixels stack is up (data in ${config.dataDir}):\n${lines.join('\n')}\n` +
-      `(the parts listen on ${listening}, which their own log lines show; open the names above)\n` +
+      `${listening ? `(the collector and demo sites listen on ${listening}, as their log lines say; open the names above)\n` : ''}` +
       `${hints.map((h) => `${h}\n`).join('')}` +
       'Ctrl-C stops everything.\n\n',
   );

@@ -2,7 +2,7 @@
 // and the screenshots the walkthrough (docs/walkthrough.md) shows.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect, type Page } from '@playwright/test';
+import { expect, type Locator, type Page } from '@playwright/test';
 import { ADMIN_KEY } from './operator.ts';
 import { repoRoot, type RunningStack } from './stack.ts';
 
@@ -16,16 +16,21 @@ const SCREENSHOT_DIR = process.env.UPDATE_SCREENSHOTS === '1'
   : join(repoRoot, 'test-results/screenshots');
 
 /** Saves a screenshot for the walkthrough. */
-export async function screenshot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<void> {
+export async function screenshot(page: Page, name: string, options: { fullPage?: boolean; mask?: Locator[] } = {}): Promise<void> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
-  await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: options.fullPage ?? false });
+  await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: options.fullPage ?? false, mask: options.mask ?? [], maskColor: '#d9dbe3' });
 }
 
 /** Opens the operator's portal, signs in with the admin key and shows one sender's permissions. */
 export async function openPortal(page: Page, stack: RunningStack, senderSiteId: number): Promise<void> {
   await page.goto(`${stack.urls.operator}/portal`);
-  await page.getByTestId('admin-key').fill(ADMIN_KEY);
-  await page.getByTestId('admin-key-save').click();
+  // A page that signed in before keeps its session (sessionStorage) and skips the sign-in screen.
+  const signIn = page.getByTestId('sign-in-screen');
+  await expect(page.locator('[data-testid="sign-in-screen"]:visible, [data-testid="sign-out"]:visible').first()).toBeVisible();
+  if (await signIn.isVisible()) {
+    await page.getByTestId('admin-key').fill(ADMIN_KEY);
+    await page.getByTestId('admin-key-save').click();
+  }
   await expect(page.locator('body')).toHaveAttribute('data-ready', 'true');
   await selectSender(page, senderSiteId);
 }

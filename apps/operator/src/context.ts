@@ -7,6 +7,12 @@ import type { OperatorMetrics } from './metrics.ts';
 import type { OperatorStore } from './state/store.ts';
 import type { KeyService } from './keys/key-service.ts';
 
+/** A site the landing page links to (the other parts of the stack), e.g. { label: 'shop', url }. */
+export interface SiteLink {
+  label: string;
+  url: string;
+}
+
 export interface OperatorContext {
   store: OperatorStore;
   keys: KeyService;
@@ -17,4 +23,6 @@ export interface OperatorContext {
   metrics: OperatorMetrics;
   log: Logger;
   now: () => number;
+  /** The other sites of the stack, when the operator was told them (`--links`); shown on `/`. */
+  links: readonly SiteLink[];
 }

@@ -7,7 +7,8 @@ export type OperatorErrorCode =
   | 'NOT_FOUND'
   | 'CONFLICT'
   | 'INVALID_INPUT'
-  | 'NO_ACTIVE_KEY';
+  | 'NO_ACTIVE_KEY'
+  | 'PORT_IN_USE';
 
 export class OperatorError extends Error {
   readonly code: OperatorErrorCode;

@@ -6,6 +6,7 @@ export type { FixtureParticipant, OperatorFixture } from './state/fixture.ts';
 export type { SaltSeed } from './state/store.ts';
 export type { RotateOptions } from './keys/key-service.ts';
 export type { TokenLifetimes } from './config.ts';
+export type { SiteLink } from './context.ts';
 export { DEFAULT_LIFETIMES } from './config.ts';
 export { OperatorError } from './errors.ts';
 export type { KeyRecord, ParticipantType, Role } from './state/model.ts';

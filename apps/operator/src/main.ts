@@ -4,12 +4,14 @@ import { resolve } from 'node:path';
 import { DAY_MS } from './config.ts';
 import { OperatorError } from './errors.ts';
 import { createLogger } from './logging.ts';
+import type { SiteLink } from './context.ts';
 import { startOperator, type RunningOperator } from './start-operator.ts';
 
 const HELP = `Usage: pnpm operator [-- options]
 
 A local, wire-compatible UID2 operator with a sharing-permissions portal.
-API on /v2/*, health on /ops/healthcheck, metrics on /metrics, admin API on /admin/*, portal on /portal.
+Landing page on /, API on /v2/*, health on /ops/healthcheck, metrics on /metrics, admin API on /admin/*,
+portal on /portal.
 
 Options (each also read from the environment variable shown; flags win):
   --port <n>                 UID2_OPERATOR_PORT           port to listen on (default 8080; 0 = any free port)
@@ -23,7 +25,12 @@ Options (each also read from the environment variable shown; flags win):
   --salt-rotation-share <f>  UID2_OPERATOR_SALT_ROTATION_SHARE
                              share of all buckets one run may rotate (default 0.00274 = 1/365 a day,
                              about what production rotates)
-  --log-level <level>        UID2_OPERATOR_LOG_LEVEL      pino level: trace|debug|info|warn|error|silent (default info)
+  --log-level <level>        UID2_OPERATOR_LOG_LEVEL      pino level: trace|debug|info|warn|error|silent (default info;
+                                                          debug adds one line per request)
+  --links <label=url,...>    UID2_OPERATOR_LINKS          other sites to link from the landing page, e.g.
+                                                          collector=http://localhost:8090,shop=http://localhost:8101
+  --public-url <url>         UID2_OPERATOR_PUBLIC_URL     the address people use, shown in the start line
+                                                          (default http://localhost:<port> on a loopback host)
   -h, --help                                              show this help
 
 The first start seeds the data dir from the fixture (participants, keys, sharing grants, admin key).
@@ -60,6 +67,8 @@ async function main(): Promise<void> {
       'salt-rotation-interval': { type: 'string' },
       'salt-rotation-share': { type: 'string' },
       'log-level': { type: 'string' },
+      links: { type: 'string' },
+      'public-url': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -99,14 +108,49 @@ async function main(): Promise<void> {
     },
     logger: log,
     processMetrics: true,
+    links: parseLinks(values.links ?? env.UID2_OPERATOR_LINKS ?? ''),
+    ...publicUrl(values['public-url'] ?? env.UID2_OPERATOR_PUBLIC_URL),
   });
   running = operator;
-  process.stdout.write(`UID2 operator on ${operator.url} (portal ${operator.url}/portal), data dir ${operator.dataDir}\n`);
+  const url = operator.browserUrl;
+  process.stdout.write(`UID2 operator on ${url} (portal ${url}/portal), data dir ${operator.dataDir}\n`);
+}
+
+function publicUrl(text: string | undefined): { publicUrl?: string } {
+  if (!text) return {};
+  if (!HTTP_URL.test(text)) throw new OperatorError('BAD_CONFIG', `--public-url must be an http(s) URL, got "${text}"`);
+  return { publicUrl: text };
+}
+
+const HTTP_URL = /^https?:\/\/[^\s"'<>]+$/;
+
+/** `label=url,label=url` -> links for the landing page; only http(s) URLs. */
+function parseLinks(text: string): SiteLink[] {
+  const links: SiteLink[] = [];
+  for (const item of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const eq = item.indexOf('=');
+    const label = item.slice(0, eq).trim();
+    const url = item.slice(eq + 1).trim();
+    if (eq < 1 || !/^[\w .-]{1,40}$/.test(label) || !HTTP_URL.test(url)) {
+      throw new OperatorError('BAD_CONFIG', `--links: expected label=http(s)://url, got "${item}"`);
+    }
+    links.push({ label, url });
+  }
+  return links;
+}
+
+/** What to do about a start-up failure, for the errors a user can fix. */
+function hintFor(code: string | undefined): string {
+  if (code === 'PORT_IN_USE') {
+    return 'Choose another port with --port <n> or UID2_OPERATOR_PORT (under `pnpm start`: --operator-port <n> or OPERATOR_PORT).\n';
+  }
+  if (code === undefined || code.startsWith('ERR_PARSE')) return 'Try --help.\n';
+  return '';
 }
 
 main().catch((error: unknown) => {
   const code = (error as { code?: string }).code;
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`uid2-operator: ${code ? `${code}: ` : ''}${message}\n${code === undefined || code.startsWith('ERR_PARSE') ? 'Try --help.\n' : ''}`);
+  process.stderr.write(`uid2-operator: ${code ? `${code}: ` : ''}${message}\n${hintFor(code)}`);
   process.exit(1);
 });

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { DEFAULT_LIFETIMES, keyScheduleFor, DAY_MS, type TokenLifetimes } from './config.ts';
-import type { OperatorContext } from './context.ts';
+import type { OperatorContext, SiteLink } from './context.ts';
 import { OperatorError } from './errors.ts';
 import { createApp } from './http/app.ts';
 import { OptoutPolicy } from './identity/optout.ts';
@@ -54,11 +54,17 @@ export interface StartOperatorOptions {
   logger?: Logger;
   /** Add Node's default process metrics to /metrics. Default false (main.ts turns it on). */
   processMetrics?: boolean;
+  /** The other sites of the stack, linked from the landing page `/`. Default none. */
+  links?: SiteLink[];
+  /** The address people reach this operator at (e.g. behind a host name); shown instead of the listen address. */
+  publicUrl?: string;
 }
 
 export interface RunningOperator {
   /** Base URL, e.g. http://127.0.0.1:41234 (no trailing slash). */
   url: string;
+  /** The URL to show people: `publicUrl` if given, else `localhost` for a loopback address, else `url`. */
+  browserUrl: string;
   port: number;
   dataDir: string;
   /** The admin key (Bearer for /admin/*), when the seeding fixture's key still matches; else null. */
@@ -104,20 +110,24 @@ export async function startOperator(options: StartOperatorOptions): Promise<Runn
   const saltSchedule: SaltSchedule = { ...DEFAULT_SALT_SCHEDULE, ...options.saltRotation };
   const saltRotation = new SaltRotation(store, saltSchedule, metrics, now);
   saltRotation.tick();
-  const ctx: OperatorContext = { store, keys, lifetimes, schedule, optouts: new OptoutPolicy(store.salts), saltRotation, metrics, log, now };
+  const ctx: OperatorContext = { store, keys, lifetimes, schedule, optouts: new OptoutPolicy(store.salts), saltRotation, metrics, log, now, links: options.links ?? [] };
 
-  const server: Server = createApp(ctx).listen(options.port ?? 0, options.host ?? '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
   const host = options.host ?? '127.0.0.1';
+  const server: Server = createApp(ctx).listen(options.port ?? 0, host);
+  await listening(server, host, options.port ?? 0);
+  const { port } = server.address() as AddressInfo;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const browserUrl = options.publicUrl?.replace(/\/+$/, '') ?? (LOOPBACK.has(host) ? `http://localhost:${port}` : url);
 
   const timers = [
     scheduleJob(rotationIntervalMs, () => keys.tick(), 'key rotation failed', log),
     scheduleJob(saltSchedule.intervalMs, () => saltRotation.tick(), 'salt rotation failed', log),
   ];
 
-  log.info({ url, dataDir: options.dataDir, seeded: store.seeded, rotationIntervalMs, saltRotationIntervalMs: saltSchedule.intervalMs }, 'operator listening');
+  log.info(
+    { url: browserUrl, listen: `${host}:${port}`, dataDir: options.dataDir, seeded: store.seeded, rotationIntervalMs, saltRotationIntervalMs: saltSchedule.intervalMs },
+    'operator listening',
+  );
   let closing: Promise<void> | undefined;
   const stop = async (): Promise<void> => {
     for (const timer of timers) clearInterval(timer);
@@ -132,6 +142,7 @@ export async function startOperator(options: StartOperatorOptions): Promise<Runn
 
   return {
     url,
+    browserUrl,
     port,
     dataDir: options.dataDir,
     adminKey,
@@ -140,6 +151,27 @@ export async function startOperator(options: StartOperatorOptions): Promise<Runn
     rotateSalts: (request) => saltRotation.rotate({ user: 'api', ...request }),
     close: () => (closing ??= stop()),
   };
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/** Waits for the server to listen; a taken or forbidden port becomes an error that says so. */
+async function listening(server: Server, host: string, port: number): Promise<void> {
+  try {
+    await once(server, 'listening');
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'EADDRINUSE') {
+      throw new OperatorError('PORT_IN_USE', `port ${port} on ${host} is already in use (another operator, or an earlier start still running?)`, { cause: error });
+    }
+    if (code === 'EACCES') {
+      throw new OperatorError('PORT_IN_USE', `not allowed to listen on port ${port} on ${host} (ports below 1024 need privileges)`, { cause: error });
+    }
+    if (code === 'EADDRNOTAVAIL') {
+      throw new OperatorError('BAD_CONFIG', `cannot listen on ${host}: no such address on this machine`, { cause: error });
+    }
+    throw error;
+  }
 }
 
 /**

@@ -30,7 +30,7 @@ describe('admin API', () => {
   it('validates input: 400 bad body, 404 unknown site, 409 duplicate', async () => {
     expect((await admin(op, 'POST', '/participants', { name: 'X', type: 'BANK' })).status).toBe(400);
     expect((await admin(op, 'POST', '/participants', { name: 'X', type: 'DSP', domains: ['not a domain'] })).status).toBe(400);
-    expect((await admin(op, 'POST', '/participants', { siteId: 101, name: 'X', type: 'DSP' })).status).toBe(409);
+    expect((await admin(op, 'POST', '/participants', { siteId: 101, name: 'X', type: 'DSP', roles: ['SHARER'] })).status).toBe(409);
     expect((await admin(op, 'GET', '/sharing/999')).status).toBe(404);
     expect((await admin(op, 'POST', '/sharing/101/grant', { sites: [999] })).status).toBe(404);
     expect((await admin(op, 'POST', '/sharing/101/grant', { sites: [101] })).status).toBe(400);
@@ -96,12 +96,12 @@ describe('portal page', () => {
     expect(page.status).toBe(200);
     expect(page.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
     const html = await page.text();
-    for (const id of ['admin-key', 'admin-key-save', 'participant-select', 'sharing-types', 'sharing-sites', 'allowed-sites', 'new-participant-submit', 'optout-submit', 'rotate-keys', 'audit-table']) {
+    for (const id of ['admin-key', 'admin-key-save', 'participant-select', 'sharing-types', 'sharing-sites', 'allowed-sites', 'new-participant-submit', 'optout-submit', 'rotate-keys', 'audit-table', 'sign-in-form', 'sign-out', 'new-participant-credentials', 'keys-legend', 'optout-explain']) {
       expect(html).toContain(`data-testid="${id}"`);
     }
     const script = await fetch(`${op.url}/portal/portal.js`);
     expect(script.headers.get('content-type')).toMatch(/javascript/);
     const js = await script.text();
-    for (const id of ['grant-type-', 'revoke-type-', 'grant-site-', 'revoke-site-', 'type-status-', 'site-status-']) expect(js).toContain(id);
+    for (const id of ['grant-${kind}-', 'revoke-${kind}-', "'type'", "'site'", 'type-status-', 'site-status-', 'new-participant-role-']) expect(js).toContain(id);
   });
 });

@@ -1,6 +1,7 @@
 // The CLI as users start it: --help, flags, JSON logs without secrets, /metrics, clean SIGTERM.
 import { spawn, spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PublisherClient } from '@uid2-pixels/uid2/clients';
@@ -35,6 +36,28 @@ describe('pnpm operator', () => {
     expect(unknown.stderr).toContain('Try --help');
   });
 
+  it('names the flag and variable that change a port already in use', async () => {
+    const holder = createServer();
+    await new Promise<void>((done) => holder.listen(0, '127.0.0.1', done));
+    const { port } = holder.address() as AddressInfo;
+    try {
+      const out = spawnSync(tsx, ['src/main.ts', '--port', String(port), '--data-dir', dataDir, '--log-level', 'silent'], { cwd: appDir, encoding: 'utf8' });
+      expect(out.status).toBe(1);
+      expect(out.stderr).toBe(
+        `uid2-operator: PORT_IN_USE: port ${port} on 127.0.0.1 is already in use (another operator, or an earlier start still running?)\n` +
+          'Choose another port with --port <n> or UID2_OPERATOR_PORT (under `pnpm start`: --operator-port <n> or OPERATOR_PORT).\n',
+      );
+    } finally {
+      holder.close();
+    }
+  });
+
+  it('rejects a malformed --links value, naming the item', () => {
+    const out = spawnSync(tsx, ['src/main.ts', '--port', '0', '--links', 'shop=ftp://x'], { cwd: appDir, encoding: 'utf8', env: { ...process.env, INIT_CWD: dataDir } });
+    expect(out.status).toBe(1);
+    expect(out.stderr).toContain('--links: expected label=http(s)://url, got "shop=ftp://x"');
+  });
+
   it('resolves the default data dir against the directory pnpm was run from (INIT_CWD)', async () => {
     const child = spawn(tsx, ['src/main.ts', '--port', '0', '--log-level', 'silent'], { cwd: appDir, env: { ...process.env, INIT_CWD: dataDir } });
     let stdout = '';
@@ -50,13 +73,13 @@ describe('pnpm operator', () => {
   });
 
   it('serves, logs JSON without keys or DII, exposes metrics and stops on SIGTERM', async () => {
-    const child = spawn(tsx, ['src/main.ts', '--port', '0', '--data-dir', dataDir], { cwd: appDir, env: { ...process.env, UID2_OPERATOR_LOG_LEVEL: 'info' } });
+    const child = spawn(tsx, ['src/main.ts', '--port', '0', '--data-dir', dataDir], { cwd: appDir, env: { ...process.env, UID2_OPERATOR_LOG_LEVEL: 'debug' } });
     let stdout = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
     const url = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no URL in ${stdout}`)), 20_000);
       child.stdout.on('data', () => {
-        const m = /UID2 operator on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout);
+        const m = /UID2 operator on (http:\/\/localhost:\d+)/.exec(stdout);
         if (m) {
           clearTimeout(timer);
           resolve(m[1]!);

@@ -79,12 +79,26 @@ describe('portal page', () => {
     await byId('rotate-keys').click();
     await expect.poll(() => byId('rotate-result').textContent()).toMatch(/^Added keys \d+/);
 
+    // The same person again: reported, and audited as a repeat rather than a second opt-out.
+    await byId('optout-input').fill('Portal.User@example.com');
+    await byId('optout-submit').click();
+    await expect.poll(() => byId('optout-result').textContent()).toMatch(/^Already opted out \(since .+\): nothing changed$/);
+    await expect.poll(async () => Number(await byId('optout-count').textContent())).toBe(before + 1);
+
     await byId('audit-refresh').click();
     await expect.poll(() => byId('audit-row').count()).toBeGreaterThan(5);
     const text = await byId('audit-table').textContent();
-    for (const event of ['Rotate Keys', 'Manage Opt-out', 'Manage Participant', 'Update Sharing Types', 'Update Sharing Permissions']) expect(text).toContain(event);
+    for (const sentence of [
+      /Rotated keys: \d+ new keys \(/,
+      'Opted out an email.',
+      'Submitted an email that was already opted out (no change).',
+      'Added participant 108 “Portal DSP” (DSP).',
+      'Site 105 (Rival Retail) now shares with every data provider (by type, future ones included).',
+      'Site 105 (Rival Retail) stopped sharing with site 101 (Acme Shop).',
+    ]) expect(text).toMatch(sentence);
     expect(text).toContain('portal');
     expect(text).not.toContain('portal.user@example.com');
+    expect(text).not.toMatch(/\d{13}/); // no epoch milliseconds
   });
 
   it('gives a participant MAPPER and rotates salt buckets', async () => {
@@ -102,10 +116,11 @@ describe('portal page', () => {
     expect((await admin(op, 'GET', '/audit?limit=5')).json.map((e: { event: string }) => e.event)).toContain('Rotate Salts');
   });
 
-  it('shows the admin API’s refusal instead of failing silently', async () => {
+  it('signs out when the admin API stops accepting the key', async () => {
     await byId('participant-select').selectOption('103');
     await page.evaluate(() => sessionStorage.setItem('uid2-admin-key', 'wrong'));
     await byId('participant-select').selectOption('104');
-    await expect.poll(() => byId('portal-message').textContent()).toBe('admin key required');
+    await expect.poll(() => byId('sign-in-error').textContent()).toBe('The operator no longer accepts this admin key. Sign in again.');
+    expect(await byId('portal-app').isHidden()).toBe(true);
   });
 });

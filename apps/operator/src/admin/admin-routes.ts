@@ -14,9 +14,14 @@ import { makeApiKeyRecord, newApiKey, randomAlphanumeric } from '../participants
 import { generateCstgKeypair } from '../cstg/keypair.ts';
 import { allowedSites } from '../sharing/acl.ts';
 import { grantSites, grantTypes, revokeSites, revokeTypes } from '../sharing/grants.ts';
-import type { OperatorState } from '../state/model.ts';
+import { MASTER_KEYSET_ID, PARTICIPANT_TYPES, REFRESH_KEYSET_ID, ROLE_DESCRIPTIONS, ROLES, type KeyRecord, type OperatorState } from '../state/model.ts';
+import { TEST_IDENTITIES } from '../identity/optout.ts';
 import { PREVIOUS_SALT_MS } from '../identity/salt-buckets.ts';
+import { auditSentence } from '../audit/audit-sentence.ts';
 import { newParticipantSchema, optoutSchema, rotateSchema, saltRotateSchema, sharingChangeSchema, updateParticipantSchema } from './admin-schemas.ts';
+
+/** The operator's own keysets, which are no site's: the portal labels them. */
+const KEYSET_KIND: Record<number, 'master' | 'refresh'> = { [MASTER_KEYSET_ID]: 'master', [REFRESH_KEYSET_ID]: 'refresh' };
 
 const STATUS_OF: Record<string, number> = { NOT_FOUND: 404, CONFLICT: 409, INVALID_INPUT: 400 };
 
@@ -36,16 +41,26 @@ function siteIdParam(req: Request): number {
   return id;
 }
 
+/** "roles: choose at least one role; name: ..." — each problem named by its field. */
+function describeIssues(error: z.ZodError): string {
+  return error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : 'body'}: ${issue.message}`).join('; ');
+}
+
+const ADMIN_KEY_HELP =
+  'admin key missing or not accepted: send "Authorization: Bearer <admin key>" with adminKey from the fixture this data dir was seeded from (apps/operator/fixtures/dev.json by default)';
+
 type Handler = (req: Request) => { status?: number; body: unknown };
 
 /** Runs a handler and maps typed errors to 4xx JSON. */
 function handle(fn: Handler) {
   return (req: Request, res: Response) => {
+    // The route pattern (`/admin/sharing/:siteId/grant`), never the raw path, names the request in logs.
+    if (req.route) res.locals.route = `/admin${String(req.route.path)}`;
     try {
       const out = fn(req);
       res.status(out.status ?? 200).json(out.body);
     } catch (error) {
-      if (error instanceof z.ZodError) return sendError(res, 400, 'INVALID_INPUT', z.prettifyError(error));
+      if (error instanceof z.ZodError) return sendError(res, 400, 'INVALID_INPUT', describeIssues(error));
       if (error instanceof OperatorError && STATUS_OF[error.code]) return sendError(res, STATUS_OF[error.code]!, error.code, error.message);
       throw error;
     }
@@ -56,13 +71,28 @@ export function adminRouter(ctx: OperatorContext): Router {
   const { store } = ctx;
   const router = express.Router();
   router.use(express.json({ limit: '64kb' }));
-  router.use((req, res, next) => (isAdmin(store.state, req) ? next() : sendError(res, 401, 'UNAUTHORIZED', 'admin key required')));
+  // The portal's sign-in check: 200 either way, so a mistyped key is an answer, not a failed request.
+  router.post('/session', (req, res) => {
+    res.locals.route = '/admin/session';
+    const valid = isAdmin(store.state, req);
+    res.status(200).json(valid ? { valid } : { valid, message: ADMIN_KEY_HELP });
+  });
+  router.use((req, res, next) => (isAdmin(store.state, req) ? next() : sendError(res, 401, 'UNAUTHORIZED', ADMIN_KEY_HELP)));
 
-  /** Applies and persists a change and audits it, also when it is refused. */
-  const change = <T>(req: Request, event: AuditEvent, data: Record<string, unknown>, fn: (s: OperatorState) => T): T => {
+  /**
+   * Applies and persists a change and audits it, also when it is refused. `outcome` adds what only the
+   * result knows (the new site id; that an opt-out was already there) to the audit entry.
+   */
+  const change = <T>(
+    req: Request,
+    event: AuditEvent,
+    data: Record<string, unknown>,
+    fn: (s: OperatorState) => T,
+    outcome?: (result: T) => Record<string, unknown>,
+  ): T => {
     try {
       const result = store.mutate(fn);
-      store.audit.record(auditUser(req), event, data, true);
+      store.audit.record(auditUser(req), event, { ...data, ...outcome?.(result) }, true);
       return result;
     } catch (error) {
       store.audit.record(auditUser(req), event, { ...data, error: error instanceof Error ? error.message : 'failed' }, false);
@@ -83,14 +113,26 @@ export function adminRouter(ctx: OperatorContext): Router {
     };
   };
 
+  // What the portal builds its forms from, so a new role or type needs no portal change.
+  router.get(
+    '/meta',
+    handle(() => ({
+      body: { roles: ROLES.map((name) => ({ name, description: ROLE_DESCRIPTIONS[name] })), types: PARTICIPANT_TYPES },
+    })),
+  );
+
   router.get('/participants', handle(() => ({ body: store.state.participants.map(describeParticipant) })));
 
   router.post(
     '/participants',
     handle((req) => {
       const input = newParticipantSchema.parse(req.body);
-      const credentials = change(req, 'Manage Participant', { action: 'create', siteId: input.siteId, name: input.name, type: input.type }, (s) =>
-        addParticipant(s, input, ctx.now(), ctx.schedule),
+      const credentials = change(
+        req,
+        'Manage Participant',
+        { action: 'create', siteId: input.siteId, name: input.name, type: input.type },
+        (s) => addParticipant(s, input, ctx.now(), ctx.schedule),
+        (created) => ({ siteId: created.siteId }),
       );
       return { status: 201, body: { participant: describeParticipant(findParticipant(store.state, credentials.siteId)), credentials } };
     }),
@@ -187,7 +229,12 @@ export function adminRouter(ctx: OperatorContext): Router {
   router.get(
     '/optouts',
     handle(() => ({
-      body: { count: store.state.optouts.length, optouts: store.state.optouts.map((o) => ({ advertising_id: o.rawUid, opted_out_since: o.since })) },
+      body: {
+        count: store.state.optouts.length,
+        optouts: store.state.optouts.map((o) => ({ advertising_id: o.rawUid, opted_out_since: o.since })),
+        // The documented test identities every operator treats alike; `always` ones are stored, so counted above.
+        testIdentities: TEST_IDENTITIES,
+      },
     })),
   );
 
@@ -197,7 +244,14 @@ export function adminRouter(ctx: OperatorContext): Router {
       const dii = readDii(optoutSchema.parse(req.body));
       if (!dii.ok) throw new OperatorError('INVALID_INPUT', dii.message);
       const now = ctx.now();
-      const added = change(req, 'Manage Opt-out', { action: 'add', kind: dii.identity.kind }, () => store.addOptout(dii.identity, now));
+      // A second opt-out of the same person changes nothing, and the audit trail says so.
+      const added = change(
+        req,
+        'Manage Opt-out',
+        { action: 'add', kind: dii.identity.kind },
+        () => store.addOptout(dii.identity, now),
+        (isNew) => (isNew ? {} : { action: 'repeat' }),
+      );
       const mapped = store.salts.map(dii.identity.hash, dii.identity.kind);
       const record = store.state.optouts.find((o) => o.firstLevelHash === mapped.firstLevelHash.toString('base64'))!;
       return { status: added ? 201 : 200, body: { added, advertising_id: record.rawUid, opted_out_since: record.since } };
@@ -211,11 +265,13 @@ export function adminRouter(ctx: OperatorContext): Router {
       return {
         body: store.state.keysets.map((ks) => {
           const active = activeKey(store.state.keys, ks.keysetId, now);
+          const stateOf = (k: KeyRecord) => (k.id === active?.id ? 'active' : k.activates > now ? 'upcoming' : 'previous');
           return {
             ...ks,
+            kind: KEYSET_KIND[ks.keysetId] ?? 'site',
             keys: store.state.keys
               .filter((k) => k.keysetId === ks.keysetId)
-              .map((k) => ({ id: k.id, created: k.created, activates: k.activates, expires: k.expires, active: k.id === active?.id })),
+              .map((k) => ({ id: k.id, created: k.created, activates: k.activates, expires: k.expires, active: k.id === active?.id, state: stateOf(k) })),
           };
         }),
       };
@@ -260,7 +316,8 @@ export function adminRouter(ctx: OperatorContext): Router {
     '/audit',
     handle((req) => {
       const limit = Math.min(Math.max(Number(req.query.limit) || 200, 1), 5000);
-      return { body: store.audit.read(limit) };
+      const names = new Map(store.state.participants.map((p) => [p.siteId, p.name]));
+      return { body: store.audit.read(limit).map((entry) => ({ ...entry, sentence: auditSentence(entry, (id) => names.get(id)) })) };
     }),
   );
 

@@ -4,17 +4,21 @@ import { PARTICIPANT_TYPES, ROLES } from '../state/model.ts';
 
 const siteId = z.number().int().min(3).max(2_147_483_647);
 
+const name = z.string().trim().min(1, 'give the participant a name').max(200);
+const roles = z.array(z.enum(ROLES, { error: `roles are ${ROLES.join(', ')}` }));
+
 export const newParticipantSchema = z.object({
   siteId: siteId.optional(),
-  name: z.string().trim().min(1).max(200),
-  type: z.enum(PARTICIPANT_TYPES),
-  roles: z.array(z.enum(ROLES)).default([]),
+  name,
+  type: z.enum(PARTICIPANT_TYPES, { error: `type is one of ${PARTICIPANT_TYPES.join(', ')}` }),
+  // A participant with no role could call nothing: its API key would be refused everywhere.
+  roles: z.preprocess((v) => v ?? [], roles.min(1, `choose at least one role (${ROLES.join(', ')})`)),
   domains: z.array(z.string()).max(100).default([]),
 });
 
 export const updateParticipantSchema = z.object({
-  name: z.string().trim().min(1).max(200).optional(),
-  roles: z.array(z.enum(ROLES)).optional(),
+  name: name.optional(),
+  roles: roles.optional(),
   domains: z.array(z.string()).max(100).optional(),
 });
 

@@ -5,6 +5,7 @@ import helmet from 'helmet';
 import { MAX_REQUEST_BODY_BYTES } from '../config.ts';
 import type { OperatorContext } from '../context.ts';
 import { adminRouter } from '../admin/admin-routes.ts';
+import { landingRouter } from '../landing/landing-routes.ts';
 import { portalRouter } from '../portal/portal-routes.ts';
 import { identityBucketsRoute } from '../routes/identity-buckets.ts';
 import { identityMapRoute } from '../routes/identity-map.ts';
@@ -17,6 +18,7 @@ import { tokenLogoutRoute } from '../routes/token-logout.ts';
 import { tokenRefreshRoute } from '../routes/token-refresh.ts';
 import { tokenValidateRoute } from '../routes/token-validate.ts';
 import { cors } from './cors.ts';
+import { named } from './route-name.ts';
 import { sendNotFound, sendReasonPhrase } from './respond.ts';
 
 export function createApp(ctx: OperatorContext): express.Express {
@@ -42,37 +44,41 @@ export function createApp(ctx: OperatorContext): express.Express {
   ];
   const rawBody = express.raw({ type: () => true, limit: MAX_REQUEST_BODY_BYTES });
   for (const [path, handler] of uid2Routes) {
-    app.post(path, rawBody, handler);
-    app.all(path, (_req, res) => sendReasonPhrase(res, 405));
+    app.post(path, named(path), rawBody, handler);
+    app.all(path, named(path), (_req, res) => sendReasonPhrase(res, 405));
   }
 
-  app.get('/ops/healthcheck', (_req, res) => {
+  app.get('/ops/healthcheck', named('/ops/healthcheck'), (_req, res) => {
     res.status(200).type('text/plain').send('OK');
   });
-  app.get('/metrics', async (_req, res) => {
+  app.get('/metrics', named('/metrics'), async (_req, res) => {
     res.status(200).type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
   });
-  app.use('/admin', adminRouter(ctx));
+  // The admin router names its routes itself (`/admin/participants/:siteId`, ...); `/admin` is what is left.
+  app.use('/admin', named('/admin'), adminRouter(ctx));
   app.use('/portal', portalRouter());
+  app.use('/', landingRouter(ctx));
 
-  app.use((_req, res) => sendNotFound(res));
+  app.use(named('unmatched'), (_req, res) => sendNotFound(res));
   app.use(failureHandler(ctx));
   return app;
 }
 
-const KNOWN_ROUTES = /^\/(v2\/(token|key|optout|identity)\/[a-z-]+|v3\/identity\/map|ops\/healthcheck|metrics|portal|admin)/;
-
-/** Request log line and metrics once the answer is sent. Paths only: no query strings, no bodies. */
+/**
+ * Request log line and metrics once the answer is sent. Paths only: no query strings, no bodies. Request
+ * lines are at debug (`--log-level debug` shows them); server errors at warn.
+ */
 function observe(ctx: OperatorContext) {
   return (req: Request, res: Response, next: NextFunction) => {
     const start = process.hrtime.bigint();
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-      const match = KNOWN_ROUTES.exec(req.path);
-      const route = match ? match[0] : 'other';
+      const route = typeof res.locals.route === 'string' ? res.locals.route : 'unmatched';
       ctx.metrics.httpRequests.inc({ route, code: String(res.statusCode) });
       ctx.metrics.httpDuration.observe({ route }, seconds);
-      ctx.log.info({ method: req.method, path: route, code: res.statusCode, ms: Math.round(seconds * 1000), site: res.locals.siteId }, 'request');
+      const line = { method: req.method, path: route, code: res.statusCode, ms: Math.round(seconds * 1000), site: res.locals.siteId };
+      if (res.statusCode >= 500) ctx.log.warn(line, 'request');
+      else ctx.log.debug(line, 'request');
     });
     next();
   };

@@ -6,7 +6,7 @@ import type { OperatorContext } from '../context.ts';
 import { OperatorError } from '../errors.ts';
 import type { AuthenticatedClient } from '../participants/api-keys.ts';
 import type { Role } from '../state/model.ts';
-import { authorize } from './auth.ts';
+import { authenticate } from './auth.ts';
 import { clientError, sendPlainJson, sendSealed, unauthorized, unknownError, type OperatorReply } from './respond.ts';
 
 const DOCS = 'https://unifiedid.com/docs/getting-started/gs-encryption-decryption';
@@ -80,8 +80,21 @@ export type EnvelopeHandler = (call: EnvelopeCall) => OperatorReply | Promise<Op
 /** Wraps a handler in auth + envelope. Handler errors other than missing keys are bugs and stay 500. */
 export function envelopeRoute(ctx: OperatorContext, roles: readonly Role[], handler: EnvelopeHandler): RequestHandler {
   return async (req: Request, res: Response) => {
-    const client = authorize(ctx.store.state, req, roles);
-    if (!client) return sendPlainJson(res, unauthorized());
+    const client = authenticate(ctx.store.state, req);
+    // The wire answer stays the operator's bare 401; the reason goes to our log, for whoever runs us.
+    if (!client) {
+      ctx.log.info({ route: req.path }, 'refused: unknown or disabled API key (HTTP 401)');
+      return sendPlainJson(res, unauthorized());
+    }
+    if (!client.participant.roles.some((r) => roles.includes(r))) {
+      const { siteId, name, roles: has } = client.participant;
+      res.locals.siteId = siteId;
+      ctx.log.info(
+        { route: req.path, site: siteId, needs: roles, has },
+        `refused: site ${siteId} (${name}) lacks role ${roles.join(' or ')} needed by ${req.path} (HTTP 401)`,
+      );
+      return sendPlainJson(res, unauthorized());
+    }
     const now = ctx.now();
     const opened = openEnvelope(req, client.apiKey.secret, now);
     if (!opened.ok) return sendPlainJson(res, clientError(opened.message));

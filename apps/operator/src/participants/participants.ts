@@ -36,7 +36,9 @@ export function normalizeDomains(domains: readonly string[]): string[] {
   const out = new Set<string>();
   for (const d of domains) {
     const domain = d.trim().toLowerCase();
-    if (!DOMAIN.test(domain)) throw new OperatorError('INVALID_INPUT', `not a domain name: ${JSON.stringify(d)}`);
+    if (!DOMAIN.test(domain)) {
+      throw new OperatorError('INVALID_INPUT', `domains: ${JSON.stringify(d)} is not a host name (like shop.example or localhost: no scheme, port, path or spaces)`);
+    }
     out.add(domain);
   }
   return [...out].sort();

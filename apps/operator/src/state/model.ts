@@ -4,6 +4,15 @@
 export const ROLES = ['GENERATOR', 'MAPPER', 'ID_READER', 'SHARER', 'OPTOUT'] as const;
 export type Role = (typeof ROLES)[number];
 
+/** What each role lets a participant's API key do (spec §1.5); the portal shows these beside the checkboxes. */
+export const ROLE_DESCRIPTIONS: Record<Role, string> = {
+  GENERATOR: 'generate and validate tokens from emails and phones (/v2/token/generate)',
+  MAPPER: 'map emails and phones to raw UID2s (/v3/identity/map, /v2/identity/map)',
+  ID_READER: 'decrypt tokens: sharing and bid-stream keys (/v2/key/sharing, /v2/key/bidstream)',
+  SHARER: 'encrypt and decrypt sharing tokens (/v2/key/sharing)',
+  OPTOUT: 'opt users out (/v2/token/logout)',
+};
+
 export const PARTICIPANT_TYPES = ['DSP', 'ADVERTISER', 'DATA_PROVIDER', 'PUBLISHER'] as const;
 export type ParticipantType = (typeof PARTICIPANT_TYPES)[number];
 

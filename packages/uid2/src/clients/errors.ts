@@ -22,7 +22,7 @@ export class Uid2HttpError extends Uid2Error {
   constructor(path: string, httpStatus: number, operatorStatus: string | null, operatorMessage: string | null) {
     super(
       'http-error',
-      `POST ${path} failed: HTTP ${httpStatus}${operatorStatus === null ? '' : ` (${operatorStatus})`}`,
+      `POST ${path} failed: HTTP ${httpStatus}${operatorStatus === null ? '' : ` (${operatorStatus})`}${explain(path, httpStatus)}`,
     );
     this.path = path;
     this.httpStatus = httpStatus;
@@ -50,6 +50,30 @@ export class Uid2ResponseError extends Uid2Error {
     super('bad-response', `POST ${path}: unexpected answer: ${what}`);
     this.path = path;
   }
+}
+
+/**
+ * The roles a participant's API key needs for each route (the operator's route table, spec §1.5). The
+ * operator's 401 says only `unauthorized`; naming the role is what lets a reader fix it.
+ */
+const ROUTE_ROLES: Readonly<Record<string, readonly string[]>> = {
+  '/v2/token/generate': ['GENERATOR'],
+  '/v2/token/validate': ['GENERATOR'],
+  '/v2/token/logout': ['OPTOUT'],
+  '/v2/key/sharing': ['SHARER', 'ID_READER'],
+  '/v2/key/bidstream': ['ID_READER'],
+  '/v2/identity/map': ['MAPPER'],
+  '/v3/identity/map': ['MAPPER'],
+  '/v2/identity/buckets': ['MAPPER'],
+  '/v2/optout/status': ['MAPPER', 'SHARER', 'ID_READER'],
+};
+
+/** What a 401 means and what to do about it. Nothing else gets an explanation: the status says it. */
+function explain(path: string, httpStatus: number): string {
+  if (httpStatus !== 401) return '';
+  const roles = ROUTE_ROLES[path];
+  const role = roles ? `, or its participant lacks the role ${path} needs (${roles.join(' or ')}; grant it in the portal)` : '';
+  return `: the operator did not accept the API key: it is unknown or disabled${role}`;
 }
 
 function describeNetworkFailure(cause: unknown): string {

@@ -72,7 +72,9 @@ describe('uid2 keys', () => {
       runCli(['keys', '--api-key', publisher.apiKey, '--secret', publisher.secret]),
     ]);
     expect(denied.code).toBe(1);
-    expect(denied.stderr).toBe('uid2 keys: POST /v2/key/sharing failed: HTTP 401 (unauthorized)\n');
+    expect(denied.stderr).toBe(
+      'uid2 keys: POST /v2/key/sharing failed: HTTP 401 (unauthorized): the operator did not accept the API key: it is unknown or disabled, or its participant lacks the role /v2/key/sharing needs (SHARER or ID_READER; grant it in the portal)\n',
+    );
     expect(badSecret.code).toBe(1);
     expect(badSecret.stderr).toContain('HTTP 400 (client_error)');
     expect(down.code).toBe(1);

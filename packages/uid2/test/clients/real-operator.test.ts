@@ -118,7 +118,11 @@ describe('PublisherClient (site 103) against the operator', () => {
   it('reports a wrong API key as HTTP 401 and a wrong secret as HTTP 400 client_error', async () => {
     const good = credentials(103);
     const wrongKey = new PublisherClient({ ...good, apiKey: good.apiKey.slice(0, -3) + 'xyz' });
-    await expect(wrongKey.generateToken({ email: 'a@b.com' })).rejects.toMatchObject({ httpStatus: 401, operatorStatus: 'unauthorized' });
+    const refused = (await wrongKey.generateToken({ email: 'a@b.com' }).catch((e: unknown) => e)) as Uid2HttpError;
+    expect(refused).toMatchObject({ httpStatus: 401, operatorStatus: 'unauthorized' });
+    expect(refused.message).toBe(
+      'POST /v2/token/generate failed: HTTP 401 (unauthorized): the operator did not accept the API key: it is unknown or disabled, or its participant lacks the role /v2/token/generate needs (GENERATOR; grant it in the portal)',
+    );
     const wrongSecret = new PublisherClient({ ...good, secret: credentials(101).secret });
     const error = await wrongSecret.generateToken({ email: 'a@b.com' }).catch((e: unknown) => e as Uid2HttpError);
     expect(error).toBeInstanceOf(Uid2HttpError);
@@ -169,7 +173,9 @@ describe('SharingClient against the operator (sharing grants)', () => {
 
   it('a participant without ID_READER or SHARER cannot sync keys (HTTP 401)', async () => {
     const publisherAsSharer = new SharingClient(credentials(103));
-    await expect(publisherAsSharer.start()).rejects.toMatchObject({ httpStatus: 401 });
+    const refused = await publisherAsSharer.start().then(() => null, (e: unknown) => e as Uid2HttpError);
+    expect(refused).toMatchObject({ httpStatus: 401, operatorStatus: 'unauthorized' });
+    expect(refused!.message).toContain('lacks the role /v2/key/sharing needs (SHARER or ID_READER');
     publisherAsSharer.stop();
     expect(publisherAsSharer.isReady).toBe(false);
   });
