@@ -3,35 +3,20 @@
 // publisher's states (order placed, signed in, signed out, no ad for a reader who never shopped), the
 // next-step links that walk the story, and the collector's status page opened after it all. Every page
 // must fit its width (no sideways scrolling) and log no console error.
-import type { Page } from '@playwright/test';
 import { expect, freshEmail, test } from './support/fixtures.ts';
+import { consoleErrors, expectNoHorizontalOverflow, WIDTHS } from './support/page-quality.ts';
 import { screenshot } from './support/story.ts';
-
-const WIDTHS = [360, 1280] as const;
-
-/** Console errors and uncaught exceptions of a page, from now on. */
-function watchErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.on('console', (m) => void (m.type() === 'error' && errors.push(m.text())));
-  return errors;
-}
-
-async function expectFits(page: Page): Promise<void> {
-  const { scroll, inner } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth }));
-  expect(scroll, 'the page scrolls sideways').toBeLessThanOrEqual(inner);
-}
 
 for (const width of WIDTHS) {
   test.describe(`at ${width} px`, () => {
     test.use({ viewport: { width, height: 900 } });
 
     test('the collector and the DSP greet a newcomer with what they are and where to go', async ({ page, stack }) => {
-      const errors = watchErrors(page);
+      const errors = consoleErrors(page);
       await page.goto(stack.urls.collector);
       await expect(page.getByRole('heading', { level: 1 })).toHaveText('UID2 pixel collector');
       for (const href of ['/status', '/healthz', '/readyz', '/metrics']) await expect(page.getByTestId('links').locator(`a[href="${href}"]`)).toBeVisible();
-      await expectFits(page);
+      await expectNoHorizontalOverflow(page);
       await screenshot(page, `collector-landing-${width}`, { fullPage: true });
 
       await page.goto(stack.urls.dsp);
@@ -39,16 +24,16 @@ for (const width of WIDTHS) {
       await expect(page.getByTestId('audience-size')).toContainText("in Acme Shop's audience");
       await expect(page.getByTestId('nav-shop')).toHaveAttribute('href', stack.urls.shop);
       await expect(page.getByTestId('nav-collector')).toHaveAttribute('href', `${stack.urls.collector}/status`);
-      await expectFits(page);
+      await expectNoHorizontalOverflow(page);
       await screenshot(page, `dsp-landing-${width}`, { fullPage: true });
       expect(errors).toEqual([]);
     });
 
     test('the story, step by step: order placed, signed in with an ad, next steps, signed out', async ({ page, stack }) => {
-      const errors = watchErrors(page);
+      const errors = consoleErrors(page);
       const email = freshEmail(`walker${width}`);
       await page.goto(stack.urls.shop);
-      await expectFits(page);
+      await expectNoHorizontalOverflow(page);
       await page.getByTestId('email').fill(email);
       await page.getByTestId('place-order').click();
       await expect(page.getByTestId('conversion-status')).toHaveAttribute('data-state', 'sent');
@@ -56,7 +41,7 @@ for (const width of WIDTHS) {
       await expect(page.getByTestId('place-order')).toBeDisabled();
       await expect(page.getByTestId('place-order')).toHaveText('Order placed');
       await expect(page.getByTestId('next-step-link')).toHaveAttribute('href', stack.urls.publisher);
-      await expectFits(page);
+      await expectNoHorizontalOverflow(page);
       await screenshot(page, `shop-order-placed-${width}`, { fullPage: true });
 
       await page.getByTestId('next-step-link').click();
@@ -69,7 +54,7 @@ for (const width of WIDTHS) {
       await expect(page.getByTestId('signed-in-as')).toHaveText(email);
       await expect(page.frameLocator('[data-testid=ad-frame]').locator('img.banner')).toBeVisible();
       await expect(page.getByTestId('next-step-link')).toHaveAttribute('href', `${stack.urls.collector}/status`);
-      await expectFits(page);
+      await expectNoHorizontalOverflow(page);
       await screenshot(page, `publisher-signed-in-${width}`, { fullPage: true });
 
       await page.getByTestId('sign-out').click();
@@ -80,20 +65,20 @@ for (const width of WIDTHS) {
     });
 
     test('a reader who never shopped at Acme gets no retargeting ad, and is told where to go', async ({ page, stack }) => {
-      const errors = watchErrors(page);
+      const errors = consoleErrors(page);
       await page.goto(stack.urls.publisher);
       await page.getByTestId('email').fill(freshEmail(`stranger${width}`));
       await page.getByTestId('sign-in').click();
       await expect(page.getByTestId('ad-status')).toHaveAttribute('data-state', 'no-bid');
       await expect(page.getByTestId('ad-frame')).toHaveCount(0);
       await expect(page.getByTestId('next-step-link')).toHaveAttribute('href', stack.urls.shop);
-      await expectFits(page);
+      await expectNoHorizontalOverflow(page);
       await screenshot(page, `publisher-no-ad-${width}`, { fullPage: true });
       expect(errors).toEqual([]);
     });
 
     test('the status page, opened after the story, shows it since the collector started', async ({ page, stack }) => {
-      const errors = watchErrors(page);
+      const errors = consoleErrors(page);
       await page.goto(`${stack.urls.collector}/status`);
       const chart = page.getByTestId('events-chart');
       // Both segments hold the story's events (the specs above ran first in this worker's stack).
@@ -101,7 +86,7 @@ for (const width of WIDTHS) {
       await expect(page.locator('#events path')).toHaveCount(2);
       await expect(page.getByTestId('sender-101')).toContainText('site 101 Acme Shop');
       await expect(page.getByTestId('events-legend')).toContainText('since start');
-      await expectFits(page);
+      await expectNoHorizontalOverflow(page);
       const fontSize = await page.locator('#events svg text').first().evaluate((t) => getComputedStyle(t).fontSize);
       expect(fontSize).toBe('12px');
       await screenshot(page, `collector-status-${width}`, { fullPage: true });
