@@ -15,20 +15,25 @@ export interface SnippetBuild {
   /** Size of the minified IIFE, raw and gzip -9, in bytes. */
   bytes: number;
   gzipBytes: number;
+  /** The lite IIFE (UID2 only, no consent checks) and its gzip -9 size. */
+  lite: string;
+  liteGzipBytes: number;
 }
 
 /** Builds dist/uid2-pixel.iife.js and dist/uid2-pixel.js (or into `outDir`) and measures the IIFE. */
 export async function buildSnippet(outDir = join(root, 'dist')): Promise<SnippetBuild> {
   const configFile = join(root, 'vite.config.ts');
-  for (const mode of ['production', 'esm']) {
+  for (const mode of ['production', 'esm', 'lite']) {
     await build({ root, configFile, mode, build: { outDir } });
   }
   const iife = join(outDir, 'uid2-pixel.iife.js');
   const code = await readFile(iife);
-  return { iife, esm: join(outDir, 'uid2-pixel.js'), bytes: code.length, gzipBytes: gzipSync(code, { level: 9 }).length };
+  const lite = join(outDir, 'uid2-pixel.lite.iife.js');
+  const liteGzipBytes = gzipSync(await readFile(lite), { level: 9 }).length;
+  return { iife, esm: join(outDir, 'uid2-pixel.js'), bytes: code.length, gzipBytes: gzipSync(code, { level: 9 }).length, lite, liteGzipBytes };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const b = await buildSnippet(process.argv[2]);
-  console.log(`${b.iife}: ${b.bytes} B minified, ${b.gzipBytes} B gzipped\n${b.esm}`);
+  console.log(`${b.iife}: ${b.bytes} B minified, ${b.gzipBytes} B gzipped\n${b.lite}: ${b.liteGzipBytes} B gzipped\n${b.esm}`);
 }

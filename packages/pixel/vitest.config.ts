@@ -3,6 +3,7 @@ import { playwright } from '@vitest/browser-playwright';
 import { chromiumArgs, chromiumPath } from '../../scripts/chromium.ts';
 
 export default defineConfig({
+  define: { __LITE__: 'false' }, // the tests run the full build's source (the lite build: size.test.ts)
   test: {
     name: 'pixel',
     include: ['test/**/*.test.ts'],

@@ -32,6 +32,8 @@ export interface AppDeps {
   liveMembers: LiveMembers;
   /** What we know of a sender site id (name from the config, domains from the keys' site data). */
   senderInfo: (siteId: number) => SenderInfo;
+  /** /metrics and /status.json need the admin token too. */
+  protectStatus: boolean;
   /**
    * Fetches the sharing keys now (in cluster mode: in every worker, through the primary). Rejects when
    * the operator cannot be reached. Absent when there is no key sync (a decrypter given by the caller).
@@ -64,7 +66,18 @@ export function createApp(deps: AppDeps): Express {
     res.set('Cache-Control', 'no-store').status(r.ready ? 200 : 503).json(r);
   });
 
-  app.get('/metrics', async (_req, res, next) => {
+  // Bearer admin token, compared in constant time; answers 401 (and says so in the log) when wrong.
+  const requireAdmin = (req: Request, res: Response, next: NextFunction) => {
+    if (!deps.adminToken || !bearerMatches(req.get('authorization'), deps.adminToken)) {
+      log.warn({ path: req.path }, 'request with a missing or wrong admin token');
+      return void res.status(401).set('WWW-Authenticate', 'Bearer').json({ error: 'unauthorized' });
+    }
+    res.set('Cache-Control', 'no-store');
+    next();
+  };
+  const statusGuard = deps.protectStatus ? [requireAdmin] : [];
+
+  app.get('/metrics', ...statusGuard, async (_req, res, next) => {
     try {
       res.set('Content-Type', deps.metricsContentType).send(await deps.metricsText());
     } catch (err) {
@@ -91,7 +104,7 @@ export function createApp(deps: AppDeps): Express {
     app.get('/status/app.js', (_req, res) => {
       res.type('application/javascript').send(STATUS_JS);
     });
-    app.get('/status.json', async (_req, res, next) => {
+    app.get('/status.json', ...statusGuard, async (_req, res, next) => {
       try {
         const [metricsText, members] = await Promise.all([deps.metricsText(), deps.liveMembers.get()]);
         res.set('Cache-Control', 'no-store').json(buildStatus({ metricsText, members, history: deps.history, senderInfo: deps.senderInfo }));
@@ -105,12 +118,7 @@ export function createApp(deps: AppDeps): Express {
   const admin = express.Router();
   admin.use((req, res, next) => {
     if (!deps.adminToken) return void res.status(404).json({ error: 'not_found' });
-    if (!bearerMatches(req.get('authorization'), deps.adminToken)) {
-      log.warn({ path: req.path }, 'admin request with a missing or wrong token');
-      return void res.status(401).set('WWW-Authenticate', 'Bearer').json({ error: 'unauthorized' });
-    }
-    res.set('Cache-Control', 'no-store');
-    next();
+    requireAdmin(req, res, next);
   });
   admin.get('/segments', async (_req, res, next) => {
     try {

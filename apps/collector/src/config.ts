@@ -23,6 +23,11 @@ const SenderSchema = z
     name: z.string().max(100).optional(),
     /** Segments this sender's pixels may write: exact names, or prefixes ending in `*`. */
     segments: z.array(z.string().regex(SEGMENT_GRANT, 'segment grant must be a segment name, optionally ending in *')).min(1),
+    /**
+     * Most distinct segment names each `prefix*` pattern of this sender may create. Past it, a new name
+     * is dropped as undeclared (counted), so input cannot grow the store or the metrics without bound.
+     */
+    maxSegmentsPerPattern: z.number().int().min(1).max(10_000).default(100),
     /** The segment a pixel of each kind fills when it names none (the pixel's `segment` parameter). */
     defaults: z.strictObject({ conversion: segmentName.optional(), impression: segmentName.optional() }).optional(),
   })
@@ -109,6 +114,12 @@ export const ConfigSchema = z.strictObject({
     .default({ tokenMaxBytes: 1024, queryMaxBytes: 2048, bodyMaxBytes: 2048 }),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   statusPage: z.boolean().default(true),
+  /**
+   * /metrics and /status.json require the admin token (Bearer), as the admin API does: segment names,
+   * senders and volumes are business data. On by default; the demo's dev config turns it off. With no
+   * adminToken set, nobody can read them.
+   */
+  protectStatus: z.boolean().default(true),
   /** How long SIGTERM waits for in-flight pixels before exiting anyway. */
   shutdownTimeoutMs: positiveInt.default(10_000),
 });
@@ -132,6 +143,7 @@ export const ENV_FIELDS: Record<string, { path: string; type: 'string' | 'number
   COLLECTOR_REDIS_NODES: { path: 'store.nodes', type: 'list' },
   COLLECTOR_MEMBERSHIP_TTL_DAYS: { path: 'membershipTtlDays', type: 'number' },
   COLLECTOR_LOG_LEVEL: { path: 'logLevel', type: 'string' },
+  COLLECTOR_PROTECT_STATUS: { path: 'protectStatus', type: 'boolean' },
 };
 
 /** Flags (see --help) and the config field each sets. Every port and path has one. */

@@ -20,6 +20,7 @@ Options (each also read from the environment variable shown; flags win):
                                                           relative to where you run pnpm)
   --fixture <path>           UID2_OPERATOR_FIXTURE        seed for a new data dir (default apps/operator/fixtures/dev.json)
   --rotation-interval <ms>   UID2_OPERATOR_ROTATION_MS    new keys for every keyset this often (default ${DAY_MS} = 1 day; 0 = off)
+  --identity-scope <scope>   UID2_OPERATOR_IDENTITY_SCOPE UID2 (default) or EUID: the scope of tokens, raw UID2s and keys
   --salt-rotation-interval <ms>  UID2_OPERATOR_SALT_ROTATION_MS
                              rotate due salt buckets this often (default ${DAY_MS} = 1 day; 0 = off)
   --salt-rotation-share <f>  UID2_OPERATOR_SALT_ROTATION_SHARE
@@ -64,6 +65,7 @@ async function main(): Promise<void> {
       'data-dir': { type: 'string' },
       fixture: { type: 'string' },
       'rotation-interval': { type: 'string' },
+      'identity-scope': { type: 'string' },
       'salt-rotation-interval': { type: 'string' },
       'salt-rotation-share': { type: 'string' },
       'log-level': { type: 'string' },
@@ -102,6 +104,7 @@ async function main(): Promise<void> {
     dataDir: resolve(base, values['data-dir'] ?? env.UID2_OPERATOR_DATA_DIR ?? '.data/operator'),
     ...(fixture ? { fixture: resolve(base, fixture) } : {}),
     rotationIntervalMs: numberOption(values['rotation-interval'], 'UID2_OPERATOR_ROTATION_MS', DAY_MS, '--rotation-interval'),
+    identityScope: (values['identity-scope'] ?? env.UID2_OPERATOR_IDENTITY_SCOPE ?? 'UID2').toUpperCase() as 'UID2' | 'EUID',
     saltRotation: {
       intervalMs: numberOption(values['salt-rotation-interval'], 'UID2_OPERATOR_SALT_ROTATION_MS', DAY_MS, '--salt-rotation-interval'),
       fraction: shareOption(values['salt-rotation-share'] ?? env.UID2_OPERATOR_SALT_ROTATION_SHARE),

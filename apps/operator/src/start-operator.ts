@@ -9,7 +9,9 @@ import type { OperatorContext, SiteLink } from './context.ts';
 import { OperatorError } from './errors.ts';
 import { createApp } from './http/app.ts';
 import { OptoutPolicy } from './identity/optout.ts';
+import type { Scope } from './identity/raw-uid.ts';
 import type { RawUidVersion } from './identity/salt-buckets.ts';
+import { inScope } from './cstg/keypair.ts';
 import { DEFAULT_SALT_SCHEDULE, SaltRotation, type SaltRotateRequest, type SaltRotateResult, type SaltSchedule } from './identity/salt-rotation.ts';
 import { KeyService, type RotateOptions } from './keys/key-service.ts';
 import { createLogger } from './logging.ts';
@@ -48,6 +50,12 @@ export interface StartOperatorOptions {
   saltRotation?: Partial<SaltSchedule>;
   /** Raw UID2 format for salt buckets: 3 (default, 33 bytes with the scope/type prefix) or 2 (legacy 32 bytes). */
   rawUidVersion?: RawUidVersion;
+  /**
+   * 'UID2' (default) or 'EUID' (the real operator's `identity_scope`): the scope in every token, refresh
+   * token, raw UID2 prefix and key sync answer, and the `EUID-X-`/`EUID-Y-` prefix of CSTG key pairs
+   * (the fixture's pairs are re-prefixed; their key material is the same).
+   */
+  identityScope?: Scope;
   /** Clock in ms. Default Date.now. */
   now?: () => number;
   /** A pino logger; default: JSON logs at UID2_OPERATOR_LOG_LEVEL (silent when unset). */
@@ -91,8 +99,10 @@ export async function startOperator(options: StartOperatorOptions): Promise<Runn
     throw new OperatorError('BAD_CONFIG', 'keyLifetimeMs must exceed rotationIntervalMs + keyActivationLeadMs, or a keyset runs out of keys');
   }
   const lifetimes: TokenLifetimes = { ...DEFAULT_LIFETIMES, ...options.lifetimes };
-  const fixture =
-    typeof options.fixture === 'object' ? parseFixture(options.fixture) : loadFixture(options.fixture);
+  const scope = options.identityScope ?? 'UID2';
+  if (scope !== 'UID2' && scope !== 'EUID') throw new OperatorError('BAD_CONFIG', `identityScope must be UID2 or EUID, got ${String(scope)}`);
+  const seed = typeof options.fixture === 'object' ? parseFixture(options.fixture) : loadFixture(options.fixture);
+  const fixture = { ...seed, participants: seed.participants.map((p) => inScope(p, scope)) };
 
   const store = OperatorStore.open({
     dataDir: options.dataDir,
@@ -101,6 +111,7 @@ export async function startOperator(options: StartOperatorOptions): Promise<Runn
     schedule,
     saltBucketCount: options.saltBucketCount ?? 1024,
     rawUidVersion: options.rawUidVersion ?? 3,
+    scope,
     ...(options.salts ? { salts: options.salts } : {}),
   });
   const log = options.logger ?? createLogger(process.env.UID2_OPERATOR_LOG_LEVEL ?? 'silent');

@@ -1,10 +1,12 @@
-// The <script> entry: a global `uid2pixel` with a command queue. Calls pushed before the script loaded
-// run when it does, in order; after that, push runs a command at once.
+// The <script> entry. It answers to the official SDK's globals, so a page written for the official SDK
+// works unchanged: `__uid2` (also `uid2pixel`, with a command queue) and `__euid`. Event handlers queued
+// on a `{callbacks: [...]}` stub get SdkLoaded when the script loads; commands pushed on `uid2pixel`
+// before the script loaded run when it does, in order, and at once afterwards.
 //   window.uid2pixel = window.uid2pixel || [];
 //   uid2pixel.push(['init', {...}], ['setEmail', email], ['track', url, params], (api) => ...);
-import { api as functions } from './api.ts';
+import { createSdk } from './sdk.ts';
 
-const api = Object.assign(functions, { push: (...commands: Command[]) => commands.forEach(run) });
+const api = Object.assign(createSdk(), { push: (...commands: Command[]) => commands.forEach(run) });
 export type Api = typeof api;
 type Command = ((a: Api) => unknown) | [keyof Api, ...unknown[]];
 
@@ -16,10 +18,22 @@ const run = (c: Command): void => {
   }
 };
 
-const w = window as unknown as { uid2pixel?: unknown };
-const queued = w.uid2pixel;
-w.uid2pixel = api;
-if (Array.isArray(queued)) queued.forEach(run);
+const w = window as any;
+/** Takes over a global unless a real SDK already holds it; picks up its queued commands and handlers. */
+const install = (name: string, sdk: ReturnType<typeof createSdk>): void => {
+  const q = w[name];
+  if (q?.init) return;
+  w[name] = sdk;
+  if (Array.isArray(q)) q.forEach(run);
+  try {
+    sdk.callbacks.push(...q.callbacks);
+  } catch {
+    // no stub, or a stub whose callbacks are not a list
+  }
+};
+install('uid2pixel', api);
+install('__uid2', api);
+if (!__LITE__) install('__euid', createSdk(true));
 // Declarative pixels: after the queue, so an init/setEmail pushed earlier is already under way. Scanned
 // now and again once the document is parsed (a pixel is processed once, so the second pass adds only
 // images parsed since; if the event has passed already, the first pass saw everything).

@@ -2,14 +2,18 @@
 // headers), so the browser sends no preflight.
 import { fromB64, toB64 } from './b64.ts';
 import { subtle, utf8 } from './hash.ts';
-import type { Identity, Options, Reply } from './types.ts';
+import type { Identity, Reply } from './types.ts';
 
 const EC = { name: 'ECDH', namedCurve: 'P-256' };
 const GCM = 'AES-GCM';
 
-const post = (o: Options, path: string, body: string): Promise<Response> =>
+const post = async (url: string, path: string, body: string): Promise<Response> => {
   // A hung request would hold the single refresh slot forever; ten seconds is plenty for an operator.
-  fetch(o.operatorUrl.replace(/\/$/, '') + path, { method: 'POST', body, signal: AbortSignal.timeout?.(1e4) });
+  const res = await fetch(url.replace(/\/$/, '') + path, { method: 'POST', body, signal: AbortSignal.timeout?.(1e4) });
+  // The error's text is what the caller logs: the operator's own JSON message, never DII.
+  if (res.status > 299 && res.status != 400) throw Error(`${path}: ${res.status} ${await res.text()}`);
+  return res;
+};
 
 /** Both 200 bodies are base64(IV(12) || AES-GCM ciphertext || tag(16)) of the JSON reply, no AAD. */
 const open = async (key: CryptoKey, body: string): Promise<Reply> => {
@@ -21,9 +25,9 @@ const open = async (key: CryptoKey, body: string): Promise<Reply> => {
  * Client-side token generation: ECDH with the operator's public key; the raw shared secret is the
  * AES-256-GCM key for the request (AAD = `[timestamp]`) and for the reply. Only a hash is sent.
  */
-export async function generate(o: Options, hashes: Record<string, string>): Promise<Reply> {
-  // The key string is `UID2-X-<env>-` (9 characters) followed by base64 SPKI.
-  const server = await subtle.importKey('spki', fromB64(o.serverPublicKey.slice(9)), EC, false, []);
+export async function generate(url: string, serverPublicKey: string, subscriptionId: string, payload: object): Promise<Reply> {
+  // The key string is `UID2-X-<env>-` or `EUID-X-<env>-` (9 characters) followed by base64 SPKI.
+  const server = await subtle.importKey('spki', fromB64(serverPublicKey.slice(9)), EC, false, []);
   const pair = (await subtle.generateKey(EC, false, ['deriveKey'])) as CryptoKeyPair;
   const key = await subtle.deriveKey({ name: 'ECDH', public: server }, pair.privateKey, { name: GCM, length: 256 }, false, [
     'encrypt',
@@ -31,30 +35,31 @@ export async function generate(o: Options, hashes: Record<string, string>): Prom
   ]);
   const iv = crypto.getRandomValues(new Uint8Array(12));
   const timestamp = Date.now();
-  const payload = await subtle.encrypt({ name: GCM, iv, additionalData: utf8(`[${timestamp}]`) }, key, utf8(JSON.stringify(hashes)));
+  const sealed = await subtle.encrypt({ name: GCM, iv, additionalData: utf8(`[${timestamp}]`) }, key, utf8(JSON.stringify(payload)));
   const res = await post(
-    o,
+    url,
     '/v2/token/client-generate',
     JSON.stringify({
-      payload: toB64(payload),
+      payload: toB64(sealed),
       iv: toB64(iv),
       public_key: toB64(await subtle.exportKey('spki', pair.publicKey)),
       timestamp,
-      subscription_id: o.subscriptionId,
+      subscription_id: subscriptionId,
     }),
   );
-  // Errors come back as plain JSON; the page has no use for their text.
-  return res.ok ? open(key, await res.text()) : {};
+  if (res.ok) return open(key, await res.text());
+  // A 400 is a setup or input error (bad subscription id, undecryptable payload): the caller logs it.
+  throw Error(`CSTG: 400 ${await res.text()}`);
 }
 
 /**
  * Refresh: the body is the refresh token itself. A 200 is encrypted with the identity's
- * refresh_response_key (plain JSON on the legacy path without one). Other answers come back as their HTTP
- * status: a 400 means the operator will never refresh this token (unauthenticated callers such as a
- * browser get no finer status than that for invalid or expired tokens).
+ * refresh_response_key (plain JSON on the legacy path without one). A 400 comes back as its status: the
+ * operator will never refresh this token (unauthenticated callers such as a browser get no finer status
+ * than that for invalid or expired tokens). Other failures throw: they are transient.
  */
-export async function refresh(o: Options, id: Identity): Promise<Reply> {
-  const res = await post(o, '/v2/token/refresh', id.refresh_token);
+export async function refresh(url: string, id: Identity): Promise<Reply> {
+  const res = await post(url, '/v2/token/refresh', id.refresh_token);
   if (!res.ok) return { status: res.status };
   const k = id.refresh_response_key;
   return k ? open(await subtle.importKey('raw', fromB64(k), GCM, false, ['decrypt']), await res.text()) : res.json();

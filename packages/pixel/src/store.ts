@@ -1,55 +1,91 @@
-// Where identities live. Ours is written to localStorage (and kept in memory for pages where storage
-// throws, e.g. sandboxed frames). Identities that the official UID2 SDK or Prebid.js stored on the same
-// site are read, never written: whichever valid one expires last wins. Nothing derived from DII is stored.
-import type { Stored } from './types.ts';
+// Where identities live: the official SDK's own places, so a site can swap the official SDK for this
+// snippet (or back) and keep its users' identities. localStorage `UID2-sdk-identity` by default, or the
+// first-party cookie `__uid_2` with useCookie (EUID: `EUID-sdk-identity`, `__euid`); whichever holds the
+// newer identity wins, as in the official SDK, which lets a server hand over an identity in the cookie.
+// Prebid.js's copy (`__uid2_advertising_token` / `__euid_advertising_token`) is read, never written.
+// If the browser refuses to store (sandboxed frame, private mode, a cookie too large), the identity
+// lives in memory for this page. Nothing derived from DII is stored.
+import type { Options, Stored } from './types.ts';
 
-/** Our own key; the official SDK uses `UID2-sdk-identity` and Prebid `__uid2_advertising_token`. */
-export const KEY = 'UID2-pixel-identity';
-// Official SDK (localStorage, or cookie `__uid_2` with useCookie), then Prebid (localStorage or cookie).
-const FOREIGN = ['UID2-sdk-identity', '__uid_2', '__uid2_advertising_token'];
+const DAY = 864e5;
 
-let memory: Stored | undefined;
+/** [localStorage key, cookie name, Prebid's key] of a product. */
+export const names = (euid: boolean): string[] =>
+  euid ? ['EUID-sdk-identity', '__euid', '__euid_advertising_token'] : ['UID2-sdk-identity', '__uid_2', '__uid2_advertising_token'];
 
+const memory: (Stored | undefined)[] = []; // per product, only when storing failed
+
+const cookie = (name: string): string | undefined =>
+  document.cookie
+    .split('; ')
+    .find((c) => c.startsWith(name + '='))
+    ?.slice(name.length + 1);
+
+/** A stored value parsed (cookies are URI-encoded JSON; decoding is a no-op on localStorage JSON). */
 const read = (name: string): any => {
   try {
-    const text =
-      localStorage.getItem(name) ??
-      document.cookie
-        .split('; ')
-        .find((c) => c.startsWith(name + '='))
-        ?.slice(name.length + 1);
-    // Cookies are URI-encoded JSON; the decoding is a no-op on localStorage JSON.
-    let v = text && JSON.parse(decodeURIComponent(text));
+    let v = JSON.parse(decodeURIComponent(localStorage.getItem(name) ?? cookie(name)!));
     if (v && 'latestToken' in v) {
       // Prebid wraps the identity; 'optout' has no expiry there, so it loses to any real identity.
       v = v.latestToken == 'optout' ? { status: 'optout', identity_expires: 1, refresh_expires: 1 / 0 } : v.latestToken;
     }
     return v;
   } catch {
-    return undefined; // unreadable storage or a value that is not ours to understand
+    return undefined; // nothing there, unreadable storage, or a value that is not ours to understand
   }
 };
 
-const usable = (v: any): v is Stored =>
-  !!v && (v.status == 'optout' || v.advertising_token) && v.refresh_expires > Date.now();
+/** An identity with string tokens and numeric times, or an opt-out marker: anything else is not used. */
+export const valid = (v: any): v is Stored =>
+  !!v &&
+  (v.status == 'optout' || (typeof v.advertising_token == 'string' && typeof v.refresh_token == 'string' && v.refresh_from > 0)) &&
+  v.identity_expires > 0 &&
+  v.refresh_expires > 0;
 
-/** The current identity or opt-out marker, or undefined. Drops our own entry once it has expired. */
-export function load(): Stored | undefined {
-  let best = read(KEY) ?? memory;
-  if (best && !usable(best)) save((best = undefined));
-  for (const name of FOREIGN) {
-    const v = read(name);
-    if (usable(v) && !(best && best.identity_expires >= v.identity_expires)) best = v;
+const usable = (v: any): v is Stored => valid(v) && v.refresh_expires > Date.now();
+
+const setCookie = (o: Options, name: string, value: string, expires: number): void => {
+  document.cookie = `${name}=${value};path=${o.cookiePath || '/'}${o.cookieDomain ? ';domain=' + o.cookieDomain : ''};expires=${new Date(expires).toUTCString()}`;
+};
+
+/** Stores `v` (or removes the identity) where the options say; the other place is cleared. */
+export function save(o: Options, euid: boolean, v?: Stored, log?: (m: string) => void): void {
+  const [key, name] = names(euid);
+  const json = v && JSON.stringify(v);
+  const inCookie = v && o.useCookie;
+  memory[+euid] = undefined;
+  try {
+    setCookie(o, name!, inCookie ? encodeURIComponent(json!) : '', inCookie ? v.refresh_expires : 0);
+    if (json && !o.useCookie) localStorage.setItem(key!, json);
+    else localStorage.removeItem(key!);
+  } catch {
+    // checked below
   }
-  return best;
+  if (json && JSON.stringify(read(o.useCookie ? name! : key!)) != json) {
+    memory[+euid] = v;
+    log?.(`storage refused${o.useCookie ? ' (cookie too large?)' : ''}: kept in memory`);
+  }
 }
 
-export function save(v: Stored | undefined): void {
-  memory = v;
-  try {
-    if (v) localStorage.setItem(KEY, JSON.stringify(v));
-    else localStorage.removeItem(KEY);
-  } catch {
-    // Storage refused (private mode, sandbox, quota): the memory copy serves this page.
-  }
+/**
+ * The current identity or opt-out marker, or undefined: of ours (localStorage, cookie, memory) and
+ * Prebid's, the usable one that expires last. A legacy cookie (only advertising_token and refresh_token)
+ * gets the official SDK's default times and is stored again; our own dead entries are removed.
+ */
+export function load(o: Options, euid: boolean, log?: (m: string) => void): Stored | undefined {
+  let best = memory[+euid];
+  names(euid).forEach((name, i) => {
+    let v = read(name);
+    if (i == 1 && v?.advertising_token && v.refresh_token && !v.refresh_expires) {
+      const now = Date.now();
+      save(o, euid, (v = { ...v, refresh_from: now, identity_expires: now + DAY / 6, refresh_expires: now + 7 * DAY }), log);
+    }
+    if (usable(v)) {
+      if (!(best && best.identity_expires >= v.identity_expires)) best = v;
+    } else if (v && i < 2) {
+      log?.('dropped expired or malformed identity');
+      i ? setCookie(o, name, '', 0) : localStorage.removeItem(name);
+    }
+  });
+  return usable(best) ? best : undefined;
 }

@@ -27,6 +27,8 @@ export default async function setup(project: TestProject) {
       refreshIdentityAfterSeconds: SHORT.refreshFromSeconds,
     },
   });
+  // An EUID operator: EUID-X- CSTG keys, EUID-scoped tokens and raw UID2s (apps/operator identityScope).
+  const euidOperator = await startOperator({ dataDir: join(temp, 'operator-euid'), identityScope: 'EUID' });
   const participant = (siteId: number) => {
     const p = operator.fixture.participants.find((x) => x.siteId === siteId);
     if (!p) throw new Error(`dev fixture has no participant ${siteId}`);
@@ -34,22 +36,28 @@ export default async function setup(project: TestProject) {
   };
   const advertiser = participant(101);
   const collector = participant(104); // Lumen Measurement: site 101 shares with it (the pixel receiver)
-  const baseUrlOf = (short: unknown) => (short ? shortOperator.url : operator.url);
+  const baseUrlOf = (short: unknown, euid?: unknown) => (euid ? euidOperator.url : short ? shortOperator.url : operator.url);
 
   const sink = await startSink({
     // Does this token hold the raw UID2 of this hash? (/v2/token/validate as the generating site, 101.)
     validate: async (b) => {
-      const { token, field, hash, short } = b as { token: string; field: string; hash: string; short?: boolean };
-      const credentials = { baseUrl: baseUrlOf(short), apiKey: advertiser.apiKey, secret: advertiser.secret };
+      const { token, field, hash, short, euid } = b as { token: string; field: string; hash: string; short?: boolean; euid?: boolean };
+      const credentials = { baseUrl: baseUrlOf(short, euid), apiKey: advertiser.apiKey, secret: advertiser.secret };
       return (await postEnveloped(credentials, '/v2/token/validate', { token, [field]: hash })).body;
+    },
+    // A server-generated identity (/v2/token/generate as site 101), for setIdentity and init({identity}).
+    generate: async (b) => {
+      const { email, short } = b as { email: string; short?: boolean };
+      const credentials = { baseUrl: baseUrlOf(short), apiKey: advertiser.apiKey, secret: advertiser.secret };
+      return (await postEnveloped(credentials, '/v2/token/generate', { email })).body;
     },
     // The raw UID2 inside a token, as the pixel's receiver decrypts it with its sharing keys.
     rawUid: async (b) => {
-      const { token, short } = b as { token: string; short?: boolean };
-      const client = new SharingClient({ baseUrl: baseUrlOf(short), apiKey: collector.apiKey, secret: collector.secret });
+      const { token, short, euid } = b as { token: string; short?: boolean; euid?: boolean };
+      const client = new SharingClient({ baseUrl: baseUrlOf(short, euid), apiKey: collector.apiKey, secret: collector.secret });
       await client.refreshKeys();
       const result = client.decrypt(token);
-      return { status: result.status, uid: result.uid };
+      return { status: result.status, uid: result.uid, scope: result.identityScope };
     },
   });
 
@@ -58,6 +66,7 @@ export default async function setup(project: TestProject) {
   const vectors = JSON.parse(await readFile(vectorsUrl, 'utf8')).normalization;
 
   project.provide('esmCode', await readFile(built.esm, 'utf8'));
+  project.provide('liteSnippet', { code: await readFile(built.lite, 'utf8'), gzipBytes: built.liteGzipBytes });
   project.provide('snippet', {
     code: await readFile(built.iife, 'utf8'),
     bytes: built.bytes,
@@ -69,11 +78,14 @@ export default async function setup(project: TestProject) {
   project.provide('operatorUrl', operator.url);
   project.provide('shortOperatorUrl', shortOperator.url);
   project.provide('shortLifetimes', SHORT);
+  project.provide('euidOperatorUrl', euidOperator.url);
+  const euidAdvertiser = euidOperator.fixture.participants.find((p) => p.siteId === 101)!;
+  project.provide('euidAdvertiser', { subscriptionId: euidAdvertiser.subscriptionId, serverPublicKey: euidAdvertiser.publicKey });
   project.provide('advertiser', { subscriptionId: advertiser.subscriptionId, serverPublicKey: advertiser.publicKey });
   project.provide('vectors', { email: vectors.email, phone: vectors.phone });
 
   return async () => {
-    await Promise.all([sink.close(), operator.close(), shortOperator.close()]);
+    await Promise.all([sink.close(), operator.close(), shortOperator.close(), euidOperator.close()]);
     await rm(temp, { recursive: true, force: true });
   };
 }

@@ -3,7 +3,7 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { UID2_TOKEN_MACROS } from '@uid2-pixels/uid2/pixel-url';
 import { fillMacro, impression, scan, setEmail, track } from '../src/index.ts';
-import { KEY } from '../src/store.ts';
+import { KEY } from './support/page.ts';
 import { hits, hitsOn, sinkUrl, sleep, start, uniquePath } from './support/page.ts';
 
 const query = (url: string) => new URL(url, 'http://x').searchParams;

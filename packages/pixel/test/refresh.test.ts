@@ -3,9 +3,9 @@
 import { afterEach, beforeEach, describe, expect, inject, test, vi } from 'vitest';
 import { getToken, hasOptedOut, init, setEmail } from '../src/index.ts';
 import { sha256 as hashOf } from '../src/hash.ts';
-import { KEY } from '../src/store.ts';
+import { KEY } from './support/page.ts';
 import type { Identity } from '../src/types.ts';
-import { check, sleep, start, stored } from './support/page.ts';
+import { holdRefreshes, check, sleep, start, stored } from './support/page.ts';
 
 const short = inject('shortLifetimes');
 const EMAIL = 'refresh.me@example.com'; // already normalised, so its hash is sha256(EMAIL)
@@ -38,7 +38,7 @@ test('no refresh before refresh_from; after it, the current token is served whil
 
   await sleepUntil(id1.refresh_from);
   expect(await getToken()).toBe(first); // still valid: answered at once
-  expect(refreshCalls(spy)).toBe(1);
+  await expect.poll(() => refreshCalls(spy)).toBe(1); // started once the (empty) consent check is done
   await expect.poll(() => identity().advertising_token).not.toBe(first);
 
   const id2 = identity();
@@ -121,7 +121,7 @@ test('a transient failure keeps the identity and pauses before the next attempt'
   await sleepUntil(identity().refresh_from);
   const spy = spyFetch();
   expect(await getToken()).toBe(first);
-  expect(refreshCalls(spy)).toBe(1);
+  await expect.poll(() => refreshCalls(spy)).toBe(1);
   await (spy.mock.results[0]!.value as Promise<unknown>).catch(() => undefined); // the attempt has failed
   await sleep(50); // and the snippet has seen it fail: the refresh slot is free again
   expect(await getToken()).toBe(first); // within the retry pause: no new attempt
@@ -133,14 +133,7 @@ test('a refresh answer that arrives after a new setEmail does not bring the old 
   await setEmail(EMAIL);
   await sleepUntil(identity().refresh_from);
   // Hold the real refresh answer until the new person's token has been generated.
-  let release!: () => void;
-  const gate = new Promise<void>((r) => (release = r));
-  const realFetch = window.fetch.bind(window);
-  const spy = vi.spyOn(window, 'fetch').mockImplementation(async (input, init) => {
-    const res = await realFetch(input, init);
-    if (String(input).endsWith('/v2/token/refresh')) await gate;
-    return res;
-  });
+  const { spy, release } = holdRefreshes();
   void getToken(); // starts the refresh
   await expect.poll(() => refreshCalls(spy)).toBe(1);
   const second = await setEmail('someone.else@example.com');

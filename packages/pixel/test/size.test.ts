@@ -1,10 +1,12 @@
-// Size is a promise: the <script> build, minified and gzipped (-9), stays within 2,500 bytes, and the
-// README's figure does not understate it. The build measured is the one global-setup.ts made from this
-// checkout a moment ago.
+// Size is a promise: the <script> build (UID2 + EUID, the official SDK's API and events, the refresh
+// timer, cookie storage, TCF/GPP consent, pixels), minified and gzipped (-9), stays within 4,250 bytes,
+// under half the official SDK's 8,988 (which has no pixels and no consent), and the README's figure does
+// not understate it. The build measured is the one global-setup.ts made from this checkout a moment ago.
+// (Issue 13 aimed at 3,000 bytes; the README says how far this is from it.)
 import { expect, inject, test } from 'vitest';
 import './support/provided.ts';
 
-const BUDGET = 2500;
+const BUDGET = 4250;
 const OFFICIAL_SDK = 8988;
 
 /** The bold byte figure in the README size-table row that starts with `label`. */
@@ -26,10 +28,18 @@ test(`the minified, gzipped IIFE is at most ${BUDGET} bytes`, () => {
   expect(gzipBytes).toBeLessThanOrEqual(BUDGET);
 });
 
+test('the lite build (UID2 only, no consent checks) is smaller, and the README shows its size', () => {
+  const lite = inject('liteSnippet');
+  expect(lite.gzipBytes).toBeGreaterThan(1000);
+  expect(lite.gzipBytes).toBeLessThan(inject('snippet').gzipBytes);
+  expect(lite.gzipBytes).toBeLessThanOrEqual(readmeFigure('lite build'));
+});
+
 test("the README shows the snippet's size (not understated) next to the official SDK's", () => {
   const { gzipBytes } = inject('snippet');
   const ours = readmeFigure('**this snippet**');
   expect(gzipBytes).toBeLessThanOrEqual(ours);
   expect(ours).toBeLessThanOrEqual(BUDGET);
   expect(readmeFigure('official UID2 web SDK')).toBe(OFFICIAL_SDK);
+  expect(ours * 2).toBeLessThan(OFFICIAL_SDK);
 });

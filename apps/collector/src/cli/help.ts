@@ -8,7 +8,11 @@ export const HELP = `Usage:
 Pixels (answered before Express, identical whatever happens to the token):
   GET|POST /pixel/conversion?uid2_token=<token>[&segment=<name>]   tracking pixel  -> 200 GIF / 204
   GET|POST /pixel/impression?uid2_token=<token>[&segment=<name>]   creative pixel  -> 200 GIF / 204
+  503 + Retry-After (nothing kept, send again) while no event can be made durable: sharing keys not
+  loaded or all expired, or the segment store not committing.
 Other routes: /healthz /readyz /metrics /status (live charts) /admin/segments[/<name>[/export?format=csv|ndjson]]
+  /metrics and /status.json need the admin token unless protectStatus is false
+  [COLLECTOR_PROTECT_STATUS=false]; open the status page as /status#token=<admin token>.
 
 Options (each also settable in the JSON config file; environment variable in brackets):
   --config <file>              JSON config file [COLLECTOR_CONFIG]. Without one (and NODE_ENV not

@@ -1,5 +1,5 @@
 // Live members per segment as the export counts them: every member checked against opt-out (fresh),
-// whoever opted out since left out (and removed, as the export does). The full pass is the export's
+// whoever opted out since left out. The full pass is the export's
 // own path with the output thrown away, so the status page and /admin/segments cannot disagree with
 // an export. It asks the operator about every member, so it runs at most once a minute (opt-outs come
 // without any event to tell us); in between, members the store gained or lost since the pass are
@@ -68,13 +68,13 @@ export class LiveMembers {
 
   private async pass(raw: Record<string, number>): Promise<Pass> {
     const live: Record<string, number> = {};
-    // The pass removes whoever it finds opted out: the store's counts, less those, are its baseline.
-    const base: Record<string, number> = {};
+    // Counting only: members found opted out stay in the store until an export removes them (so the
+    // segment stays exportable), and the store's counts before the pass are its baseline.
+    const base: Record<string, number> = { ...raw };
     try {
       for (const segment of Object.keys(raw)) {
-        const result = await exportSegment({ store: this.store, gate: this.gate, segment, format: 'ndjson', write: () => {}, batchSize: 5000 });
+        const result = await exportSegment({ store: this.store, gate: this.gate, segment, format: 'ndjson', write: () => {}, batchSize: 5000, removeOptedOut: false });
         live[segment] = result.written;
-        base[segment] = raw[segment]! - result.optedOut;
       }
     } catch {
       // The operator cannot say who opted out: the store's counts, marked as such; tried again soon.

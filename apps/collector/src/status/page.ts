@@ -23,7 +23,7 @@ export const STATUS_HTML = `<!doctype html>
   </section>
   <section class="card">
     <h2>What became of each pixel</h2>
-    <p class="muted note">Every pixel ends in one outcome: <b>written</b> into its segment, <b>held</b> until the operator can say whether the user opted out, <b>opted_out</b>, <b>unauthorised</b> (the sender may not write that segment), <b>decrypt_failed</b> or <b>invalid_request</b>.</p>
+    <p class="muted note">Every pixel ends in one outcome: <b>written</b> into its segment, <b>held</b> until the operator can say whether the user opted out, <b>opted_out</b>, <b>not_authorised</b> (the sender may not write that segment, or did not share its key with us), <b>undeclared_segment</b>, <b>expired</b>, <b>invalid</b> (not a token we can open), <b>invalid_request</b>, or <b>not_ready</b> / <b>store_unavailable</b> (answered 503: the sender retries).</p>
     <div class="chart" id="outcomes" data-testid="outcomes-chart" role="img" aria-label="loading"></div>
     <ul id="outcome-legend" class="legend"></ul>
     <h3>By sender</h3>
@@ -124,7 +124,7 @@ export const STATUS_JS = `'use strict';
 (function () {
 ${STATUS_CHART_JS}
   var SEGMENT_COLORS = ['#2f6fde', '#e0702b', '#2ba36b', '#a24bd1', '#d1304b', '#138a94', '#8a6d12', '#5c5c5c'];
-  var OUTCOME_COLORS = { written: '#2ba36b', held: '#8a6d12', opted_out: '#5c5c5c', unauthorised: '#a24bd1', decrypt_failed: '#d1304b', invalid_request: '#e0702b', store_failed: '#000000' };
+  var OUTCOME_COLORS = { written: '#2ba36b', held: '#8a6d12', opted_out: '#5c5c5c', not_authorised: '#a24bd1', undeclared_segment: '#138a94', expired: '#2f6fde', invalid: '#d1304b', invalid_request: '#e0702b', not_ready: '#000000', store_unavailable: '#000000' };
   var SVG = 'http://www.w3.org/2000/svg';
   var MINUTE = 60 * 1000;
   var latest = null;
@@ -264,10 +264,22 @@ ${STATUS_CHART_JS}
   });
 
   function poll() {
-    fetch('/status.json', { cache: 'no-store' })
-      .then(function (r) { if (!r.ok) throw new Error('HTTP ' + r.status); return r.json(); })
+    // A collector that protects its status wants the admin token: open the page as /status#token=...
+    // (a URL fragment never leaves the browser, so the token is in no request line or server log).
+    var m = /(?:^#|&)token=([^&]+)/.exec(location.hash);
+    var headers = m ? { Authorization: 'Bearer ' + decodeURIComponent(m[1]) } : {};
+    fetch('/status.json', { cache: 'no-store', headers: headers })
+      .then(function (r) {
+        if (r.status === 401) throw new Error('401');
+        if (!r.ok) throw new Error('HTTP ' + r.status);
+        return r.json();
+      })
       .then(render)
-      .catch(function () { var k = $('keys'); k.textContent = 'The collector cannot be reached; retrying.'; k.className = 'bad'; })
+      .catch(function (e) {
+        var k = $('keys');
+        k.textContent = e && e.message === '401' ? 'This collector needs its admin token: open /status#token=<admin token>.' : 'The collector cannot be reached; retrying.';
+        k.className = 'bad';
+      })
       .finally(function () { setTimeout(poll, 2000); });
   }
   poll();

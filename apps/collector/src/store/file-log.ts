@@ -5,6 +5,7 @@
 //   ["h", id, segment, uid, senderSiteId, kind, at, identityType, tokenVersion]         held event
 //   ["r", id]                                                                            held event released
 //   ["x", segment, uid]                                                                  membership removed
+//   ["t"]                                                                                a commit with nothing in it (sync())
 import type { IdentityType, TokenVersion } from '@uid2-pixels/uid2';
 import type { EventKind, Member, SegmentEvent } from './segment-store.ts';
 
@@ -17,7 +18,11 @@ export type MemberRecord = ['m', string, string, number, Kind, number, number, I
 export type HeldRecord = ['h', number, string, string, number, Kind, number, Ident, number];
 export type ReleaseRecord = ['r', number];
 export type RemoveRecord = ['x', string, string];
-export type LogRecord = EventRecord | MemberRecord | HeldRecord | ReleaseRecord | RemoveRecord;
+export type TickRecord = ['t'];
+export type LogRecord = EventRecord | MemberRecord | HeldRecord | ReleaseRecord | RemoveRecord | TickRecord;
+
+/** The line of a commit that keeps nothing: a request that wrote nothing waits for a real durable write. */
+export const TICK_LINE = '["t"]\n';
 
 const kindCode = (k: EventKind): Kind => (k === 'conversion' ? 'c' : 'i');
 const kindOf = (c: Kind): EventKind => (c === 'c' ? 'conversion' : 'impression');
@@ -79,6 +84,8 @@ export function parseRecord(line: string): LogRecord | null {
       return v.length === 2 && isNum(v[1]) ? (v as ReleaseRecord) : null;
     case 'x':
       return v.length === 3 && isStr(v[1]) && isStr(v[2]) ? (v as RemoveRecord) : null;
+    case 't':
+      return v.length === 1 ? (v as TickRecord) : null;
     default:
       return null;
   }

@@ -132,6 +132,11 @@ export class RedisStore implements SegmentStore {
 
   /** One script call per segment (one slot each), all in flight together. */
   private async commit(events: SegmentEvent[]): Promise<void> {
+    // Only sync() callers: one round to Redis, so they see what a write would (the same tick, or the failure).
+    if (events.length === 0) {
+      await this.client.ping();
+      return;
+    }
     const bySegment = new Map<string, (string | number)[]>();
     const now = Date.now();
     for (const e of events) {
@@ -157,6 +162,15 @@ export class RedisStore implements SegmentStore {
 
   write(event: SegmentEvent): Promise<void> {
     return this.enqueue([event]);
+  }
+
+  sync(): Promise<void> {
+    return this.enqueue([]);
+  }
+
+  get healthy(): boolean {
+    // ioredis: 'ready' once connected (and the ready check passed); 'reconnecting', 'close', 'end' otherwise.
+    return !this.closed && this.client.status === 'ready';
   }
 
   async hold(event: SegmentEvent): Promise<void> {

@@ -131,7 +131,8 @@ export function adminRouter(ctx: OperatorContext): Router {
         req,
         'Manage Participant',
         { action: 'create', siteId: input.siteId, name: input.name, type: input.type },
-        (s) => addParticipant(s, input, ctx.now(), ctx.schedule),
+        // An EUID operator's new key pairs carry the EUID- prefix.
+        (s) => addParticipant(s, { ...generateCstgKeypair(store.salts.scope), ...input }, ctx.now(), ctx.schedule),
         (created) => ({ siteId: created.siteId }),
       );
       return { status: 201, body: { participant: describeParticipant(findParticipant(store.state, credentials.siteId)), credentials } };
@@ -183,7 +184,7 @@ export function adminRouter(ctx: OperatorContext): Router {
     '/participants/:siteId/keypairs',
     handle((req) => {
       const siteId = siteIdParam(req);
-      const pair = generateCstgKeypair();
+      const pair = generateCstgKeypair(ctx.store.salts.scope);
       const subscriptionId = randomAlphanumeric(10);
       change(req, 'Manage Key Pair', { action: 'create', siteId, subscriptionId }, (s) =>
         findParticipant(s, siteId).keypairs.push({ subscriptionId, ...pair, created: ctx.now(), disabled: false }),

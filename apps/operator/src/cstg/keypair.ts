@@ -1,7 +1,9 @@
 // Client-side token generation key pairs (spec §3.3): P-256, published as `UID2-X-L-` + base64 SPKI,
-// kept as `UID2-Y-L-` + base64 PKCS#8. The 9-character prefix is what SDKs strip.
+// kept as `UID2-Y-L-` + base64 PKCS#8 (`EUID-…` on an EUID operator). The 9-character prefix is what
+// SDKs strip.
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { OperatorError } from '../errors.ts';
+import type { Scope } from '../identity/raw-uid.ts';
 
 export const KEY_PREFIX_LENGTH = 9;
 
@@ -10,13 +12,20 @@ export interface EncodedKeypair {
   privateKey: string;
 }
 
-export function generateCstgKeypair(): EncodedKeypair {
+export function generateCstgKeypair(scope: Scope = 'UID2'): EncodedKeypair {
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   return {
-    publicKey: `UID2-X-L-${publicKey.export({ type: 'spki', format: 'der' }).toString('base64')}`,
-    privateKey: `UID2-Y-L-${privateKey.export({ type: 'pkcs8', format: 'der' }).toString('base64')}`,
+    publicKey: `${scope}-X-L-${publicKey.export({ type: 'spki', format: 'der' }).toString('base64')}`,
+    privateKey: `${scope}-Y-L-${privateKey.export({ type: 'pkcs8', format: 'der' }).toString('base64')}`,
   };
 }
+
+/** The same pair under another scope's prefix (the key material does not depend on the scope). */
+export const inScope = <T extends EncodedKeypair>(pair: T, scope: Scope): T => ({
+  ...pair,
+  publicKey: scope + pair.publicKey.slice(4),
+  privateKey: scope + pair.privateKey.slice(4),
+});
 
 export function importServerPrivateKey(encoded: string): KeyObject {
   try {

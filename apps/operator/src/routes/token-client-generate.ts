@@ -11,6 +11,7 @@ import { isOriginAllowed } from '../cstg/origin.ts';
 import { rawBody, runHandler } from '../http/envelope-route.ts';
 import { clientError, optout, sendPlainJson, success, unknownError, type OperatorReply } from '../http/respond.ts';
 import { identityFromField } from '../identity/dii-input.ts';
+import { refuseWithoutConsent } from '../identity/user-consent.ts';
 import { issueIdentity } from '../tokens/identity-issuer.ts';
 
 type Step = { ok: true; key: Buffer; reply: OperatorReply } | { ok: false; reply: OperatorReply };
@@ -75,6 +76,8 @@ function clientGenerate(ctx: OperatorContext, req: Request): Step {
   if (hasEmail === hasPhone) return bad('please provide exactly one of: email_hash, phone_hash');
   const identity = hasEmail ? identityFromField('email_hash', dii.email_hash) : identityFromField('phone_hash', dii.phone_hash);
   if (!identity) return bad('Invalid Identifier');
+  const refused = refuseWithoutConsent(ctx, dii.tcf_consent_string);
+  if (refused) return refused.code === 200 ? { ok: true, key: shared, reply: refused } : fail(refused);
 
   const now = ctx.now();
   const flh = ctx.store.salts.firstLevelHash(identity.hash);

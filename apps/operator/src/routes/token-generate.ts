@@ -6,12 +6,15 @@ import type { OperatorContext } from '../context.ts';
 import { envelopeRoute } from '../http/envelope-route.ts';
 import { clientError, optout, success } from '../http/respond.ts';
 import { readDii } from '../identity/dii-input.ts';
+import { refuseWithoutConsent } from '../identity/user-consent.ts';
 import { issueIdentity } from '../tokens/identity-issuer.ts';
 
 export function tokenGenerateRoute(ctx: OperatorContext): RequestHandler {
   return envelopeRoute(ctx, ['GENERATOR'], ({ payload, now, client }) => {
     const dii = readDii(payload ?? {});
     if (!dii.ok) return clientError(dii.message);
+    const refused = refuseWithoutConsent(ctx, (payload as Record<string, unknown> | undefined)?.tcf_consent_string);
+    if (refused) return refused;
     const flh = ctx.store.salts.firstLevelHash(dii.identity.hash);
     if (ctx.optouts.isOptedOut(flh, 'generate', ctx.store.state.optouts)) {
       ctx.metrics.identities.inc({ endpoint: 'generate', status: 'optout' });

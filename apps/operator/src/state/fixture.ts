@@ -16,8 +16,8 @@ export const fixtureParticipantSchema = z.object({
   apiKey: z.string().min(16),
   secret: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'base64 of 32 bytes'),
   subscriptionId: z.string().min(1),
-  publicKey: z.string().regex(/^UID2-X-[A-Z]-/),
-  privateKey: z.string().regex(/^UID2-Y-[A-Z]-/),
+  publicKey: z.string().regex(/^(UID2|EUID)-X-[A-Z]-/),
+  privateKey: z.string().regex(/^(UID2|EUID)-Y-[A-Z]-/),
   domains: z.array(z.string().min(1)),
 });
 

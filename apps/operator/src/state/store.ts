@@ -10,6 +10,7 @@ import { addParticipant } from '../participants/participants.ts';
 import { grantSites, grantTypes } from '../sharing/grants.ts';
 import { identityFromField, identityFromText, type IdentityInput } from '../identity/dii-input.ts';
 import { TEST_IDENTITIES } from '../identity/optout.ts';
+import type { Scope } from '../identity/raw-uid.ts';
 import {
   SaltBuckets,
   generateSaltBuckets,
@@ -48,6 +49,8 @@ export interface OpenStoreOptions {
   saltBucketCount: number;
   salts?: SaltSeed;
   rawUidVersion: RawUidVersion;
+  /** UID2 (default) or EUID: the scope of every token, raw UID2 and key this operator issues. */
+  scope?: Scope;
 }
 
 export class OperatorStore {
@@ -86,7 +89,7 @@ export class OperatorStore {
       buckets = parseSaltLines(readText(saltsPath));
       state = parseState(readText(statePath), statePath);
     }
-    const salts = new SaltBuckets(state.salt, buckets, { rawUidVersion: options.rawUidVersion });
+    const salts = new SaltBuckets(state.salt, buckets, { rawUidVersion: options.rawUidVersion, scope: options.scope ?? 'UID2' });
     const store = new OperatorStore(dataDir, state, salts, audit, seeded);
     if (seeded) {
       store.saveSalts();

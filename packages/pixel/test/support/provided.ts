@@ -13,6 +13,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** The built IIFE and its size. */
     snippet: { code: string; bytes: number; gzipBytes: number };
+    /** The lite IIFE (UID2 only, no consent checks) and its size. */
+    liteSnippet: { code: string; gzipBytes: number };
     /** The built ESM file (dist/uid2-pixel.js). */
     esmCode: string;
     /** packages/pixel/README.md, URI-encoded (its size table is checked against the build). */
@@ -23,6 +25,9 @@ declare module 'vitest' {
     operatorUrl: string;
     shortOperatorUrl: string;
     shortLifetimes: { identitySeconds: number; refreshSeconds: number; refreshFromSeconds: number };
+    /** An EUID operator (identityScope EUID) and site 101's CSTG credentials there (`EUID-X-L-…`). */
+    euidOperatorUrl: string;
+    euidAdvertiser: CstgCredentials;
     /** CSTG credentials of site 101 (Acme Shop; its domains include localhost). */
     advertiser: CstgCredentials;
     vectors: NormalizationVectors;

@@ -10,58 +10,16 @@
 //   - for the domain exactly `gmail.com`, the local part loses every '.' and everything from the first '+';
 //   - an empty local part or domain (after those rules) is invalid.
 
-const AT = 0x40;
-const DOT = 0x2e;
-const PLUS = 0x2b;
-const SPACE = 0x20;
-const UPPER_A = 0x41;
-const UPPER_Z = 0x5a;
-const DIGIT_0 = 0x30;
-const DIGIT_9 = 0x39;
-
-const GMAIL_DOMAIN = 'gmail.com';
+// Written as two regular expressions rather than a character loop: the browser snippet inlines this
+// file, and its size is a promise (packages/pixel/test/size.test.ts); the vectors hold the behaviour.
 
 /** Normalises an email address for hashing; returns null when the address is not valid. */
 export function normalizeEmail(input: string): string | null {
-  const length = input.length;
-  let i = 0;
-  while (i < length && input.charCodeAt(i) === SPACE) i++;
-
-  // Local part, twice: as written (lower-cased) and with the gmail rules applied.
-  let local = '';
-  let gmailLocal = '';
-  let inPlusSuffix = false;
-  for (; i < length; i++) {
-    const c = input.charCodeAt(i);
-    if (c === AT) break;
-    const ch = c >= UPPER_A && c <= UPPER_Z ? String.fromCharCode(c + 32) : input[i]!;
-    local += ch;
-    if (c === PLUS) inPlusSuffix = true;
-    else if (c !== DOT && !inPlusSuffix) gmailLocal += ch;
-  }
-  if (i >= length) return null; // no '@'
-  i++; // skip the '@'
-
-  let domain = '';
-  let pendingSpaces = '';
-  for (; i < length; i++) {
-    const c = input.charCodeAt(i);
-    if (c === AT) return null;
-    if (c === SPACE) {
-      pendingSpaces += ' ';
-      continue;
-    }
-    if (pendingSpaces !== '') {
-      domain += pendingSpaces;
-      pendingSpaces = '';
-    }
-    domain += c >= UPPER_A && c <= UPPER_Z ? String.fromCharCode(c + 32) : input[i]!;
-  }
-  if (domain === '') return null;
-
-  const localToUse = domain === GMAIL_DOMAIN ? gmailLocal : local;
-  if (localToUse === '') return null;
-  return `${localToUse}@${domain}`;
+  // Leading spaces skipped; local part up to the only '@'; the domain loses its trailing spaces.
+  const m = /^ *([^@]*)@([^@]*?) *$/.exec(input.replace(/[A-Z]/g, (c) => c.toLowerCase()));
+  const domain = m?.[2];
+  const local = domain == 'gmail.com' ? m![1]!.split('+')[0]!.replace(/\./g, '') : m?.[1];
+  return local && domain ? local + '@' + domain : null;
 }
 
 /**
@@ -70,15 +28,7 @@ export function normalizeEmail(input: string): string | null {
  * Deliberate divergence from the Python SDK, whose str.isdigit() also accepts Arabic-Indic, fullwidth
  * and superscript digits: we accept only 0-9, as the operator does.
  */
-export function isNormalizedPhone(input: string): boolean {
-  const length = input.length;
-  if (length < 11 || length > 16 || input.charCodeAt(0) !== PLUS) return false;
-  for (let i = 1; i < length; i++) {
-    const c = input.charCodeAt(i);
-    if (c < DIGIT_0 || c > DIGIT_9) return false;
-  }
-  return true;
-}
+export const isNormalizedPhone = (input: string): boolean => /^\+[0-9]{10,15}$/.test(input);
 
 const BASE64_SHA256 = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
 const HEX_SHA256 = /^[0-9a-fA-F]{64}$/;

@@ -1,0 +1,45 @@
+// Consent, asked of the page's CMP through the IAB APIs before a token is generated or refreshed:
+// TCF v2 (`__tcfapi`) for EUID, GPP (`__gpp`) for US opt-outs. The policy (types.ts ConsentPolicy)
+// defaults to the regions' rules: EUID requires TCF consent for the purposes and vendor the EUID
+// operator checks (and the TC string goes to the operator, which checks it again); UID2 honours a GPP
+// US opt-out of sale, sharing or targeted advertising. A CMP that does not answer within `wait` ms
+// counts as no TCF consent (GPP: as no opt-out signal); one that throws or answers nonsense, likewise.
+import type { ConsentPolicy } from './types.ts';
+
+const EUID_PURPOSES = [1, 2, 3, 4, 7, 10];
+const EUID_VENDOR = 21;
+
+/** The CMP's answer once it is final, 0 when it does not answer in time, null when it fails. */
+const ask = (api: any, args: unknown[], final: (d: any) => unknown, wait: number): Promise<any> =>
+  new Promise((resolve) => {
+    setTimeout(resolve, wait, 0);
+    try {
+      api(...args, (d: any, ok: boolean) => (ok ? final(d) && resolve(d) : resolve(null)));
+    } catch {
+      resolve(null);
+    }
+  });
+
+/** Why the CMP does not allow a token ('' when it does), and the TC string to send with the request. */
+export const consent = (p: ConsentPolicy | undefined, euid: boolean): Promise<[string, string?]> =>
+  check(p || {}, euid).catch(() => ['unreadable CMP answer']);
+
+async function check(p: ConsentPolicy, euid: boolean): Promise<[string, string?]> {
+  const w = window as any;
+  const wait = p.wait ?? 500;
+  const tcf = 'tcf' in p ? p.tcf : euid && 'require';
+  if ('gpp' in p ? p.gpp : !euid) {
+    const d = w.__gpp && (await ask(w.__gpp, ['addEventListener'], (e) => e?.pingData?.signalStatus == 'ready', wait));
+    const sections = d?.pingData?.parsedSections;
+    if (sections && Object.values(sections).flat().some((s: any) => s && (s.SaleOptOut == 1 || s.SharingOptOut == 1 || s.TargetedAdvertisingOptOut == 1)))
+      return ['GPP US opt-out'];
+  }
+  if (!tcf) return [''];
+  if (!w.__tcfapi) return [tcf == 'require' ? 'no TCF CMP' : ''];
+  const d = await ask(w.__tcfapi, ['addEventListener', 2], (d) => d?.gdprApplies === false || /tcloaded|useractioncomplete/.test(d?.eventStatus), wait);
+  if (d === 0) return ['TCF CMP did not answer'];
+  if (d?.gdprApplies === false) return [''];
+  return EUID_PURPOSES.every((n) => d?.purpose?.consents?.[n]) && d.vendor?.consents?.[EUID_VENDOR] && typeof d.tcString == 'string'
+    ? ['', d.tcString]
+    : ['no TCF consent'];
+}

@@ -1,0 +1,145 @@
+// Consent through the page's CMP (a stub implementing __tcfapi and __gpp: support/cmp.ts), against the
+// real operators. UID2 by default honours a GPP US opt-out; EUID by default requires TCF consent for
+// the EUID purposes and vendor, and sends the TC string inside the encrypted CSTG payload, where the
+// EUID operator checks it again. No consent: no request, no token, no pixel token, NoConsent.
+import { afterEach, beforeEach, describe, expect, inject, test, vi } from 'vitest';
+import { encodeTcfString } from '@uid2-pixels/uid2/tcf';
+import type { Callback, Options } from '../src/index.ts';
+import { baseOptions, client, hitsOn, sinkUrl, start, uniquePath } from './support/page.ts';
+import { FULL_EUID_CONSENT, installGpp, installTcf, removeCmps } from './support/cmp.ts';
+
+const euidOptions = (over: Partial<Options> = {}) => baseOptions({ operatorUrl: inject('euidOperatorUrl'), ...inject('euidAdvertiser'), ...over });
+
+/** A client with its events and log recorded, and every CSTG plaintext captured. */
+function watched(options: Options, euid = false) {
+  const sdk = client(euid);
+  const events: string[] = [];
+  const warn = vi.fn();
+  sdk.callbacks.push(((e) => void events.push(e)) as Callback);
+  const encrypt = vi.spyOn(crypto.subtle, 'encrypt');
+  const fetchSpy = vi.spyOn(window, 'fetch');
+  sdk.init({ ...options, logger: { warn } });
+  const plaintexts = () => encrypt.mock.calls.map((c) => JSON.parse(new TextDecoder().decode(c[2] as Uint8Array)));
+  const cstgCalls = () => fetchSpy.mock.calls.filter((c) => String(c[0]).endsWith('/v2/token/client-generate')).length;
+  return { sdk, events, warn, plaintexts, cstgCalls };
+}
+
+beforeEach(() => {
+  removeCmps();
+  start();
+});
+afterEach(() => {
+  removeCmps();
+  vi.restoreAllMocks();
+});
+
+describe('UID2 (default: a GPP US opt-out means no token)', () => {
+  test('no CMP on the page: a token', async () => {
+    const w = watched(baseOptions());
+    expect(await w.sdk.setEmail('no.cmp@example.com')).toBeTruthy();
+    expect(w.events).not.toContain('NoConsent');
+  });
+
+  test('GPP without an opt-out: a token', async () => {
+    installGpp({ optOut: false });
+    expect(await watched(baseOptions()).sdk.setEmail('gpp.fine@example.com')).toBeTruthy();
+  });
+
+  test('GPP usnat opt-out: no CSTG request, no token, NoConsent, a reason logged; the pixel fires without a token', async () => {
+    installGpp({ optOut: true });
+    const w = watched(baseOptions());
+    expect(await w.sdk.setEmail('gpp.optout@example.com')).toBeUndefined();
+    expect(w.cstgCalls()).toBe(0);
+    expect(w.events).toContain('NoConsent');
+    expect(w.warn).toHaveBeenCalledWith(expect.stringContaining('no consent: GPP US opt-out'));
+    const path = uniquePath('gpp-conv');
+    await w.sdk.track(sinkUrl() + path);
+    expect(new URL((await hitsOn(path))[0]!.url, 'http://x').searchParams.has('uid2_token')).toBe(false);
+  });
+
+  test('a GPP CMP that never answers: the wait is bounded, and no signal is not an opt-out', async () => {
+    installGpp({ silent: true });
+    const t0 = performance.now();
+    expect(await watched(baseOptions({ consent: { wait: 300 } })).sdk.setEmail('gpp.silent@example.com')).toBeTruthy();
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(290);
+  });
+
+  test('a UID2 site may require TCF too: {tcf: "require"} with a refusing CMP means no token', async () => {
+    installTcf({ mode: 'final', purposes: [1] });
+    expect(await watched(baseOptions({ consent: { tcf: 'require' } })).sdk.setEmail('uid2.tcf@example.com')).toBeUndefined();
+  });
+});
+
+describe('EUID (default: TCF consent required, the TC string sent to the operator)', () => {
+  test('consent: a token; the TC string rode inside the encrypted payload and the EUID operator accepted it', async () => {
+    installTcf({ mode: 'final', ...FULL_EUID_CONSENT });
+    const w = watched(euidOptions());
+    expect(await w.sdk.setEmail('tcf.yes@example.com')).toMatch(/^E/);
+    expect(w.plaintexts()).toEqual([{ email_hash: expect.any(String), tcf_consent_string: encodeTcfString(FULL_EUID_CONSENT) }]);
+    expect(w.events).not.toContain('NoConsent');
+  });
+
+  test.each([
+    ['no CMP on the page', () => undefined, 'no TCF CMP'],
+    ['a purpose refused', () => installTcf({ mode: 'final', purposes: [1, 2, 3, 4, 10], vendors: [21] }), 'no TCF consent'],
+    ['the EUID vendor refused', () => installTcf({ mode: 'final', purposes: FULL_EUID_CONSENT.purposes, vendors: [20] }), 'no TCF consent'],
+    ['a CMP that throws', () => installTcf({ mode: 'throws' }), 'no TCF consent'],
+    ['a CMP that answers nonsense (never a final answer)', () => installTcf({ mode: 'nonsense' }), 'TCF CMP did not answer'],
+  ])('%s: no request, no token, NoConsent', async (_, install, reason) => {
+    install();
+    const w = watched(euidOptions());
+    expect(await w.sdk.setEmail('tcf.no@example.com')).toBeUndefined();
+    expect(w.cstgCalls()).toBe(0);
+    expect(w.events).toContain('NoConsent');
+    expect(w.warn).toHaveBeenCalledWith(expect.stringContaining(`no consent: ${reason}`));
+  });
+
+  test('a CMP that never answers: no token after the bounded wait', async () => {
+    installTcf({ mode: 'silent' });
+    const w = watched(euidOptions({ consent: { wait: 300 } }));
+    const t0 = performance.now();
+    expect(await w.sdk.setEmail('tcf.silent@example.com')).toBeUndefined();
+    const waited = performance.now() - t0;
+    expect(waited).toBeGreaterThanOrEqual(290);
+    expect(waited).toBeLessThan(3000);
+    expect(w.warn).toHaveBeenCalledWith(expect.stringContaining('TCF CMP did not answer'));
+  });
+
+  test('GDPR does not apply: a token, and no TC string sent', async () => {
+    installTcf({ mode: 'not-applicable' });
+    const w = watched(euidOptions());
+    expect(await w.sdk.setEmail('tcf.na@example.com')).toMatch(/^E/);
+    expect(w.plaintexts()).toEqual([{ email_hash: expect.any(String) }]);
+  });
+
+  test('the user decides while the CMP UI is shown: the snippet waits for the choice', async () => {
+    installTcf({ mode: 'later', laterMs: 200, ...FULL_EUID_CONSENT });
+    expect(await watched(euidOptions()).sdk.setEmail('tcf.later@example.com')).toMatch(/^E/);
+  });
+
+  test("a CMP whose TC string lacks what it reports: the operator refuses (insufficient_user_consent), NoConsent", async () => {
+    installTcf({ mode: 'final', ...FULL_EUID_CONSENT, tcString: encodeTcfString({ purposes: [1, 2], vendors: [21] }) });
+    const w = watched(euidOptions());
+    expect(await w.sdk.setEmail('tcf.lying@example.com')).toBeUndefined();
+    expect(w.cstgCalls()).toBe(1);
+    expect(w.events).toContain('NoConsent');
+    expect(w.sdk.getAdvertisingToken()).toBeUndefined();
+  });
+
+  test('consent withdrawn later: the stored token is no longer used, nor sent in pixels', async () => {
+    installTcf({ mode: 'final', ...FULL_EUID_CONSENT });
+    const w = watched(euidOptions());
+    expect(await w.sdk.setEmail('tcf.withdrawn@example.com')).toBeTruthy();
+    installTcf({ mode: 'final', purposes: [] });
+    w.sdk.init({}); // the next page view (or any init) asks again
+    expect(await w.sdk.getToken()).toBeUndefined();
+    expect(w.sdk.getAdvertisingToken()).toBeUndefined();
+    const path = uniquePath('withdrawn-conv');
+    await w.sdk.track(sinkUrl() + path);
+    expect(new URL((await hitsOn(path))[0]!.url, 'http://x').searchParams.has('uid2_token')).toBe(false);
+  });
+
+  test("{tcf: 'ifApplies'}: without a CMP, GDPR is taken as not applying", async () => {
+    expect(await watched(euidOptions({ consent: { tcf: 'ifApplies' } })).sdk.setEmail('tcf.ifapplies@example.com')).toMatch(/^E/);
+  });
+});
