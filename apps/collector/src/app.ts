@@ -1,6 +1,6 @@
 // The Express app: everything except the pixel routes (which the raw listener in server.ts answers
 // first). Health and readiness, Prometheus metrics, the status page, and the admin API.
-import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import express, { type Express, type NextFunction, type Request, type Response, type Router } from 'express';
 import helmet from 'helmet';
 import { SEGMENT_NAME } from './config.ts';
 import { bearerMatches } from './admin-auth.ts';
@@ -39,6 +39,8 @@ export interface AppDeps {
    * the operator cannot be reached. Absent when there is no key sync (a decrypter given by the caller).
    */
   refreshKeys?: () => Promise<KeyRefreshResult>;
+  /** The bulk API's routes (share/api.ts). */
+  bulkApi?: Router;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -192,6 +194,7 @@ export function createApp(deps: AppDeps): Express {
     }
   });
   app.use('/admin', admin);
+  if (deps.bulkApi) app.use(deps.bulkApi);
 
   app.use((_req, res) => {
     res.status(404).json({ error: 'not_found' });

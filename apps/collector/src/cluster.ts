@@ -153,6 +153,9 @@ export async function runWorker(): Promise<RunningCollector> {
     // twice merges into the same membership, dropping twice deletes nothing more).
     resolveHeld: config.store.kind !== 'file',
     ...(config.store.kind === 'file' && { onHeld: () => {} }),
+    // Drops: one ingester per collector (Redis: each collector's worker 1, the claims keep them apart).
+    ingestDrops: slot === 1,
+    idempotencyFile: `idempotency-${slot}.log`,
     metricsText: () => ipc.call<string>('metrics'),
   });
   return running;

@@ -86,6 +86,9 @@ export class CollectorMetrics {
   readonly keysLoaded: Gauge;
   readonly heldEvents: Gauge;
   readonly keyRefreshes: Counter<'result'>;
+  readonly bulkItems: Counter<'route' | 'outcome'>;
+  readonly bulkRequests: Counter<'status'>;
+  readonly dropFiles: Counter<'result'>;
   readonly heldDecided: Counter<'result'>;
 
   private readonly hotRequests: HotCounts<'kind' | 'method'>;
@@ -93,6 +96,7 @@ export class CollectorMetrics {
   private readonly hotDecrypts: HotCounts<'sender' | 'status'>;
   private readonly hotWritten: HotCounts<'segment' | 'kind'>;
   private readonly hotOptout: HotCounts<'result'>;
+  private readonly hotBulk: HotCounts<'route' | 'outcome'>;
 
   constructor(options: MetricsOptions = {}) {
     const pixel = options.pixel ?? true;
@@ -162,6 +166,15 @@ export class CollectorMetrics {
       labelNames: ['result'], registers: storeRegisters,
     });
     this.keyRefreshes = new Counter({ name: 'collector_key_refreshes_total', help: 'Sharing key refreshes by result', labelNames: ['result'], registers: pixelRegisters });
+    // The bulk routes. Labels are closed sets: route api|file, outcome written|held|<reject reason>,
+    // an HTTP status from the fixed list the bulk API answers with, a file result done|failed.
+    this.bulkItems = new Counter({
+      name: 'collector_bulk_items_total', help: 'Tokens received over the bulk API or in dropped files, by what became of them', labelNames: ['route', 'outcome'], registers: pixelRegisters,
+      collect: () => this.hotBulk.flush(),
+    });
+    this.hotBulk = new HotCounts(this.bulkItems, maxSeries);
+    this.bulkRequests = new Counter({ name: 'collector_bulk_requests_total', help: 'Bulk API requests by HTTP status', labelNames: ['status'], registers: pixelRegisters });
+    this.dropFiles = new Counter({ name: 'collector_drop_files_total', help: 'Dropped files finished, by result (done: ingested and reported; failed: moved to the failed area)', labelNames: ['result'], registers: storeRegisters });
   }
 
   request(kind: string, method: string): void {
@@ -180,8 +193,12 @@ export class CollectorMetrics {
     this.hotDecrypts.cell(`${sender}|${status}`, () => ({ sender: sender === null ? 'unknown' : String(sender), status })).n++;
   }
 
-  written(segment: string, kind: string): void {
-    this.hotWritten.cell(`${segment}|${kind}`, () => ({ segment, kind })).n++;
+  written(segment: string, kind: string, n = 1): void {
+    this.hotWritten.cell(`${segment}|${kind}`, () => ({ segment, kind })).n += n;
+  }
+
+  bulkItem(route: string, outcome: string, n = 1): void {
+    this.hotBulk.cell(`${route}|${outcome}`, () => ({ route, outcome })).n += n;
   }
 
   optoutCheck(result: 'cached' | 'asked' | 'failed', n = 1): void {

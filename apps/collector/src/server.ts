@@ -21,6 +21,8 @@ import { LiveMembers } from './status/members.ts';
 import { createStore } from './store/create.ts';
 import { PortInUseError } from './errors.ts';
 import type { SegmentStore } from './store/segment-store.ts';
+import { RedisStore } from './store/redis-store.ts';
+import { startBulkRoutes, type BulkRoutes } from './share/routes.ts';
 
 export interface StartCollectorOptions {
   config: CollectorConfig;
@@ -38,6 +40,10 @@ export interface StartCollectorOptions {
   metrics?: CollectorMetrics;
   /** What POST /admin/keys/refresh does (cluster workers ask the primary to refresh every worker). */
   refreshKeys?: () => Promise<KeyRefreshResult>;
+  /** Run the drop ingester here (config drops.source). Default true; in cluster mode only worker 1. */
+  ingestDrops?: boolean;
+  /** Name of this process's idempotency log in <dataDir>/share (cluster workers each keep their own). */
+  idempotencyFile?: string;
   /** Called after events were held (default: this process's held resolver runs a pass soon). */
   onHeld?: () => void;
 }
@@ -53,6 +59,8 @@ export interface RunningCollector {
   gate: OptoutGate;
   sharing: SharingClient | null;
   log: Logger;
+  /** The bulk API and the drop ingester (null when drops are off or run elsewhere). */
+  bulk: BulkRoutes;
   /** Fetches this process's sharing keys now; rejects with KeyRefreshError when that fails. */
   refreshKeys(): Promise<KeyRefreshResult>;
   /** Pixels received and not answered yet. */
@@ -149,6 +157,18 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
   const inFlight = { value: 0 };
   const pixel = createPixelHandler({ intake, metrics, limits: config.limits, inFlight });
 
+  const bulk = await startBulkRoutes({
+    config,
+    intake,
+    acl,
+    metrics,
+    log,
+    redis: store instanceof RedisStore ? store.client : null,
+    ingestDrops: options.ingestDrops ?? true,
+    idempotencyFile: options.idempotencyFile ?? 'idempotency.log',
+    onStoreError: rateLimited(log, 'bulk batch not acknowledged (keys not loaded or store not committing); answered 503 or file paused'),
+  });
+
   const adminRefresh = options.refreshKeys ?? (client ? refreshKeys : undefined);
   const metricsText = options.metricsText ?? (() => metrics.registry.metrics());
   let closing = false;
@@ -187,6 +207,7 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
     senderInfo,
     protectStatus: config.protectStatus,
     ...(adminRefresh && { refreshKeys: adminRefresh }),
+    bulkApi: bulk.api,
   });
 
   const server = createServer((req, res) => {
@@ -231,6 +252,7 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
       if (inFlight.value > 0) log.warn({ inFlight: inFlight.value }, 'shutdown timeout: pixels still in flight');
       server.closeAllConnections();
       await stopped;
+      await bulk.close();
       await resolver?.stop();
       gate.close();
       sharing?.stop();
@@ -240,5 +262,6 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
     return closed;
   };
 
-  return { url, intake, port, server, store, metrics, gate, sharing, log, refreshKeys, inFlight: () => inFlight.value, close };
+  bulk.start();
+  return { url, intake, port, server, store, metrics, gate, sharing, log, bulk, refreshKeys, inFlight: () => inFlight.value, close };
 }

@@ -33,6 +33,10 @@ export interface StatusData {
   /** Counters since this time (a restart starts them again; members persist). */
   startedAt: number;
   history: HistorySnapshot;
+  /** Bulk routes since start: items by route (api, file) and outcome (written, held, or a reject reason). */
+  bulk: Record<string, Record<string, number>>;
+  /** Dropped files finished since start, by result (done, failed). */
+  dropFiles: Record<string, number>;
 }
 
 const LINE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{([^}]*)\})?\s+(\S+)/;
@@ -68,6 +72,7 @@ function sumBy(samples: Sample[], name: string, label: string): Record<string, n
   return out;
 }
 
+/** Sums `name` samples grouped by two labels: outer -> inner -> value. */
 function sumBy2(samples: Sample[], name: string, outer: string, inner: string): Record<string, Record<string, number>> {
   const out: Record<string, Record<string, number>> = {};
   for (const s of samples) {
@@ -124,5 +129,7 @@ export function buildStatus(inputs: StatusInputs): StatusData {
     membersOptoutChecked: inputs.members.optoutChecked,
     startedAt: inputs.history.startedAt,
     history: inputs.history.snapshot(latest),
+    bulk: sumBy2(samples, 'collector_bulk_items_total', 'route', 'outcome'),
+    dropFiles: sumBy(samples, 'collector_drop_files_total', 'result'),
   };
 }

@@ -36,6 +36,11 @@ export const STATUS_HTML = `<!doctype html>
     <div class="scroll"><table data-testid="segments"><thead><tr><th>segment</th><th class="n">live members</th><th class="n">events since start</th></tr></thead><tbody id="segments"></tbody></table></div>
     <p class="muted note" id="members-note"></p>
   </section>
+  <section class="card">
+    <h2>Bulk routes</h2>
+    <div class="scroll"><table><thead><tr><th>route</th><th class="n">written</th><th class="n">held</th><th class="n">rejected</th></tr></thead><tbody id="bulk"></tbody></table></div>
+    <p class="muted note" id="drop-files"></p>
+  </section>
 </main>
 <script src="/status/app.js"></script>
 </body>
@@ -255,6 +260,20 @@ ${STATUS_CHART_JS}
     $('members-note').textContent = 'Live members: the distinct UID2s in a segment now, kept across restarts, '
       + (d.membersOptoutChecked ? 'with whoever opted out left out, as an export counts them. ' : 'NOT re-checked against opt-out: the operator cannot be reached. ')
       + 'Events since start: pixels written since ' + clock(d.startedAt) + '; one member can have many.';
+    // The bulk API and dropped files: tokens by what became of them (rejected = every reject reason).
+    var bulk = document.getElementById('bulk');
+    bulk.textContent = '';
+    [['api', 'bulk API'], ['file', 'dropped files']].forEach(function (r) {
+      var o = (d.bulk || {})[r[0]] || {};
+      var rejected = Object.keys(o).reduce(function (sum, k) { return k === 'written' || k === 'held' ? sum : sum + o[k]; }, 0);
+      var tr = document.createElement('tr');
+      [r[1], o.written || 0, o.held || 0, rejected].forEach(function (v, i) {
+        var td = document.createElement('td'); td.textContent = String(v); if (i) td.className = 'n'; tr.appendChild(td);
+      });
+      bulk.appendChild(tr);
+    });
+    var files = d.dropFiles || {};
+    $('drop-files').textContent = 'Dropped files: ' + (files.done || 0) + ' ingested · ' + (files.failed || 0) + ' moved to the failed area';
   }
 
   var resizeTimer = null;

@@ -12,6 +12,7 @@
 import { Redis, Cluster } from 'ioredis';
 import { StoreError } from '../errors.ts';
 import { GroupCommit } from './group-commit.ts';
+import { kindCode, kindOf } from './file-log.ts';
 import { type EventKind, type HeldEvent, type Member, type MembersOptions, type SegmentEvent, type SegmentSize, type SegmentStore } from './segment-store.ts';
 import type { IdentityType, TokenVersion } from '@uid2-pixels/uid2';
 
@@ -51,13 +52,13 @@ export type RedisStoreOptions =
   | { kind: 'redis-cluster'; nodes: string[]; keyPrefix: string; ttlMs: number; onCommit?: (seconds: number, records: number) => void };
 
 const encodeInfo = (e: { senderSiteId: number; kind: EventKind; identityType: IdentityType; tokenVersion: TokenVersion }) =>
-  `${e.senderSiteId}|${e.kind === 'conversion' ? 'c' : 'i'}|${e.identityType === 'Email' ? 'e' : 'p'}|${e.tokenVersion}`;
+  `${e.senderSiteId}|${kindCode(e.kind)}|${e.identityType === 'Email' ? 'e' : 'p'}|${e.tokenVersion}`;
 
 function decodeInfo(info: string | null): Pick<Member, 'senderSiteId' | 'kind' | 'identityType' | 'tokenVersion'> {
   const [site, k, y, v] = (info ?? '0|c|e|4').split('|');
   return {
     senderSiteId: Number(site),
-    kind: k === 'i' ? 'impression' : 'conversion',
+    kind: k === 'i' || k === 'a' || k === 'f' ? kindOf(k) : 'conversion',
     identityType: y === 'p' ? 'Phone' : 'Email',
     tokenVersion: Number(v) as TokenVersion,
   };

@@ -3,7 +3,8 @@
 // event is durable (fdatasync'd or acknowledged by Redis), so a pixel can be answered after it.
 import type { IdentityType, TokenVersion } from '@uid2-pixels/uid2';
 
-export type EventKind = 'conversion' | 'impression';
+/** Pixels ('conversion', 'impression') and the bulk routes: a batch over the API ('api') or a dropped file ('file'). */
+export type EventKind = 'conversion' | 'impression' | 'api' | 'file';
 
 /** One pixel that decrypted, was authorised, and whose UID2 is (or may be) allowed in the segment. */
 export interface SegmentEvent {
