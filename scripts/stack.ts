@@ -5,6 +5,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { exitQuietlyWhenStdoutCloses } from '@uid2-pixels/uid2/cli/stdout';
@@ -126,6 +127,8 @@ function siteUrl(config: StackConfig, host: string, port: number): string {
 
 interface Part {
   name: 'operator' | 'collector' | 'demo';
+  /** Ports it listens on, with the flag and variable that change each (checked free before starting). */
+  ports: Array<[port: number, flag: string, env: string]>;
   /** Entry file, relative to the repo root; the part is skipped when it does not exist yet. */
   entry: string;
   args: string[];
@@ -162,6 +165,7 @@ function planParts(config: StackConfig): Part[] {
       ],
       env: logLevel('UID2_OPERATOR_LOG_LEVEL'),
       health: [`${local(ports.operator)}/ops/healthcheck`],
+      ports: [[ports.operator, '--operator-port', 'OPERATOR_PORT']],
       urls: [
         ['operator', operatorUrl],
         ['portal', `${operatorUrl}/portal`],
@@ -179,6 +183,7 @@ function planParts(config: StackConfig): Part[] {
       env: { COLLECTOR_CONFIG: process.env.COLLECTOR_CONFIG ?? join(root, 'apps/collector/config/dev.json'), ...logLevel('COLLECTOR_LOG_LEVEL') },
       // Ready once its sharing keys are loaded: before that every pixel would be lost.
       health: [`${local(ports.collector)}/readyz`],
+      ports: [[ports.collector, '--collector-port', 'COLLECTOR_PORT']],
       urls: [
         ['collector', collectorUrl],
         ['status', `${collectorUrl}/status`],
@@ -201,6 +206,11 @@ function planParts(config: StackConfig): Part[] {
       ],
       env: logLevel('LOG_LEVEL'),
       health: [ports.shop, ports.publisher, ports.dsp].map((p) => `${local(p)}/healthz`),
+      ports: [
+        [ports.shop, '--shop-port', 'SHOP_PORT'],
+        [ports.publisher, '--publisher-port', 'PUBLISHER_PORT'],
+        [ports.dsp, '--dsp-port', 'DSP_PORT'],
+      ],
       urls: [
         ['shop', shopUrl],
         ['publisher', publisherUrl],
@@ -285,6 +295,31 @@ function ensureSnippetBuilt(): void {
   if (result.status !== 0) throw new StackError('SNIPPET_BUILD_FAILED', 'the browser snippet did not build; see the [pixel] lines above');
 }
 
+// --- Ports ------------------------------------------------------------------------------------------
+
+/** Resolves false when something already listens on the port (an earlier stack, say). */
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const probe = createServer();
+    probe.once('error', () => done(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => done(true)));
+  });
+}
+
+/** Every port a part needs, checked before anything starts, so a taken one names its flag. */
+async function assertPortsFree(parts: Part[]): Promise<void> {
+  for (const part of parts) {
+    for (const [port, flag, envName] of part.ports) {
+      if (!(await portIsFree(port))) {
+        throw new StackError(
+          'PORT_IN_USE',
+          `port ${port} (${part.name}) is already in use: start with ${flag} <n> (or ${envName}=<n>), or stop what holds it (another \`npm start\`?)`,
+        );
+      }
+    }
+  }
+}
+
 // --- Children -----------------------------------------------------------------------------------------
 
 const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
@@ -321,6 +356,7 @@ async function main(): Promise<void> {
     return true;
   });
   if (parts.length === 0) throw new StackError('NOTHING_TO_START', 'no part of the stack exists yet');
+  await assertPortsFree(parts);
   if (config.build && parts.some((part) => part.name === 'demo')) ensureSnippetBuilt();
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
 
@@ -387,6 +423,8 @@ async function main(): Promise<void> {
   if (stopping) return;
 
   const lines = parts.flatMap((part) => part.urls).map(([label, url]) => `  ${label.padEnd(10)} ${url}`);
+  // The collector and the demo sites log the address they listen on; browsers use the names above.
+  const listening = parts.filter((part) => part.name !== 'operator').flatMap((part) => part.ports.map(([port]) => `127.0.0.1:${port}`)).join(', ');
   const started = new Set(parts.map((part) => part.name));
   const hints = started.has('demo') && started.has('collector')
     ? [
@@ -396,7 +434,10 @@ async function main(): Promise<void> {
       ]
     : [];
   process.stdout.write(
-    `\nuid2-pixels stack is up (data in ${config.dataDir}):\n${lines.join('\n')}\n${hints.map((h) => `${h}\n`).join('')}Ctrl-C stops everything.\n\n`,
+    `\nuid2-pixels stack is up (data in ${config.dataDir}):\n${lines.join('\n')}\n` +
+      `${listening ? `(the collector and demo sites listen on ${listening}, as their log lines say; open the names above)\n` : ''}` +
+      `${hints.map((h) => `${h}\n`).join('')}` +
+      'Ctrl-C stops everything.\n\n',
   );
 }
 

@@ -18,6 +18,8 @@ export async function segmentMembers(collector: CollectorAccess, segment: string
   const response = await fetch(`${collector.api}/admin/segments/${encodeURIComponent(segment)}/export?format=ndjson`, {
     headers: { Authorization: `Bearer ${collector.adminToken}` },
   });
+  // A segment nobody has written yet is a 404 (unknown_segment): it has no members.
+  if (response.status === 404) return [];
   if (!response.ok) throw new Error(`export of ${segment}: HTTP ${response.status}`);
   const text = await response.text();
   return text

@@ -4,12 +4,15 @@ import express, { type Express, type NextFunction, type Request, type Response, 
 import helmet from 'helmet';
 import { SEGMENT_NAME } from './config.ts';
 import { bearerMatches } from './admin-auth.ts';
-import { exportSegment, type ExportFormat } from './export.ts';
+import { assertSegmentExists, exportSegment, UnknownSegmentError, type ExportFormat } from './export.ts';
 import type { KeyRefreshResult } from './key-refresh.ts';
 import type { Logger } from './log.ts';
 import type { OptoutGate } from './optout-gate.ts';
 import type { SegmentStore } from './store/segment-store.ts';
-import { statusFromMetrics } from './status/data.ts';
+import { buildStatus, type SenderInfo } from './status/data.ts';
+import type { StatusHistory } from './status/history.ts';
+import { landingHtml } from './status/landing.ts';
+import type { LiveMembers } from './status/members.ts';
 import { STATUS_CSS, STATUS_HTML, STATUS_JS } from './status/page.ts';
 
 export interface AppDeps {
@@ -23,6 +26,12 @@ export interface AppDeps {
   readiness: () => { ready: boolean; reasons: string[] };
   adminToken: string | undefined;
   statusPage: boolean;
+  /** The counters since start, sampled (the status page's charts). */
+  history: StatusHistory;
+  /** Live members per segment, counted as an export counts them. */
+  liveMembers: LiveMembers;
+  /** What we know of a sender site id (name from the config, domains from the keys' site data). */
+  senderInfo: (siteId: number) => SenderInfo;
   /** /metrics and /status.json need the admin token too. */
   protectStatus: boolean;
   /**
@@ -78,8 +87,18 @@ export function createApp(deps: AppDeps): Express {
     }
   });
 
+  // The landing page: what this is and where to go next (the status page, health, metrics, admin API).
+  app.get('/', (_req, res) => {
+    res.type('html').set('Cache-Control', 'no-store').send(landingHtml({ statusPage: deps.statusPage, adminApi: deps.adminToken !== undefined }));
+  });
+  app.get('/favicon.ico', (_req, res) => {
+    res.status(204).end(); // browsers ask for it on every page
+  });
+  app.get('/status/style.css', (_req, res) => {
+    res.type('text/css').send(STATUS_CSS);
+  });
+
   if (deps.statusPage) {
-    let members: { at: number; value: Record<string, number> } = { at: 0, value: {} };
     // Express matches /status and /status/ alike (non-strict routing).
     app.get('/status', (_req, res) => {
       res.type('html').set('Cache-Control', 'no-store').send(STATUS_HTML);
@@ -87,20 +106,10 @@ export function createApp(deps: AppDeps): Express {
     app.get('/status/app.js', (_req, res) => {
       res.type('application/javascript').send(STATUS_JS);
     });
-    app.get('/favicon.ico', (_req, res) => {
-      res.status(204).end(); // browsers ask for it on the status page
-    });
-    app.get('/status/style.css', (_req, res) => {
-      res.type('text/css').send(STATUS_CSS);
-    });
     app.get('/status.json', ...statusGuard, async (_req, res, next) => {
       try {
-        // Segment sizes scan the store: refresh them at most every 5 s however many pages poll.
-        if (Date.now() - members.at > 5000) {
-          const sizes = await store.segments();
-          members = { at: Date.now(), value: Object.fromEntries(sizes.map((s) => [s.segment, s.members])) };
-        }
-        res.set('Cache-Control', 'no-store').json(statusFromMetrics(await deps.metricsText(), members.value));
+        const [metricsText, members] = await Promise.all([deps.metricsText(), deps.liveMembers.get()]);
+        res.set('Cache-Control', 'no-store').json(buildStatus({ metricsText, members, history: deps.history, senderInfo: deps.senderInfo }));
       } catch (err) {
         next(err);
       }
@@ -115,7 +124,10 @@ export function createApp(deps: AppDeps): Express {
   });
   admin.get('/segments', async (_req, res, next) => {
     try {
-      res.json({ segments: await store.segments(), held: await store.heldCount() });
+      // Counted as an export counts (every member checked against opt-out now), so the two agree.
+      const live = await deps.liveMembers.get({ fresh: true });
+      const segments = Object.entries(live.members).filter(([, n]) => n > 0).map(([segment, members]) => ({ segment, members }));
+      res.json({ segments, held: await store.heldCount(), optoutChecked: live.optoutChecked });
     } catch (err) {
       next(err);
     }
@@ -136,6 +148,13 @@ export function createApp(deps: AppDeps): Express {
     if (format !== 'csv' && format !== 'ndjson') return void res.status(400).json({ error: 'bad_format', allowed: ['csv', 'ndjson'] });
     let started = false;
     try {
+      await assertSegmentExists(store, segment);
+    } catch (err) {
+      if (err instanceof UnknownSegmentError) return void res.status(404).json({ error: 'unknown_segment', message: err.message, known: err.known });
+      log.error({ err: { message: (err as Error).message, code: (err as { code?: unknown }).code } }, 'segment export failed');
+      return void res.status(503).json({ error: 'export_failed', message: 'the segment store could not be read; try again' });
+    }
+    try {
       const result = await exportSegment({
         store,
         gate: deps.gate,
@@ -153,6 +172,7 @@ export function createApp(deps: AppDeps): Express {
       });
       if (!started) res.status(200).type(format === 'csv' ? 'text/csv' : 'application/x-ndjson');
       res.end();
+      if (result.optedOut > 0) deps.liveMembers.invalidate();
       log.info({ segment, format, written: result.written, optedOut: result.optedOut }, 'segment exported over the admin API');
     } catch (err) {
       log.error({ segment, err: { message: (err as Error).message, code: (err as { code?: unknown }).code } }, 'segment export failed');

@@ -65,7 +65,7 @@ export const ConfigSchema = z.strictObject({
   /** HTTP worker processes (node:cluster). 1 = a single process; 0 = one per CPU core. */
   workers: z.number().int().min(0).max(64).default(1),
   operator: z.strictObject({
-    url: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:8080'),
+    url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL with its scheme, e.g. http://127.0.0.1:8080' }).default('http://127.0.0.1:8080'),
     apiKey: z.string().min(1, 'required: the collector\'s operator API key'),
     secret: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'must be the base64 32-byte client secret'),
     keyRefreshMs: positiveInt.min(1000).default(3_600_000),

@@ -27,6 +27,14 @@ export class StoreError extends CollectorError {
   }
 }
 
+/** The port to listen on is taken (by another collector, say). */
+export class PortInUseError extends CollectorError {
+  constructor(readonly host: string, readonly port: number, options?: { cause?: unknown }) {
+    super('PORT_IN_USE', `port ${port} on ${host} is already in use (another collector still running?): choose another with --port <n> or COLLECTOR_PORT, or stop what holds it`, options);
+    this.name = 'PortInUseError';
+  }
+}
+
 /** A command-line usage error (unknown flag, missing argument). */
 export class UsageError extends CollectorError {
   constructor(message: string) {

@@ -1,6 +1,7 @@
 // Exporting a segment: every live member, re-checked against opt-out on the way out (a UID2 that opted
 // out since it was written is left out and removed from the store). Used by `collector export` and by
 // the admin API. Output: CSV with a header row, or NDJSON; times as ISO 8601.
+import { CollectorError } from './errors.ts';
 import type { OptoutGate } from './optout-gate.ts';
 import type { Member, SegmentStore } from './store/segment-store.ts';
 
@@ -46,13 +47,36 @@ export interface ExportOptions {
   removeOptedOut?: boolean;
 }
 
-/** Streams a segment out. Rejects (after writing part of it) if the operator cannot be asked about opt-out. */
+/** The segment asked for holds no live member and was never written: `known` lists those that exist. */
+export class UnknownSegmentError extends CollectorError {
+  constructor(readonly segment: string, readonly known: string[]) {
+    super('UNKNOWN_SEGMENT', `no segment "${segment}" here; ${known.length ? `known segments: ${known.join(', ')}` : 'no segment has been written yet'}`);
+    this.name = 'UnknownSegmentError';
+  }
+}
+
+/** Throws UnknownSegmentError unless the store holds live members of `segment`. */
+export async function assertSegmentExists(store: SegmentStore, segment: string): Promise<void> {
+  const known = (await store.segments()).map((s) => s.segment);
+  if (!known.includes(segment)) throw new UnknownSegmentError(segment, known);
+}
+
+/**
+ * Streams a segment out. The first write (the CSV header with it) comes only after the first batch is
+ * checked against opt-out, so an operator that is down fails the export before anything is written.
+ * Rejects (possibly after writing part of it) if the operator cannot be asked later on.
+ */
 export async function exportSegment(options: ExportOptions): Promise<ExportProgress> {
-  const { store, gate, segment, format, write } = options;
+  const { store, gate, segment, format } = options;
   const now = Date.now();
   const progress: ExportProgress = { read: 0, written: 0, optedOut: 0, total: await store.size(segment, now) };
   options.onProgress?.({ ...progress });
-  if (format === 'csv') await write(CSV_HEADER);
+  let headerDue = format === 'csv';
+  const write = (chunk: string) => {
+    if (!headerDue) return options.write(chunk);
+    headerDue = false;
+    return options.write(CSV_HEADER + chunk);
+  };
   // Batches of at most 5000: the operator's /v2/optout/status limit.
   for await (const batch of store.members(segment, { now, batchSize: Math.min(options.batchSize ?? 1000, 5000) })) {
     const verdicts = await gate.checkMany(batch.map((m) => m.uid), { fresh: true });
@@ -69,5 +93,6 @@ export async function exportSegment(options: ExportOptions): Promise<ExportProgr
     progress.optedOut += leavers.length;
     options.onProgress?.({ ...progress });
   }
+  if (headerDue) await write('');
   return progress;
 }

@@ -8,7 +8,7 @@ import { exitQuietlyWhenStdoutCloses } from '@uid2-pixels/uid2/cli/stdout';
 import { parseCommandLine } from './cli/args.ts';
 import { HELP } from './cli/help.ts';
 import { runPrimary, runWorker, workerCount } from './cluster.ts';
-import { ConfigError, UsageError } from './errors.ts';
+import { CollectorError, ConfigError, UsageError } from './errors.ts';
 import { createLogger, type Logger } from './log.ts';
 import { startCollector } from './server.ts';
 import { issueSenderKey } from './share/sender-keys.ts';
@@ -117,6 +117,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: Error & { code?: string }) => {
-  process.stderr.write(`collector: ${err.code ? `${err.code}: ` : ''}${err.message}\n`);
+  // Our own errors say what to do; a system error gets its code for the search engine.
+  process.stderr.write(`collector: ${err.code && !(err instanceof CollectorError) ? `${err.code}: ` : ''}${err.message}\n`);
   process.exit(1);
 });

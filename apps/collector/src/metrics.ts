@@ -76,7 +76,7 @@ export class CollectorMetrics {
   heldSource: () => number = () => 0;
 
   readonly requests: Counter<'kind' | 'method'>;
-  readonly outcomes: Counter<'outcome'>;
+  readonly outcomes: Counter<'outcome' | 'sender'>;
   readonly decrypts: Counter<'sender' | 'status'>;
   readonly eventsWritten: Counter<'segment' | 'kind'>;
   readonly storeCommit: Histogram<'store'>;
@@ -92,7 +92,7 @@ export class CollectorMetrics {
   readonly heldDecided: Counter<'result'>;
 
   private readonly hotRequests: HotCounts<'kind' | 'method'>;
-  private readonly hotOutcomes: HotCounts<'outcome'>;
+  private readonly hotOutcomes: HotCounts<'outcome' | 'sender'>;
   private readonly hotDecrypts: HotCounts<'sender' | 'status'>;
   private readonly hotWritten: HotCounts<'segment' | 'kind'>;
   private readonly hotOptout: HotCounts<'result'>;
@@ -112,7 +112,7 @@ export class CollectorMetrics {
       collect: () => this.hotRequests.flush(),
     });
     this.outcomes = new Counter({
-      name: 'collector_pixel_outcomes_total', help: 'What became of each pixel (and each item of any other intake)', labelNames: ['outcome'], registers: pixelRegisters,
+      name: 'collector_pixel_outcomes_total', help: 'What became of each pixel (and each item of any other intake), by sender site id (unknown: the token did not say)', labelNames: ['outcome', 'sender'], registers: pixelRegisters,
       collect: () => this.hotOutcomes.flush(),
     });
     this.decrypts = new Counter({
@@ -181,8 +181,12 @@ export class CollectorMetrics {
     this.hotRequests.cell(kind + method, () => ({ kind, method })).n++;
   }
 
-  outcome(o: PixelOutcome): void {
-    this.hotOutcomes.cell(o, () => ({ outcome: o })).n++;
+  /**
+   * `sender`: the site id the decrypted token names, or null before that is known. Bounded: a site id
+   * comes only out of a token that decrypted with one of the keys the operator gave us.
+   */
+  outcome(o: PixelOutcome, sender: number | null = null): void {
+    this.hotOutcomes.cell(`${o}|${sender}`, () => ({ outcome: o, sender: sender === null ? 'unknown' : String(sender) })).n++;
   }
 
   decrypt(sender: number | null, status: DecryptionStatus): void {

@@ -15,7 +15,11 @@ import { CollectorMetrics } from './metrics.ts';
 import { OptoutGate, type OptoutStatusSource } from './optout-gate.ts';
 import { Intake } from './intake/intake.ts';
 import { createPixelHandler } from './pixel/handler.ts';
+import { historyValues } from './status/data.ts';
+import { StatusHistory } from './status/history.ts';
+import { LiveMembers } from './status/members.ts';
 import { createStore } from './store/create.ts';
+import { PortInUseError } from './errors.ts';
 import type { SegmentStore } from './store/segment-store.ts';
 import { RedisStore } from './store/redis-store.ts';
 import { startBulkRoutes, type BulkRoutes } from './share/routes.ts';
@@ -168,6 +172,14 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
   const adminRefresh = options.refreshKeys ?? (client ? refreshKeys : undefined);
   const metricsText = options.metricsText ?? (() => metrics.registry.metrics());
   let closing = false;
+  // The status page's history since start; sampled even before anybody opens the page.
+  const history = new StatusHistory({ sample: async () => historyValues(await metricsText()) });
+  if (config.statusPage) history.start();
+  const senderNames = new Map(config.senders.map((s) => [s.siteId, s.name ?? null]));
+  const senderInfo = (siteId: number) => ({
+    name: senderNames.get(siteId) ?? null,
+    domains: [...(client?.keyRing?.siteNames(siteId) ?? [])].sort(),
+  });
   const app = createApp({
     store,
     gate,
@@ -190,6 +202,9 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
     },
     adminToken: config.adminToken,
     statusPage: config.statusPage,
+    history,
+    liveMembers: new LiveMembers(store, gate),
+    senderInfo,
     protectStatus: config.protectStatus,
     ...(adminRefresh && { refreshKeys: adminRefresh }),
     bulkApi: bulk.api,
@@ -199,11 +214,22 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
     if (!pixel(req, res)) app(req, res);
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (err: NodeJS.ErrnoException) => {
+      reject(err.code === 'EADDRINUSE' ? new PortInUseError(config.host, config.port, { cause: err }) : err);
+    };
+    server.once('error', failed);
     server.listen(config.port, config.host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
+  }).catch(async (err: unknown) => {
+    // Nothing listens: release what was started (key sync, history, store) before saying why.
+    history.stop();
+    sharing?.stop();
+    await resolver?.stop();
+    gate.close();
+    if (ownsStore) await store.close().catch(() => {});
+    throw err;
   });
   const { port } = server.address() as AddressInfo;
   if (config.protectStatus && !config.adminToken) {
@@ -217,6 +243,7 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
   const close = () => {
     closed ??= (async () => {
       closing = true;
+      history.stop();
       const stopped = new Promise<void>((r) => server.close(() => r()));
       server.closeIdleConnections();
       // Every pixel already received gets its answer (and so its event committed) before we go.

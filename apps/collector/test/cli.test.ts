@@ -1,7 +1,8 @@
 // The `collector` command as a user runs it: --help, config errors that name the field, and
 // `collector export` (owner-only output file, progress on stderr, opt-out checked again).
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileStore } from '../src/store/file-store.ts';
@@ -63,6 +64,21 @@ describe.concurrent('collector --help and bad input', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('config:');
     expect(r.stderr).toContain(field);
+  });
+
+  it('a port in use names --port and COLLECTOR_PORT', async () => {
+    const holder = createServer();
+    await new Promise<void>((done) => holder.listen(0, '127.0.0.1', done));
+    const port = (holder.address() as AddressInfo).port;
+    try {
+      const cfg = writeConfig(dir, { ...collectorConfig(op, join(dir, 'busy-data')), port }, 'busy.json');
+      const r = await run(['--config', cfg]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`collector: port ${port} on 127.0.0.1 is already in use (another collector still running?): choose another with --port <n> or COLLECTOR_PORT`);
+      expect(r.stderr).not.toContain('EADDRINUSE');
+    } finally {
+      holder.close();
+    }
   });
 
   it('an unknown flag is a usage error that suggests the flag meant', async () => {
@@ -130,9 +146,39 @@ describe('collector export', () => {
     await store.close();
     const config = { ...collectorConfig(op, dataDir), operator: { ...collectorConfig(op, dataDir).operator, url: 'http://127.0.0.1:9' } };
     const cfg = writeConfig(dir, config, 'down.json');
-    const r = await run(['export', '--config', cfg, '--segment', 'acme-converters', '--format', 'ndjson']);
+    const r = await run(['export', '--config', cfg, '--segment', 'acme-converters', '--format', 'csv']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('export failed');
+    expect(r.stdout).toBe(''); // not even the CSV header
+    // With --out: no file at all (not a 0-byte one, not a partial one).
+    const out = join(dir, 'down-out.csv');
+    const withOut = await run(['export', '--config', cfg, '--segment', 'acme-converters', '--format', 'csv', '--out', out]);
+    expect(withOut.code).toBe(1);
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(dir).filter((f) => f.includes('partial'))).toEqual([]);
+  });
+
+  it('an unknown segment is a usage error that lists the known ones, and writes nothing', async () => {
+    const dataDir = join(dir, 'unknown-data');
+    const store = new FileStore({ dir: join(dataDir, 'segments'), ttlMs: 30 * DAY_MS });
+    await store.open();
+    await Promise.all([event({ segment: 'acme-converters' }), event({ segment: 'bidwell-impressions' })].map((e) => store.write(e)));
+    await store.close();
+    const cfg = writeConfig(dir, collectorConfig(op, dataDir), 'unknown.json');
+    const out = join(dir, 'unknown-out.csv');
+    const r = await run(['export', '--config', cfg, '--segment', 'acme-convertors', '--format', 'csv', '--out', out]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('no segment "acme-convertors" here; known segments: acme-converters, bidwell-impressions');
+    expect(r.stdout).toBe('');
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('a --data-dir without collector data is a usage error that says which setting to fix', async () => {
+    const cfg = writeConfig(dir, collectorConfig(op, join(dir, 'no-such-dir')), 'nodata.json');
+    const r = await run(['export', '--config', cfg, '--segment', 'acme-converters', '--format', 'csv']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`no collector data in ${join(dir, 'no-such-dir')} (it does not exist)`);
+    expect(r.stderr).toContain('--data-dir, COLLECTOR_DATA_DIR');
     expect(r.stdout).toBe('');
   });
 });

@@ -51,6 +51,12 @@ describe('loadConfig', () => {
     }
   });
 
+  it('an operator URL without its scheme says what to write and where', () => {
+    expect(() => loadConfig({ base, flags: { 'operator-url': 'localhost:18080' } })).toThrow(
+      'config: operator.url: must be an http(s) URL with its scheme, e.g. http://127.0.0.1:8080 (config file field operator.url, or COLLECTOR_OPERATOR_URL)',
+    );
+  });
+
   it('names the environment variable for a missing secret', () => {
     expect(() => loadConfig({ base: { senders: base.senders } })).toThrow(/operator/);
     expect(() => loadConfig({ base: { ...base, operator: { apiKey: 'k' } } })).toThrow(/COLLECTOR_OPERATOR_SECRET/);

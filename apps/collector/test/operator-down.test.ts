@@ -88,7 +88,7 @@ describe('operator down and back', () => {
     expect(b.status).toBe(200);
     expect(await decryptCount(c, 'Success')).toBe(2);
     // Durable, but in no segment until opt-out is known.
-    expect(await adminJson(c.url, '/admin/segments', ADMIN_TOKEN)).toEqual({ segments: [], held: 2 });
+    expect(await adminJson(c.url, '/admin/segments', ADMIN_TOKEN)).toMatchObject({ segments: [], held: 2 });
 
     await op.restart();
     await until(async () => ((await adminJson(c.url, '/admin/segments', ADMIN_TOKEN)) as { held: number }).held === 0, 'held events resolved');
@@ -96,7 +96,7 @@ describe('operator down and back', () => {
     const uids = (await r.text()).split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { uid: string }).uid);
     expect(uids).toEqual([stay]);
     const text = await c.metrics.registry.metrics();
-    expect(text).toMatch(/collector_pixel_outcomes_total\{outcome="held"\} 2/);
+    expect(text).toMatch(/collector_pixel_outcomes_total\{outcome="held",sender="101"\} 2/);
   }, 30_000);
 
   it('once every key it holds has expired, tokens fail with KeysNotSynced: refused as retryable (503)', async () => {

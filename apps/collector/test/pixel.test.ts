@@ -286,7 +286,7 @@ describe('around the pixels', () => {
     const page = await fetch(`${collector.url}/status`);
     expect(page.status).toBe(200);
     const html = await page.text();
-    expect(html).toContain('<canvas');
+    expect(html).toContain('data-testid="events-chart"');
     expect(html).not.toMatch(/https?:\/\//); // no CDN
     expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
     expect((await fetch(`${collector.url}/status/app.js`)).status).toBe(200);
@@ -296,6 +296,16 @@ describe('around the pixels', () => {
     expect(data.decryptByStatus!.Success).toBeGreaterThan(0);
     expect(data.decryptByStatus!.NotAuthorizedForKey).toBeGreaterThan(0);
     expect(data.members!['acme-converters']).toBeGreaterThan(0);
+  });
+
+  it('the landing page at / says what this is and links to status, health, readiness and metrics', async () => {
+    const r = await fetch(`${collector.url}/`);
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toContain('text/html');
+    const html = await r.text();
+    expect(html).toContain('UID2 pixel collector');
+    for (const href of ['/status', '/healthz', '/readyz', '/metrics']) expect(html).toContain(`href="${href}"`);
+    expect(html).not.toMatch(/https?:\/\//);
   });
 
   it('admin API: Bearer token required, sizes and CSV export', async () => {
@@ -310,6 +320,13 @@ describe('around the pixels', () => {
     expect(rows[0]).toBe('uid,segment,first_seen,last_seen,sender_site_id,last_kind,identity_type,token_version');
     expect(rows.length - 1).toBe(sizes.segments.find((s) => s.segment === 'acme-converters')!.members);
     expect((await fetch(`${collector.url}/admin/segments/x/export?format=xml`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).status).toBe(400);
+    // A segment nobody wrote: 404 naming the ones that exist, and no CSV header.
+    const unknown = await fetch(`${collector.url}/admin/segments/acme-convertors/export?format=csv`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(unknown.status).toBe(404);
+    const body = (await unknown.json()) as { error: string; known: string[]; message: string };
+    expect(body.error).toBe('unknown_segment');
+    expect(body.known).toContain('acme-converters');
+    expect(body.message).toContain('known segments: ');
   });
 
   it('logs no token and no raw UID2, anywhere', () => {

@@ -62,6 +62,7 @@ describe.each([
     expect(await adminJson(one.url, '/admin/segments', ADMIN_TOKEN)).toEqual({
       segments: [{ segment: 'acme-converters', members: 40 }, { segment: 'bidwell-impressions', members: 25 }],
       held: 0,
+      optoutChecked: true,
     });
     const lines = (await exported(two, 'bidwell-impressions')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.map((l) => l.uid).sort()).toEqual([...dspUids].sort());

@@ -1,6 +1,8 @@
-// The status page: its chart arithmetic (run from the very script text the browser gets) and the page
-// itself in real Chromium against a real collector and operator — an empty state before any pixel,
-// then a few pixels that must show up as lines, a legend and whole-number axis labels.
+// The status page: its chart arithmetic (run from the very script text the browser gets), its
+// server-side history and live-member counts, and the page itself in real Chromium against a real
+// collector and operator: an empty state before any pixel; then, opened late, the history since start,
+// two segments with equal totals whose lines both stay visible, outcomes by sender, and a layout that
+// holds from 360 px to a wide screen.
 import { rmSync } from 'node:fs';
 import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
@@ -9,19 +11,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SharingClient } from '@uid2-pixels/uid2';
 import { chromiumArgs, chromiumPath } from '../../../scripts/chromium.ts';
 import { startCollector, type RunningCollector } from '../src/server.ts';
+import { StatusHistory, type HistorySample } from '../src/status/history.ts';
+import type { StatusData } from '../src/status/data.ts';
 import { STATUS_CHART_JS } from '../src/status/page.ts';
-import { see, pixelUrl } from './helpers/http.ts';
-import { collectorConfig, encryptFor, makeRawUid, sender, SITES, startTestOperator, tempDir, type TestOperator } from './helpers/stack.ts';
+import { adminJson, see, pixelUrl } from './helpers/http.ts';
+import { ADMIN_TOKEN, collectorConfig, encryptFor, makeRawUid, optOutUser, sender, SITES, startTestOperator, tempDir, type TestOperator } from './helpers/stack.ts';
 
-interface Sample { at: number; totals: Record<string, number> }
 interface Chart {
   niceTicks(max: number): number[];
   formatCount(v: number): string;
-  formatRate(r: number): string;
-  addSample(history: Sample[], sample: Sample, windowMs: number): Sample[];
-  ratePerSecond(history: Sample[], segment: string, spanMs: number): number;
+  countInLast(samples: HistorySample[], group: 'segments' | 'outcomes', key: string, spanMs: number): number;
+  strokeOf(i: number, n: number): { width: number; dash: string };
 }
-const chart = runInNewContext(`${STATUS_CHART_JS}; ({ niceTicks, formatCount, formatRate, addSample, ratePerSecond })`) as Chart;
+const chart = runInNewContext(`${STATUS_CHART_JS}; ({ niceTicks, formatCount, countInLast, strokeOf })`) as Chart;
 const labels = (max: number) => chart.niceTicks(max).map(chart.formatCount);
 
 describe('chart arithmetic', () => {
@@ -56,19 +58,45 @@ describe('chart arithmetic', () => {
     }), { numRuns: 2000 });
   });
 
-  it('keeps the window plus one sample before it, restarts after a counter reset, and averages the rate', () => {
-    const h: Sample[] = [];
-    for (let s = 0; s <= 100; s += 2) chart.addSample(h, { at: s * 1000, totals: { a: s, b: 7 } }, 31_000);
-    expect(h[0]!.at).toBe(68_000); // the last one before the window (69 s to 100 s)
-    expect(h.at(-1)!.at).toBe(100_000);
-    expect(chart.ratePerSecond(h, 'a', 10_000)).toBeCloseTo(1);
-    expect(chart.ratePerSecond(h, 'b', 10_000)).toBe(0);
-    expect(chart.ratePerSecond(h, 'missing', 10_000)).toBe(0);
-    chart.addSample(h, { at: 102_000, totals: { a: 3, b: 7 } }, 31_000); // the collector restarted
-    expect(h).toEqual([{ at: 102_000, totals: { a: 3, b: 7 } }]);
-    expect(chart.ratePerSecond(h, 'a', 10_000)).toBe(0);
-    expect(chart.ratePerSecond([], 'a', 10_000)).toBe(0);
-    expect([chart.formatRate(0), chart.formatRate(0.25), chart.formatRate(123.4)]).toEqual(['0/s', '0.3/s', '123/s']);
+  it('counts whole events in the last minute, from the start when the run is younger than that', () => {
+    const h: HistorySample[] = [];
+    for (let s = 0; s <= 100; s += 2) h.push({ at: s * 1000, segments: { a: s, b: 7 }, outcomes: {} });
+    expect(chart.countInLast(h, 'segments', 'a', 60_000)).toBe(60); // 100 - 40
+    expect(chart.countInLast(h, 'segments', 'b', 60_000)).toBe(0);
+    expect(chart.countInLast(h, 'segments', 'missing', 60_000)).toBe(0);
+    // Five orders in the first ten seconds: five, not "0/s".
+    const young: HistorySample[] = [{ at: 0, segments: {}, outcomes: {} }, { at: 10_000, segments: { a: 5 }, outcomes: {} }];
+    expect(chart.countInLast(young, 'segments', 'a', 60_000)).toBe(5);
+    expect(chart.countInLast([], 'segments', 'a', 60_000)).toBe(0);
+  });
+
+  it('draws each line wider than the ones after it, every other one dashed, so equal lines stay visible', () => {
+    const strokes = [0, 1, 2].map((i) => chart.strokeOf(i, 3));
+    expect(strokes.map((s) => s.width)).toEqual([8.5, 5.5, 2.5]);
+    expect(strokes.map((s) => s.dash !== '')).toEqual([false, true, false]);
+  });
+});
+
+describe('history since start', () => {
+  it('keeps every sample until full, then every other one at twice the interval, first and newest kept', async () => {
+    let t = 1000;
+    let n = 0;
+    const history = new StatusHistory({ sample: async () => ({ segments: { a: n++ }, outcomes: {} }), capacity: 16, intervalMs: 2000, now: () => t });
+    for (let i = 0; i < 17; i++) {
+      await history.takeSample();
+      t += 2000;
+    }
+    const snap = history.snapshot();
+    expect(snap.startedAt).toBe(1000);
+    expect(snap.intervalMs).toBe(4000);
+    expect(snap.samples.length).toBeLessThanOrEqual(16);
+    expect(snap.samples[0]!.segments.a).toBe(0);
+    expect(snap.samples.at(-1)!.segments.a).toBe(16);
+    for (let i = 1; i < snap.samples.length; i++) expect(snap.samples[i]!.at).toBeGreaterThan(snap.samples[i - 1]!.at);
+    // A long run stays bounded.
+    for (let i = 0; i < 1000; i++) await history.takeSample();
+    expect(history.snapshot().samples.length).toBeLessThanOrEqual(16);
+    expect(history.snapshot().samples[0]!.at).toBe(1000);
   });
 });
 
@@ -80,13 +108,14 @@ describe('status page in Chromium', () => {
   let page: Page;
   let acme: SharingClient;
   let bidwell: SharingClient;
+  let rival: SharingClient;
   const errors: string[] = [];
 
   beforeAll(async () => {
     op = await startTestOperator();
     dataDir = tempDir();
-    collector = await startCollector({ config: collectorConfig(op, dataDir) });
-    [acme, bidwell] = await Promise.all([sender(op, SITES.acme), sender(op, SITES.bidwell)]);
+    collector = await startCollector({ config: collectorConfig(op, dataDir, { adminToken: ADMIN_TOKEN }) });
+    [acme, bidwell, rival] = await Promise.all([sender(op, SITES.acme), sender(op, SITES.bidwell), sender(op, SITES.rival)]);
     for (let i = 0; i < 100 && !collector.sharing?.isReady; i++) await new Promise((r) => setTimeout(r, 50));
     browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
     page = await browser.newPage();
@@ -101,38 +130,112 @@ describe('status page in Chromium', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  /** Pixels of the canvas within a small distance of a CSS rgb() colour (lines are anti-aliased). */
-  const pixelsOf = (rgb: string) => page.evaluate((css) => {
-    const [r, g, b] = css.match(/\d+/g)!.map(Number) as [number, number, number];
-    const c = document.getElementById('events') as HTMLCanvasElement;
-    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+  /** Pixels of the events chart within a small distance of a CSS colour (lines are anti-aliased). */
+  const pixelsOf = (p: Page, color: string) => p.evaluate(async (css) => {
+    const svg = document.querySelector('#events svg') as SVGSVGElement;
+    const img = new Image();
+    img.src = 'data:image/svg+xml;charset=utf-8,' + encodeURIComponent(new XMLSerializer().serializeToString(svg));
+    await img.decode();
+    const c = document.createElement('canvas');
+    c.width = svg.width.baseVal.value;
+    c.height = svg.height.baseVal.value;
+    const g = c.getContext('2d')!;
+    g.drawImage(img, 0, 0);
+    const probe = document.createElement('canvas').getContext('2d')!;
+    probe.fillStyle = css;
+    probe.fillRect(0, 0, 1, 1);
+    const [r, gr, b] = probe.getImageData(0, 0, 1, 1).data;
+    const d = g.getImageData(0, 0, c.width, c.height).data;
     let n = 0;
-    for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i]! - r) + Math.abs(d[i + 1]! - g) + Math.abs(d[i + 2]! - b) < 40 && d[i + 3]! > 200) n++;
+    for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i]! - r!) + Math.abs(d[i + 1]! - gr!) + Math.abs(d[i + 2]! - b!) < 40 && d[i + 3]! > 200) n++;
     return n;
-  }, rgb);
+  }, color);
+
+  const noHorizontalOverflow = (p: Page) => p.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
 
   it('says so when no event has been written yet', async () => {
     await page.goto(`${collector.url}/status`);
-    await expect.poll(() => page.locator('#events').getAttribute('aria-label')).toBe('no events written yet');
+    await expect.poll(() => page.getByTestId('events-chart').getAttribute('aria-label')).toBe('No events written yet: they appear here as pixels arrive.');
     expect(await page.locator('#legend li').count()).toBe(0);
   });
 
-  it('a handful of pixels show as one line per segment, with a legend and whole-number ticks', async () => {
-    for (let i = 0; i < 3; i++) expect((await see(pixelUrl(collector.url, 'conversion', { uid2_token: encryptFor(acme, makeRawUid()) }))).status).toBe(200);
-    expect((await see(pixelUrl(collector.url, 'impression', { uid2_token: encryptFor(bidwell, makeRawUid()) }))).status).toBe(200);
-
-    await expect.poll(() => page.locator('#events').getAttribute('aria-label'), { timeout: 10_000 })
-      .toBe('events written by segment: acme-converters 3, bidwell-impressions 1');
-    expect(await page.locator('#events').getAttribute('data-ticks')).toBe('0,1,2,3');
-    const legend = page.locator('#legend li');
-    expect(await legend.allTextContents()).toEqual([
-      expect.stringMatching(/^acme-converters3 total · \d+(\.\d)?\/s$/),
-      expect.stringMatching(/^bidwell-impressions1 total · \d+(\.\d)?\/s$/),
+  it('opened after the pixels, shows them since start: equal lines both visible, rates in whole events, outcomes by sender', async () => {
+    // Both senders' pixels at once, so the two segments' totals rise together.
+    const pixels = [0, 1].flatMap(() => [
+      pixelUrl(collector.url, 'conversion', { uid2_token: encryptFor(acme, makeRawUid()) }),
+      pixelUrl(collector.url, 'impression', { uid2_token: encryptFor(bidwell, makeRawUid()) }),
     ]);
-    // Each segment's colour in the legend is drawn on the canvas, and the two differ.
-    const colours = await page.locator('#legend .sw').evaluateAll((els) => els.map((e) => (e as HTMLElement).style.backgroundColor));
-    expect(new Set(colours).size).toBe(2);
-    for (const colour of colours) expect(await pixelsOf(colour)).toBeGreaterThan(200);
+    for (const answer of await Promise.all(pixels.map((url) => see(url)))) expect(answer.status).toBe(200);
+    // A sender the collector holds no key of: its pixel fails to decrypt, from an unknown sender.
+    expect((await see(pixelUrl(collector.url, 'conversion', { uid2_token: encryptFor(rival, makeRawUid()) }))).status).toBe(200);
+    // The history is sampled server-side whether or not a page is open.
+    await expect.poll(async () => {
+      const d = (await (await fetch(`${collector.url}/status.json`)).json()) as StatusData;
+      return d.history.samples.filter((s) => s.segments['acme-converters'] === 2).length;
+    }, { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
+
+    const late = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const lateErrors: string[] = [];
+    late.on('pageerror', (e) => lateErrors.push(e.message));
+    late.on('console', (m) => void (m.type() === 'error' && lateErrors.push(m.text())));
+    await late.goto(`${collector.url}/status`);
+    const events = late.getByTestId('events-chart');
+    await expect.poll(() => events.getAttribute('aria-label'), { timeout: 10_000 }).toBe('acme-converters 2, bidwell-impressions 2');
+    expect(await events.getAttribute('data-ticks')).toBe('0,1,2');
+    const d = (await (await fetch(`${collector.url}/status.json`)).json()) as StatusData;
+    expect(d.history.samples[0]!.segments).toEqual({}); // the run starts at zero, before the pixels
+    expect(d.history.samples[0]!.at - d.startedAt).toBeLessThan(2000);
+
+    // Equal totals, equal paths: both lines still show, each in its own colour.
+    const paths = late.locator('#events path');
+    expect(await paths.count()).toBe(2);
+    const [first, second] = await paths.evaluateAll((ps) => ps.map((p) => ({ d: p.getAttribute('d'), color: p.getAttribute('stroke')!, width: Number(p.getAttribute('stroke-width')), dash: p.getAttribute('stroke-dasharray') })));
+    // The same points, but for at most one sample that may have fallen between the two senders' pixels.
+    const points = (d: string | null) => d!.split(/[ML]/).filter(Boolean).map((p) => p.trim());
+    const [a, b] = [points(first!.d), points(second!.d)];
+    expect(a.length).toBe(b.length);
+    expect(a.at(-1)).toBe(b.at(-1));
+    expect(a.filter((p, i) => p !== b[i]).length).toBeLessThanOrEqual(1);
+    expect(first!.width).toBeGreaterThan(second!.width);
+    expect(second!.dash).not.toBe('');
+    expect(first!.color).not.toBe(second!.color);
+    expect(await pixelsOf(late, first!.color)).toBeGreaterThan(100);
+    expect(await pixelsOf(late, second!.color)).toBeGreaterThan(100);
+
+    expect(await late.locator('#legend li').allTextContents()).toEqual([
+      'acme-converters2 since start · 2 in the first minute',
+      'bidwell-impressions2 since start · 2 in the first minute',
+    ]);
+    const text = (testId: string) => late.getByTestId(testId).textContent();
+    // New UID2s are held until their opt-out status is known, then written: either way, two of each.
+    expect(await text('sender-101')).toMatch(/^site 101 Acme Shop \(localhost, shop\.uid2\.test\): (held|written) 2$/);
+    expect(await text('sender-102')).toMatch(/^site 102 Bidwell DSP \(dsp\.uid2\.test, localhost\): (held|written) 2$/);
+    expect(await text('sender-unknown')).toContain('not_authorised 1');
+    expect(await text('decrypt-NotAuthorizedForKey')).toContain('revoked');
+    // Live members are recounted at most every 5 s (held events join their segment on the resolver's pass).
+    await expect.poll(() => late.locator('tr[data-segment=acme-converters] td').allTextContents(), { timeout: 15_000 }).toEqual(['acme-converters', '2', '2']);
+    expect(await noHorizontalOverflow(late)).toBe(true);
+
+    // At 360 px: no sideways scrolling, and chart text stays 12 px.
+    await late.setViewportSize({ width: 360, height: 800 });
+    await expect.poll(() => late.locator('#events svg').getAttribute('width')).not.toBe(String(first));
+    await expect.poll(() => noHorizontalOverflow(late)).toBe(true);
+    const svgWidth = Number(await late.locator('#events svg').getAttribute('width'));
+    expect(svgWidth).toBeLessThanOrEqual(360);
+    expect(await late.locator('#events svg text').first().evaluate((t) => getComputedStyle(t).fontSize)).toBe('12px');
+    expect(lateErrors).toEqual([]);
+    await late.close();
     expect(errors).toEqual([]);
+  });
+
+  it('live members leave out whoever opted out after being written, as the export does', async () => {
+    const uid = await optOutUser(op, 'status-leaver@example.com');
+    // Written before the opt-out was known to this collector: straight into the store.
+    await collector.store.write({ uid, segment: 'acme-converters', senderSiteId: 101, kind: 'conversion', at: Date.now(), identityType: 'Email', tokenVersion: 4 });
+    const sizes = (await adminJson(collector.url, '/admin/segments', ADMIN_TOKEN)) as { segments: Array<{ segment: string; members: number }>; optoutChecked: boolean };
+    expect(sizes.optoutChecked).toBe(true);
+    const exported = (await (await fetch(`${collector.url}/admin/segments/acme-converters/export?format=ndjson`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).text()).trim().split('\n');
+    expect(sizes.segments.find((s) => s.segment === 'acme-converters')!.members).toBe(exported.length);
+    expect(exported.some((line) => line.includes(uid))).toBe(false);
   });
 });

@@ -81,6 +81,10 @@ function port(text: string | undefined, name: string, fallback: number): number 
 
 function url(text: string | undefined, name: string, fallback: string): string {
   const value = text && text !== '' ? text : fallback;
+  // `localhost:8080` parses as a URL of scheme "localhost:": say what to write instead.
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value) && /^[\w.-]+(:\d+)?(\/\S*)?$/.test(value)) {
+    throw new DemoError('BAD_CONFIG', `${name} "${value}" has no scheme: write it as http://${value.replace(/^\/+/, '')}`);
+  }
   let parsed: URL;
   try {
     parsed = new URL(value);
@@ -117,7 +121,7 @@ export function buildConfig(input: ConfigInput): DemoConfig {
   const publisher = from(STORY_SITES.publisher);
   const dsp = from(STORY_SITES.dsp);
 
-  const operator = url(input.operatorUrl, 'operator URL', 'http://localhost:8080');
+  const operator = url(input.operatorUrl, 'operator URL (--operator-url, OPERATOR_URL)', 'http://localhost:8080');
   const keyRefreshMs = input.keyRefreshMs ? Number(input.keyRefreshMs) : 3_600_000;
   if (!Number.isFinite(keyRefreshMs) || keyRefreshMs < 1000) {
     throw new DemoError('BAD_CONFIG', `key refresh interval must be at least 1000 ms, got "${input.keyRefreshMs}"`);
@@ -130,12 +134,12 @@ export function buildConfig(input: ConfigInput): DemoConfig {
     listenHost: input.host || '127.0.0.1',
     urls: {
       operator,
-      collector: url(input.collectorUrl, 'collector URL', 'http://localhost:8090'),
-      shop: url(input.shopUrl, 'shop URL', `http://localhost:${ports.shop}`),
-      publisher: url(input.publisherUrl, 'publisher URL', `http://localhost:${ports.publisher}`),
-      dsp: url(input.dspUrl, 'DSP URL', `http://localhost:${ports.dsp}`),
+      collector: url(input.collectorUrl, 'collector URL (--collector-url, COLLECTOR_URL)', 'http://localhost:8090'),
+      shop: url(input.shopUrl, 'shop URL (--shop-url, SHOP_URL)', `http://localhost:${ports.shop}`),
+      publisher: url(input.publisherUrl, 'publisher URL (--publisher-url, PUBLISHER_URL)', `http://localhost:${ports.publisher}`),
+      dsp: url(input.dspUrl, 'DSP URL (--dsp-url, DSP_URL)', `http://localhost:${ports.dsp}`),
     },
-    operatorServerUrl: url(input.operatorServerUrl, 'operator server URL', operator),
+    operatorServerUrl: url(input.operatorServerUrl, 'operator server URL (--operator-server-url, OPERATOR_SERVER_URL)', operator),
     shop: {
       siteId: STORY_SITES.shop,
       subscriptionId: input.shopSubscriptionId || shop!.subscriptionId,

@@ -1,5 +1,5 @@
 // Typed errors of the demo sites: a code a caller can branch on, a message a newcomer can act on.
-export type DemoErrorCode = 'BAD_CONFIG' | 'BAD_FIXTURE' | 'SNIPPET_MISSING' | 'BAD_BID_REQUEST';
+export type DemoErrorCode = 'BAD_CONFIG' | 'BAD_FIXTURE' | 'SNIPPET_MISSING' | 'BAD_BID_REQUEST' | 'PORT_IN_USE';
 
 export class DemoError extends Error {
   readonly code: DemoErrorCode;

@@ -84,14 +84,14 @@ export function serveStatic(app: Express, site: string): void {
 /**
  * Serves an HTML page with its config in a non-executing JSON script element, so the page script can
  * read it under a strict CSP (no inline scripts). `<` is escaped so the JSON cannot close the element.
+ * `nav` (the links to the story's other parties) replaces `<!--STORY_NAV-->`.
  */
-export function servePage(app: Express, path: string, file: string, config: unknown): void {
+export function servePage(app: Express, path: string, file: string, config: unknown, nav = ''): void {
   const template = readFileSync(`${PAGES_DIR}${file}`, 'utf8');
   const json = JSON.stringify(config).replace(/</g, '\\u003c');
-  const html = template.replace(
-    '<!--DEMO_CONFIG-->',
-    `<script type="application/json" id="demo-config">${json}</script>`,
-  );
+  const html = template
+    .replace('<!--DEMO_CONFIG-->', `<script type="application/json" id="demo-config">${json}</script>`)
+    .replace('<!--STORY_NAV-->', nav);
   app.get(path, (_req: Request, res: Response) => {
     res.type('html').set('Cache-Control', 'no-store').send(html);
   });

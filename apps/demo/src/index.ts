@@ -2,6 +2,7 @@
 // port and so its own origin, and stop them again.
 import type { Server } from 'node:http';
 import { buildConfig, type ConfigInput, type DemoConfig } from './config.ts';
+import { DemoError } from './errors.ts';
 import { close, listen } from './http.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createDspSite } from './sites/dsp.ts';
@@ -28,12 +29,22 @@ export async function startDemo(input: DemoConfig | ConfigInput = {}, logger?: L
   // Keys first, so the first bid request finds them; a down operator only delays bids, not the sites.
   await dsp.start();
   const servers: Server[] = [];
+  // A taken port names the flag and variable that change it.
+  const listenAs = async (site: 'shop' | 'publisher' | 'dsp', app: Parameters<typeof listen>[0]) => {
+    const port = config.ports[site];
+    try {
+      return await listen(app, port, config.listenHost);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+      throw new DemoError('PORT_IN_USE', `the ${site} site's port ${port} on ${config.listenHost} is already in use: choose another with --${site}-port <n> or ${site.toUpperCase()}_PORT, or stop what holds it`, { cause: error });
+    }
+  };
   try {
-    const shop = await listen(createShopApp(config, log.child({ site: 'shop' })), config.ports.shop, config.listenHost);
+    const shop = await listenAs('shop', createShopApp(config, log.child({ site: 'shop' })));
     servers.push(shop.server);
-    const publisher = await listen(createPublisherApp(config, log.child({ site: 'publisher' })), config.ports.publisher, config.listenHost);
+    const publisher = await listenAs('publisher', createPublisherApp(config, log.child({ site: 'publisher' })));
     servers.push(publisher.server);
-    const dspServer = await listen(dsp.app, config.ports.dsp, config.listenHost);
+    const dspServer = await listenAs('dsp', dsp.app);
     servers.push(dspServer.server);
     return {
       config,

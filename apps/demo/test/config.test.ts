@@ -13,6 +13,13 @@ describe('buildConfig', () => {
     expect(config.operatorServerUrl).toBe('http://localhost:8080');
   });
 
+  it('a URL without its scheme says what to write, naming the flag and the variable', () => {
+    expect(() => buildConfig({ operatorUrl: 'localhost:18080' })).toThrow(
+      'operator URL (--operator-url, OPERATOR_URL) "localhost:18080" has no scheme: write it as http://localhost:18080',
+    );
+    expect(() => buildConfig({ collectorUrl: 'ftp://x' })).toThrow(DemoError);
+  });
+
   it('takes ports, origins and credentials from its input', () => {
     const config = buildConfig({
       shopPort: '0', dspUrl: 'http://dsp.uid2.test:9000/ignored/path', dspApiKey: 'key', dspSecret: 'secret',

@@ -53,8 +53,8 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function publisherToken(email: string): Promise<string> {
-  const publisher = new PublisherClient({ baseUrl: operator.url, ...credentials(103) });
+async function publisherToken(email: string, siteId = 103): Promise<string> {
+  const publisher = new PublisherClient({ baseUrl: operator.url, ...credentials(siteId) });
   const result = await publisher.generateToken({ email });
   if (result.status !== 'success') throw new Error(`generate: ${result.status}`);
   return result.identity.advertisingToken;
@@ -75,7 +75,28 @@ const postBid = (body: unknown, headers: Record<string, string> = {}) =>
   });
 
 describe('POST /bid', () => {
+  /** Acme's checkout fires the DSP's retargeting pixel with the shopper's token (made by Acme, 101). */
+  const retarget = async (token: string) => {
+    const r = await fetch(`${dspUrl}/pixel/retarget?uid2_token=${encodeURIComponent(token)}`);
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toBe('image/gif');
+  };
+
+  it('bids only for a reader in Acme Shop\'s audience, which Acme\'s retargeting pixel fills', async () => {
+    const stranger = await publisherToken('never-shopped@example.com');
+    expect((await postBid(bidRequest(stranger))).status).toBe(204);
+    // A token that is not Acme's (here the publisher's own) does not join the audience.
+    await retarget(await publisherToken('never-shopped@example.com', 103));
+    expect((await postBid(bidRequest(stranger))).status).toBe(204);
+    const landing = await (await fetch(`${dspUrl}/`)).text();
+    expect(landing).toContain('0 readers in Acme Shop');
+    await retarget(await publisherToken('never-shopped@example.com', 101));
+    expect((await postBid(bidRequest(stranger))).status).toBe(200);
+    expect(await (await fetch(`${dspUrl}/`)).text()).toContain('1 reader in Acme Shop');
+  });
+
   it('answers with a creative whose impression pixel carries a new sharing token for the same raw UID2', async () => {
+    await retarget(await publisherToken('reader@example.com', 101));
     const bidToken = await publisherToken('reader@example.com');
     const response = await postBid(bidRequest(bidToken));
     expect(response.status).toBe(200);
@@ -136,15 +157,15 @@ describe('POST /bid', () => {
 });
 
 describe('the pages', () => {
-  it('shop: embeds only public CSTG values and allows exactly the operator and the collector', async () => {
+  it('shop: embeds only public CSTG values and allows exactly the operator, the collector and its DSP', async () => {
     const response = await fetch(`http://127.0.0.1:${demo.ports.shop}/`);
     const html = await response.text();
     const csp = response.headers.get('content-security-policy')!;
     expect(csp).toContain(`connect-src 'self' ${operator.url}`);
-    expect(csp).toContain(`img-src 'self' data: ${COLLECTOR}`);
+    expect(csp).toContain(`img-src 'self' data: ${COLLECTOR} ${demo.config.urls.dsp}`);
     expect(csp).toContain("script-src 'self'");
     const config = JSON.parse(/<script type="application\/json" id="demo-config">(.*?)<\/script>/.exec(html)![1]!) as Record<string, string>;
-    expect(Object.keys(config).sort()).toEqual(['collectorUrl', 'operatorUrl', 'serverPublicKey', 'subscriptionId']);
+    expect(Object.keys(config).sort()).toEqual(['collectorUrl', 'dspUrl', 'operatorUrl', 'publisherUrl', 'serverPublicKey', 'subscriptionId']);
     expect(config.serverPublicKey).toMatch(/^UID2-X-L-/);
     expect(html).not.toMatch(/UID2-Y-|UID2-C-/); // no private key, no API key
   });
@@ -176,5 +197,13 @@ describe('creativeMarkup', () => {
     expect(html).toContain('src="https://c/p?t=1&amp;u=2"');
     expect(html).not.toContain('<script>');
     expect(creativeMarkup({ bannerUrl: 'b', stylesheetUrl: 's', clickUrl: 'c', alt: 'a' }, null)).not.toContain('impression');
+  });
+});
+
+describe('startDemo', () => {
+  it('names the flag and variable of a port that is taken', async () => {
+    const port = demo.ports.publisher; // held by the demo this file started
+    await expect(startDemo({ shopPort: '0', publisherPort: String(port), dspPort: '0', operatorUrl: operator.url, collectorUrl: COLLECTOR, snippet: join(dataDir, 'no-snippet.js') }, logger))
+      .rejects.toThrow(`the publisher site's port ${port} on 127.0.0.1 is already in use: choose another with --publisher-port <n> or PUBLISHER_PORT`);
   });
 });

@@ -121,6 +121,8 @@ export class Intake {
     const at = options.now ?? Date.now();
     const outcomes = new Array<IntakeOutcome>(items.length);
     const events: Array<SegmentEvent | undefined> = new Array(items.length);
+    /** The site id each token names (null when it could not be opened): outcomes are counted by sender. */
+    const senders = new Array<number | null>(items.length).fill(null);
     const uncached: number[] = [];
 
     for (let i = 0; i < items.length; i++) {
@@ -128,6 +130,7 @@ export class Intake {
       // decrypt
       const result = decrypter.decrypt(item.token);
       metrics.decrypt(result.siteId, result.status);
+      senders[i] = result.siteId;
       if (result.status !== 'Success' || result.uid === null || result.siteId === null) {
         outcomes[i] = failedDecryption(result.status);
         continue;
@@ -161,7 +164,7 @@ export class Intake {
 
     if (uncached.length > 0) await this.decideUncached(uncached, events, outcomes, options.optout ?? 'defer');
     await this.commit(events, outcomes);
-    for (const o of outcomes) metrics.outcome(o);
+    for (let i = 0; i < outcomes.length; i++) metrics.outcome(outcomes[i]!, senders[i]!);
     return outcomes;
   }
 

@@ -132,7 +132,8 @@ export function collectorConfig(op: TestOperator, dataDir: string, overrides: Pa
     // As in the demo's dev config; test/trust.test.ts checks the protected default.
     protectStatus: false,
     optout: { cacheTtlSeconds: 3600, batchWindowMs: 2, maxBatch: 1000, heldRetryMs: 500, timeoutMs: 2000, cacheMaxEntries: 100_000 },
-    logLevel: 'info',
+    // Quiet test output: children get --log-level info from spawnCollector; in-process tests pass a capturing logger.
+    logLevel: 'silent',
     ...overrides,
   });
 }

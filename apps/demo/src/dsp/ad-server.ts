@@ -1,8 +1,10 @@
 // The DSP's bid decision for one request, top to bottom: read the publisher's advertising token from the
-// bid request -> decrypt it with the bidstream keys -> encrypt the raw UID2 into a fresh sharing token with
+// bid request -> decrypt it with the bidstream keys -> bid only for a reader in the campaign's audience
+// (Acme's shoppers, see audience.ts) -> encrypt the raw UID2 into a fresh sharing token with
 // the DSP's own keys -> answer with creative markup whose impression pixel carries only that token.
 // The bidstream token is never put in the pixel, and the raw UID2 never leaves this function.
 import { tryCreativePixelUrl, type BidstreamClient, type DecryptionStatus, type SharingClient } from '@uid2-pixels/uid2';
+import type { Audience } from './audience.ts';
 import type { BidRequest } from './bid-request.ts';
 
 export interface Creative {
@@ -17,6 +19,8 @@ export interface Creative {
 
 export interface AdServerDeps {
   bidstream: Pick<BidstreamClient, 'decrypt'>;
+  /** The campaign's audience: the DSP bids only for readers in it (retargeting). */
+  audience: Pick<Audience, 'has'>;
   sharing: SharingClient;
   /** Impression pixel URL at the receiver's collector, with the token macro. */
   pixelTemplate: string;
@@ -35,7 +39,7 @@ export interface BidResponse {
 export type Outcome =
   | { kind: 'bid'; response: BidResponse; pixel: 'attached' }
   | { kind: 'bid'; response: BidResponse; pixel: 'not-attached'; reason: string }
-  | { kind: 'no-bid'; reason: 'no-token' | DecryptionStatus };
+  | { kind: 'no-bid'; reason: 'no-token' | 'not-in-audience' | DecryptionStatus };
 
 const escapeAttr = (text: string) =>
   text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -60,6 +64,8 @@ export function decideBid(request: BidRequest, deps: AdServerDeps): Outcome {
   // (publisher.localhost under localhost) is the publisher's.
   const decrypted = deps.bidstream.decrypt(request.uid2Token, request.domain);
   if (decrypted.status !== 'Success' || decrypted.uid === null) return { kind: 'no-bid', reason: decrypted.status };
+  // A retargeting campaign: only readers who shopped at the advertiser see its ad.
+  if (!deps.audience.has(decrypted.uid)) return { kind: 'no-bid', reason: 'not-in-audience' };
 
   const pixel = tryCreativePixelUrl(deps.pixelTemplate, decrypted.uid, deps.sharing);
   const response = (adm: string): BidResponse => ({

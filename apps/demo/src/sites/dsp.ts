@@ -9,6 +9,11 @@ import { createSiteApp, serveStatic } from '../http.ts';
 import type { Logger } from '../log.ts';
 import { parseBidRequest } from '../dsp/bid-request.ts';
 import { decideBid, type AdServerDeps } from '../dsp/ad-server.ts';
+import { Audience } from '../dsp/audience.ts';
+import { dspLandingHtml } from './dsp-landing.ts';
+
+/** A transparent 1x1 GIF: the answer to every retargeting pixel. */
+const GIF = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
 
 /** Where the DSP's impression pixel goes: the measurement partner's collector, impression segment. */
 export function impressionPixelTemplate(collectorUrl: string): string {
@@ -38,8 +43,10 @@ export function createDspSite(config: DemoConfig, log: Logger): DspSite {
   // The creative's banner and stylesheet load inside publisher pages: they must be embeddable.
   const app = createSiteApp('dsp', { connect: [], img: [], embeddable: true }, log);
   serveStatic(app, 'dsp');
+  const audience = new Audience();
   const deps: AdServerDeps = {
     bidstream,
+    audience,
     sharing,
     pixelTemplate: impressionPixelTemplate(config.urls.collector),
     creative: {
@@ -80,18 +87,30 @@ export function createDspSite(config: DemoConfig, log: Logger): DspSite {
       throw error;
     }
     if (outcome.kind === 'no-bid') {
-      log.info({ reason: outcome.reason }, 'no bid');
+      log.debug({ reason: outcome.reason }, 'no bid');
       res.status(204).end();
       return;
     }
-    if (outcome.pixel === 'attached') log.info({ impressionPixel: 'attached' }, 'bid');
+    if (outcome.pixel === 'attached') log.debug({ impressionPixel: 'attached' }, 'bid');
     else log.warn({ impressionPixel: 'not-attached', reason: outcome.reason }, 'bid without impression pixel');
     res.json(outcome.response);
   });
+  // Acme's checkout fires this with the shopper's UID2 token (Acme shares with us in the portal): the
+  // reader joins the campaign's audience. Answered the same whatever the token, like any pixel.
+  app.get('/pixel/retarget', (req, res) => {
+    const token = typeof req.query.uid2_token === 'string' ? req.query.uid2_token : null;
+    const decrypted = token === null ? null : sharing.decrypt(token);
+    const joined = decrypted?.status === 'Success' && decrypted.uid !== null && decrypted.siteId === config.shop.siteId;
+    if (joined) audience.add(decrypted.uid!);
+    log.debug({ audience: joined ? 'joined' : 'ignored', reason: joined ? undefined : (decrypted?.status ?? 'no-token') }, 'retargeting pixel');
+    res.set('Cache-Control', 'no-store').type('image/gif').send(GIF);
+  });
   app.get('/', (_req, res) => {
-    res.type('text/plain').send(
-      'Bidwell DSP ad server. POST /bid with an OpenRTB bid request carrying a UID2 token in user.ext.eids.\n',
-    );
+    res.type('html').set('Cache-Control', 'no-store').send(dspLandingHtml(config, {
+      bidstreamKeys: bidstream.isReady,
+      sharingKeys: sharing.isReady,
+      audience: audience.size,
+    }));
   });
   // Malformed JSON and other body errors: a clear 400, never a stack trace.
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {

@@ -5,10 +5,14 @@ import type { Express } from 'express';
 import type { DemoConfig } from '../config.ts';
 import { createSiteApp, servePage, serveSnippet, serveStatic } from '../http.ts';
 import type { Logger } from '../log.ts';
+import { storyNav } from './story-nav.ts';
 
 export interface PublisherPageConfig {
   operatorUrl: string;
   dspUrl: string;
+  /** For the next-step links: the shop (no ad yet) and the collector's status page (ad shown). */
+  shopUrl: string;
+  collectorUrl: string;
   subscriptionId: string;
   serverPublicKey: string;
 }
@@ -26,9 +30,11 @@ export function createPublisherApp(config: DemoConfig, log: Logger): Express {
   const page: PublisherPageConfig = {
     operatorUrl: config.urls.operator,
     dspUrl: config.urls.dsp,
+    shopUrl: config.urls.shop,
+    collectorUrl: config.urls.collector,
     subscriptionId: config.publisher.subscriptionId,
     serverPublicKey: config.publisher.serverPublicKey,
   };
-  servePage(app, '/', 'publisher/index.html', page);
+  servePage(app, '/', 'publisher/index.html', page, storyNav(config, 'publisher'));
   return app;
 }

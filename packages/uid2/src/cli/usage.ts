@@ -1,6 +1,7 @@
 // Argument parsing shared by the commands: the project's flag parser (args.ts), with errors that say
 // which command was misused and point at its --help. Exit codes: 0 done, 1 failed (bad input value,
 // operator error), 2 usage or configuration error (unknown option, unreadable or malformed file).
+import { checkBaseUrl, Uid2BaseUrlError } from '../clients/base-url.ts';
 import { Uid2Error } from '../errors.ts';
 import { ArgsError, parseArgv, type FlagSpecs } from './args.ts';
 
@@ -51,4 +52,14 @@ export function required(command: string, name: string, value: string | undefine
   if (env !== undefined && env !== '') return env;
   const hint = envName === undefined ? '' : ` (or set ${envName})`;
   throw new UsageError(`uid2 ${command}: --${name} is required${hint}. See: uid2 ${command} --help`);
+}
+
+/** --base-url (or UID2_BASE_URL) must carry its scheme: say so, with the flag, as a usage error. */
+export function baseUrlArgument(value: string): string {
+  try {
+    return checkBaseUrl(value);
+  } catch (error) {
+    if (error instanceof Uid2BaseUrlError) throw new UsageError(`--base-url (or UID2_BASE_URL): ${error.message}`);
+    throw error;
+  }
 }

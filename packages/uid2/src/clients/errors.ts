@@ -35,8 +35,9 @@ export class Uid2HttpError extends Uid2Error {
 export class Uid2NetworkError extends Uid2Error {
   readonly path: string;
 
-  constructor(path: string, cause: unknown) {
-    super('network-error', `POST ${path} failed: ${describeNetworkFailure(cause)}`, { cause });
+  /** `baseUrl`, when given, is named in the message (without any user:password part). */
+  constructor(path: string, cause: unknown, baseUrl?: string) {
+    super('network-error', `POST ${path} failed: ${describeNetworkFailure(cause)}${baseUrl === undefined ? '' : whereToLook(baseUrl)}`, { cause });
     this.path = path;
   }
 }
@@ -79,8 +80,21 @@ function describeNetworkFailure(cause: unknown): string {
   if (cause instanceof Error) {
     if (cause.name === 'TimeoutError' || cause.name === 'AbortError') return 'operator did not answer in time';
     // undici puts the system error (ECONNREFUSED, ENOTFOUND, ...) in `cause`.
-    const code = (cause.cause as { code?: unknown } | undefined)?.code ?? (cause as { code?: unknown }).code;
+    // A host with several addresses (localhost: ::1 and 127.0.0.1) fails with an AggregateError of them.
+    const inner = cause.cause as { code?: unknown; errors?: Array<{ code?: unknown }> } | undefined;
+    const code = inner?.code ?? inner?.errors?.[0]?.code ?? (cause as { code?: unknown }).code;
     if (typeof code === 'string') return `operator unreachable (${code})`;
   }
   return 'operator unreachable';
+}
+
+function whereToLook(baseUrl: string): string {
+  let shown = baseUrl;
+  try {
+    const url = new URL(baseUrl);
+    shown = `${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname}`;
+  } catch {
+    // checkBaseUrl let it through, so it parses; keep the text as given otherwise.
+  }
+  return ` at ${shown}: check that the operator runs there and that the base URL is right`;
 }

@@ -2,6 +2,7 @@
 // 2026-09-30 in favour of /v3/identity/map): one kind of hashed identifier per request, answered as
 // mapped {identifier, advertising_id, bucket_id} and unmapped {identifier, reason}; and the salt
 // buckets rotated since a time, for callers that re-map by bucket.
+import { checkBaseUrl } from './base-url.ts';
 import { Uid2ResponseError } from './errors.ts';
 import type { IdentityMapInput } from './identity-map-input.ts';
 import { postEnveloped, type OperatorHttpOptions } from './operator-http.ts';
@@ -29,6 +30,7 @@ export class IdentityMapClient {
   readonly #options: IdentityMapClientOptions;
 
   constructor(options: IdentityMapClientOptions) {
+    checkBaseUrl(options.baseUrl);
     this.#options = options;
   }
 

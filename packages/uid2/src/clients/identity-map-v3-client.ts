@@ -2,6 +2,7 @@
 // envelope; each answer is {u, p, r} (current raw UID2, previous raw UID2 or null, refresh-from in
 // seconds) or {e} (why not), positionally aligned with what was sent. Results are keyed by the caller's
 // input values; duplicates all get the answer of their hash.
+import { checkBaseUrl } from './base-url.ts';
 import { Uid2ResponseError } from './errors.ts';
 import type { IdentityMapV3Input } from './identity-map-input.ts';
 import { postEnveloped, type OperatorHttpOptions } from './operator-http.ts';
@@ -27,6 +28,7 @@ export class IdentityMapV3Client {
   readonly #options: IdentityMapV3ClientOptions;
 
   constructor(options: IdentityMapV3ClientOptions) {
+    checkBaseUrl(options.baseUrl);
     this.#options = options;
   }
 

@@ -24,4 +24,5 @@ export { isRetryable, mapIdentitiesInBatches, MAX_IDENTIFIERS_PER_REQUEST } from
 export type { BatchOptions } from './identity-map-batches.ts';
 export { CLIENT_VERSION, postEnveloped } from './operator-http.ts';
 export type { OperatorAnswer, OperatorCredentials, OperatorHttpOptions } from './operator-http.ts';
+export { checkBaseUrl, Uid2BaseUrlError } from './base-url.ts';
 export { EnvelopeError, Uid2HttpError, Uid2NetworkError, Uid2ResponseError } from './errors.ts';

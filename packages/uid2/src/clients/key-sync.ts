@@ -5,6 +5,7 @@
 // exponential backoff; a successful one waits the full interval. Both delays get jitter so a fleet of
 // collectors does not hit the operator in lockstep. Timers are unref'd: the sync never keeps a process
 // alive on its own.
+import { checkBaseUrl } from './base-url.ts';
 import { KeyRing } from '../keys/index.ts';
 import { postEnveloped, type OperatorHttpOptions } from './operator-http.ts';
 import { Uid2ResponseError } from './errors.ts';
@@ -81,6 +82,7 @@ export class KeySync {
   #started = false;
 
   constructor(path: string, options: KeySyncOptions) {
+    checkBaseUrl(options.baseUrl);
     this.#path = path;
     this.#options = options;
     this.#now = options.now ?? Date.now;

@@ -5,6 +5,7 @@
 //   postText:      a plain text body with the same headers (used by /v2/token/refresh, which has its own
 //                  framing, §3.2).
 // Error messages name the route and what failed, never the API key, secret or payload.
+import { checkBaseUrl } from './base-url.ts';
 import { openResponse, sealRequest } from '../envelope/index.ts';
 import { Uid2HttpError, Uid2NetworkError, Uid2ResponseError } from './errors.ts';
 
@@ -53,6 +54,7 @@ export async function postText(
   body: string | Uint8Array,
   authenticate = true,
 ): Promise<Response> {
+  checkBaseUrl(options.baseUrl);
   const doFetch = options.fetch ?? globalThis.fetch;
   const headers: Record<string, string> = {
     'Content-Type': typeof body === 'string' ? 'text/plain' : 'application/octet-stream',
@@ -67,7 +69,7 @@ export async function postText(
       signal: AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
     });
   } catch (error) {
-    throw new Uid2NetworkError(path, error);
+    throw new Uid2NetworkError(path, error, options.baseUrl);
   }
 }
 

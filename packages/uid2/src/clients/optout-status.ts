@@ -1,5 +1,6 @@
 // /v2/optout/status (operator-api.md §3.7): which raw UID2s have opted out, and since when.
 // Roles MAPPER, SHARER or ID_READER. Large inputs are sent in batches the operator accepts.
+import { checkBaseUrl } from './base-url.ts';
 import { postEnveloped, type OperatorHttpOptions } from './operator-http.ts';
 import { Uid2ResponseError } from './errors.ts';
 
@@ -17,6 +18,7 @@ export class OptOutStatusClient {
   readonly #batchSize: number;
 
   constructor(options: OptOutStatusClientOptions) {
+    checkBaseUrl(options.baseUrl);
     this.#options = options;
     this.#batchSize = Math.max(1, Math.floor(options.batchSize ?? DEFAULT_OPTOUT_BATCH_SIZE));
   }

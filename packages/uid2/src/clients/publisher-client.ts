@@ -1,5 +1,6 @@
 // Publishers (and advertisers generating tokens for their own pixels): server-side token generation
 // through the v2 envelope, and refresh with the refresh token's own framing (operator-api.md §3.1, §3.2).
+import { checkBaseUrl } from './base-url.ts';
 import { aesGcmDecrypt } from '../crypto/aes.ts';
 import { decodeBase64 } from '../encoding/base64.ts';
 import { tokenGenerateRequestBody, type TokenGenerateInput } from '../dii/token-generate-request.ts';
@@ -32,6 +33,7 @@ export class PublisherClient {
   readonly #now: () => number;
 
   constructor(options: PublisherClientOptions) {
+    checkBaseUrl(options.baseUrl);
     this.#options = options;
     this.#now = options.now ?? Date.now;
   }

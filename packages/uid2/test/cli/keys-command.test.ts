@@ -88,12 +88,29 @@ describe('uid2 keys', () => {
     expect(badSecret.code).toBe(1);
     expect(badSecret.stderr).toContain('HTTP 400 (client_error)');
     expect(down.code).toBe(1);
-    expect(down.stderr).toContain('operator unreachable');
+    expect(down.stderr).toMatch(/operator unreachable (\(ECONNREFUSED\) )?at http:\/\/127.0.0.1:9: check that the operator runs there/);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('--base-url is required (or set UID2_BASE_URL)');
     for (const result of [denied, badSecret, down, missing]) {
       expect(result.stdout).toBe('');
       for (const secret of [publisher.apiKey, publisher.secret, wrongSecret.apiKey, wrongSecret.secret]) expect(result.stderr).not.toContain(secret);
     }
+  });
+
+  it('a base URL without its scheme is a usage error that says what to write, from the flag or the env', async () => {
+    const acme = credentials(101);
+    const port = new URL(acme.baseUrl).port;
+    const [flag, env, scheme] = await Promise.all([
+      runCli(['keys', '--base-url', `localhost:${port}`, '--api-key', acme.apiKey, '--secret', acme.secret]),
+      runCli(['keys'], { env: { UID2_BASE_URL: `localhost:${port}`, UID2_API_KEY: acme.apiKey, UID2_SECRET: acme.secret } }),
+      runCli(['keys', '--base-url', `ftp://localhost:${port}`, '--api-key', acme.apiKey, '--secret', acme.secret]),
+    ]);
+    for (const r of [flag, env]) {
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(`uid2 keys: --base-url (or UID2_BASE_URL): the operator base URL "localhost:${port}" has no scheme: write it as http://localhost:${port} (or https://…)\n`);
+      expect(r.stdout).toBe('');
+    }
+    expect(scheme.code).toBe(2);
+    expect(scheme.stderr).toContain('must start with http:// or https://, not ftp://');
   });
 });

@@ -79,5 +79,8 @@ describe('uid2 map', { timeout: 120_000 }, () => {
     const missing = await runCli(['map', 'x']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('--base-url is required');
+    const noScheme = await runCli(['map', 'x'], { env: { ...env(107), UID2_BASE_URL: 'localhost:18080' } });
+    expect(noScheme.code).toBe(2);
+    expect(noScheme.stderr).toContain('--base-url (or UID2_BASE_URL): the operator base URL "localhost:18080" has no scheme: write it as http://localhost:18080');
   });
 });

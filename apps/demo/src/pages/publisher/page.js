@@ -9,7 +9,26 @@
   const button = document.querySelector('[data-testid=sign-in]');
   const status = document.querySelector('[data-testid=ad-status]');
   const slot = document.querySelector('[data-testid=ad-slot]');
+  const signedIn = document.querySelector('[data-testid=signed-in]');
+  const signedInAs = document.querySelector('[data-testid=signed-in-as]');
+  const title = document.querySelector('[data-testid=account-title]');
+  const next = document.querySelector('[data-testid=next-step]');
+  const nextLink = next.querySelector('a');
   document.querySelector('[data-testid=origin]').textContent = location.origin;
+
+  const nextStep = (href, text) => {
+    nextLink.href = href;
+    nextLink.textContent = text;
+    next.hidden = false;
+  };
+
+  // Signed in: the form gives way to who is signed in and a way out.
+  const showSignedIn = (email) => {
+    form.hidden = true;
+    signedIn.hidden = false;
+    title.textContent = 'Your account';
+    signedInAs.textContent = email;
+  };
 
   const show = (state, text) => {
     status.dataset.state = state;
@@ -37,7 +56,8 @@
       body: JSON.stringify(bidRequest(token)),
     });
     if (response.status === 204) {
-      show('no-bid', 'The DSP did not bid.');
+      show('no-bid', 'No ad: the DSP did not bid. Bidwell shows Acme Shop\u2019s ad only to readers who bought there.');
+      nextStep(config.shopUrl, 'Place an order at Acme Shop with this email, then come back →');
       return;
     }
     if (!response.ok) throw new Error(`bid failed: HTTP ${response.status}`);
@@ -59,12 +79,14 @@
     frame.srcdoc = bid.adm;
     slot.replaceChildren(frame);
     show('rendered', 'Ad from the DSP shown; its impression pixel went to the measurement partner.');
+    nextStep(`${config.collectorUrl}/status`, 'Next: see both segments on the collector\u2019s status page →');
   }
 
   async function signIn(email) {
     window.uid2pixel.push(async (api) => {
       try {
         const token = await api.setEmail(email);
+        showSignedIn(email);
         if (!token) {
           show('no-token', api.hasOptedOut() ? 'Signed in. You have opted out of UID2: no token is shared.' : 'Signed in, but no UID2 token could be generated.');
           return;
@@ -77,6 +99,18 @@
       }
     });
   }
+
+  document.querySelector('[data-testid=sign-out]').addEventListener('click', () => {
+    window.uid2pixel.push((api) => api.clear());
+    form.hidden = false;
+    signedIn.hidden = true;
+    next.hidden = true;
+    title.textContent = 'Sign in';
+    emailInput.value = '';
+    button.disabled = false;
+    slot.replaceChildren('Ad slot (300\u00d7250)');
+    show('idle', 'Signed out. Signed-in readers get a UID2 token, which travels to advertisers only inside bid requests.');
+  });
 
   form.addEventListener('submit', (event) => {
     event.preventDefault();

@@ -4,7 +4,7 @@ import { chmod, writeFile } from 'node:fs/promises';
 import { postEnveloped } from '../../clients/operator-http.ts';
 import { Uid2ResponseError } from '../../clients/errors.ts';
 import { KeyRing } from '../../keys/index.ts';
-import { EXIT_OK, parseCommandArgs, required, UsageError, type Command } from '../usage.ts';
+import { baseUrlArgument, EXIT_OK, parseCommandArgs, required, UsageError, type Command } from '../usage.ts';
 
 const help = `Usage: uid2 keys --base-url URL --api-key KEY --secret SECRET [--bidstream] [--out FILE]
 
@@ -35,7 +35,7 @@ export const keysCommand: Command = {
       out: { type: 'string' },
     });
     const options = {
-      baseUrl: required('keys', 'base-url', values['base-url'], 'UID2_BASE_URL'),
+      baseUrl: baseUrlArgument(required('keys', 'base-url', values['base-url'], 'UID2_BASE_URL')),
       apiKey: required('keys', 'api-key', values['api-key'], 'UID2_API_KEY'),
       secret: required('keys', 'secret', values.secret, 'UID2_SECRET'),
     };

@@ -6,7 +6,7 @@ import { IdentityMapV3Input } from '../../clients/identity-map-input.ts';
 import { mapIdentitiesInBatches, MAX_IDENTIFIERS_PER_REQUEST } from '../../clients/identity-map-batches.ts';
 import { UnmappedIdentityReason } from '../../clients/unmapped-identity.ts';
 import { argsOrLines, LineWriter } from '../line-io.ts';
-import { EXIT_OK, parseCommandArgs, required, UsageError, type Command } from '../usage.ts';
+import { baseUrlArgument, EXIT_OK, parseCommandArgs, required, UsageError, type Command } from '../usage.ts';
 
 const help = `Usage: uid2 map --base-url URL --api-key KEY --secret SECRET [--type TYPE] [--concurrency N] [VALUE ...]
 
@@ -70,7 +70,7 @@ export const mapCommand: Command = {
       throw new UsageError(`uid2 map: --concurrency must be an integer from 1 to 20, got ${JSON.stringify(values.concurrency)}`);
     }
     const client = new IdentityMapV3Client({
-      baseUrl: required('map', 'base-url', values['base-url'], 'UID2_BASE_URL'),
+      baseUrl: baseUrlArgument(required('map', 'base-url', values['base-url'], 'UID2_BASE_URL')),
       apiKey: required('map', 'api-key', values['api-key'], 'UID2_API_KEY'),
       secret: required('map', 'secret', values.secret, 'UID2_SECRET'),
     });

@@ -1,0 +1,96 @@
+// What a newcomer meets besides the story itself, in a real browser against the real stack, on a phone
+// (360 px) and a desktop (1,280 px): the landing pages of the collector and the DSP, the shop's and the
+// publisher's states (order placed, signed in, signed out, no ad for a reader who never shopped), the
+// next-step links that walk the story, and the collector's status page opened after it all. Every page
+// must fit its width (no sideways scrolling) and log no console error.
+import { expect, freshEmail, test } from './support/fixtures.ts';
+import { consoleErrors, expectNoHorizontalOverflow, WIDTHS } from './support/page-quality.ts';
+import { screenshot } from './support/story.ts';
+
+for (const width of WIDTHS) {
+  test.describe(`at ${width} px`, () => {
+    test.use({ viewport: { width, height: 900 } });
+
+    test('the collector and the DSP greet a newcomer with what they are and where to go', async ({ page, stack }) => {
+      const errors = consoleErrors(page);
+      await page.goto(stack.urls.collector);
+      await expect(page.getByRole('heading', { level: 1 })).toHaveText('UID2 pixel collector');
+      for (const href of ['/status', '/healthz', '/readyz', '/metrics']) await expect(page.getByTestId('links').locator(`a[href="${href}"]`)).toBeVisible();
+      await expectNoHorizontalOverflow(page);
+      await screenshot(page, `collector-landing-${width}`, { fullPage: true });
+
+      await page.goto(stack.urls.dsp);
+      await expect(page.getByRole('heading', { level: 1 })).toHaveText('Bidwell DSP');
+      await expect(page.getByTestId('audience-size')).toContainText("in Acme Shop's audience");
+      await expect(page.getByTestId('nav-shop')).toHaveAttribute('href', stack.urls.shop);
+      await expect(page.getByTestId('nav-collector')).toHaveAttribute('href', `${stack.urls.collector}/status`);
+      await expectNoHorizontalOverflow(page);
+      await screenshot(page, `dsp-landing-${width}`, { fullPage: true });
+      expect(errors).toEqual([]);
+    });
+
+    test('the story, step by step: order placed, signed in with an ad, next steps, signed out', async ({ page, stack }) => {
+      const errors = consoleErrors(page);
+      const email = freshEmail(`walker${width}`);
+      await page.goto(stack.urls.shop);
+      await expectNoHorizontalOverflow(page);
+      await page.getByTestId('email').fill(email);
+      await page.getByTestId('place-order').click();
+      await expect(page.getByTestId('conversion-status')).toHaveAttribute('data-state', 'sent');
+      // One order: the button stays disabled and says so; the next step is the publisher.
+      await expect(page.getByTestId('place-order')).toBeDisabled();
+      await expect(page.getByTestId('place-order')).toHaveText('Order placed');
+      await expect(page.getByTestId('next-step-link')).toHaveAttribute('href', stack.urls.publisher);
+      await expectNoHorizontalOverflow(page);
+      await screenshot(page, `shop-order-placed-${width}`, { fullPage: true });
+
+      await page.getByTestId('next-step-link').click();
+      await expect(page).toHaveURL(new RegExp(`^${stack.urls.publisher}`));
+      await page.getByTestId('email').fill(email);
+      await page.getByTestId('sign-in').click();
+      await expect(page.getByTestId('ad-status')).toHaveAttribute('data-state', 'rendered');
+      // Signed in: who, and a way out, instead of the form.
+      await expect(page.getByTestId('signin-form')).toBeHidden();
+      await expect(page.getByTestId('signed-in-as')).toHaveText(email);
+      await expect(page.frameLocator('[data-testid=ad-frame]').locator('img.banner')).toBeVisible();
+      await expect(page.getByTestId('next-step-link')).toHaveAttribute('href', `${stack.urls.collector}/status`);
+      await expectNoHorizontalOverflow(page);
+      await screenshot(page, `publisher-signed-in-${width}`, { fullPage: true });
+
+      await page.getByTestId('sign-out').click();
+      await expect(page.getByTestId('signin-form')).toBeVisible();
+      await expect(page.getByTestId('signed-in')).toBeHidden();
+      await expect(page.getByTestId('ad-status')).toContainText('Signed out');
+      expect(errors).toEqual([]);
+    });
+
+    test('a reader who never shopped at Acme gets no retargeting ad, and is told where to go', async ({ page, stack }) => {
+      const errors = consoleErrors(page);
+      await page.goto(stack.urls.publisher);
+      await page.getByTestId('email').fill(freshEmail(`stranger${width}`));
+      await page.getByTestId('sign-in').click();
+      await expect(page.getByTestId('ad-status')).toHaveAttribute('data-state', 'no-bid');
+      await expect(page.getByTestId('ad-frame')).toHaveCount(0);
+      await expect(page.getByTestId('next-step-link')).toHaveAttribute('href', stack.urls.shop);
+      await expectNoHorizontalOverflow(page);
+      await screenshot(page, `publisher-no-ad-${width}`, { fullPage: true });
+      expect(errors).toEqual([]);
+    });
+
+    test('the status page, opened after the story, shows it since the collector started', async ({ page, stack }) => {
+      const errors = consoleErrors(page);
+      await page.goto(`${stack.urls.collector}/status`);
+      const chart = page.getByTestId('events-chart');
+      // Both segments hold the story's events (the specs above ran first in this worker's stack).
+      await expect(chart).toHaveAttribute('aria-label', /acme-converters [1-9]\d*, bidwell-impressions [1-9]\d*/);
+      await expect(page.locator('#events path')).toHaveCount(2);
+      await expect(page.getByTestId('sender-101')).toContainText('site 101 Acme Shop');
+      await expect(page.getByTestId('events-legend')).toContainText('since start');
+      await expectNoHorizontalOverflow(page);
+      const fontSize = await page.locator('#events svg text').first().evaluate((t) => getComputedStyle(t).fontSize);
+      expect(fontSize).toBe('12px');
+      await screenshot(page, `collector-status-${width}`, { fullPage: true });
+      expect(errors).toEqual([]);
+    });
+  });
+}
