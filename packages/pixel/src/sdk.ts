@@ -173,11 +173,28 @@ export function createSdk(euidByDefault = false) {
     sync();
   };
 
-  const disconnect = forget; // a logout
+  /** (Re)starts the background timer: each tick re-reads storage (another tab may have refreshed or
+   * logged out) and refreshes when due. */
+  const arm = (): void => {
+    clearInterval(timer);
+    timer = setInterval(
+      guard(() => (due(), sync())),
+      o.refreshRetryPeriod || 5e3,
+    );
+  };
 
+  /** A logout: forgets the identity and stops the timer, as the official SDK does (init, setIdentity
+   * or a set* call start it again). */
+  const disconnect = (): void => {
+    clearInterval(timer);
+    forget();
+  };
+
+  /** Forgets the identity and, once init ran, makes sure the timer runs for the one coming. */
   const replace = (): void => {
     forget();
     retryAt = 0;
+    if (inited) arm();
   };
 
   /** An identity the server generated (or an opt-out marker): replaces the current one. */
@@ -233,12 +250,7 @@ export function createSdk(euidByDefault = false) {
       // The official rule: a server-provided identity wins when nothing is stored or it expires later.
       if (valid(identity) && !(stored()?.identity_expires! >= identity.identity_expires)) setIdentity(identity);
       else if (identity) log('identity not used');
-      clearInterval(timer);
-      // Each tick re-reads storage (another tab may have refreshed or logged out) and refreshes when due.
-      timer = setInterval(
-        guard(() => (due(), sync())),
-        o.refreshRetryPeriod || 5e3,
-      );
+      arm();
       void allowed(); // a stored token is used only once the CMP said yes
       if (!inited) {
         inited = true;
