@@ -31,8 +31,10 @@ export const consent = (p: ConsentPolicy = {}, euid: boolean): Answer | Promise<
     const w = window as any;
     const tcf = 'tcf' in p ? p.tcf : euid && 'require';
     const gpp = ('gpp' in p ? p.gpp : !euid) && w.__gpp;
-    if (!gpp && !(tcf && w.__tcfapi)) return [tcf == 'require' ? 'no TCF CMP' : ''];
-    return check(p, tcf, gpp).catch(unreadable);
+    const tcfApi = tcf && w.__tcfapi;
+    // Without a TCF CMP to ask: 'no TCF CMP' when the policy requires one, else a yes (as far as TCF goes).
+    const noTcf: Answer = [tcf == 'require' ? 'no TCF CMP' : ''];
+    return gpp || tcfApi ? check(p.wait ?? 500, gpp, tcfApi, noTcf).catch(unreadable) : noTcf;
   } catch {
     return unreadable(); // a consent option that is not an object
   }
@@ -40,18 +42,15 @@ export const consent = (p: ConsentPolicy = {}, euid: boolean): Answer | Promise<
 
 const unreadable = (): Answer => ['unreadable CMP answer'];
 
-async function check(p: ConsentPolicy, tcf: ConsentPolicy['tcf'], gpp: unknown): Promise<Answer> {
-  const w = window as any;
-  const wait = p.wait ?? 500;
+async function check(wait: number, gpp: any, tcfApi: any, noTcf: Answer): Promise<Answer> {
   if (gpp) {
     const d = await ask(gpp, ['addEventListener'], (e) => e?.pingData?.signalStatus == 'ready', wait);
     const sections = d?.pingData?.parsedSections;
     if (sections && Object.values(sections).flat().some((s: any) => s && (s.SaleOptOut == 1 || s.SharingOptOut == 1 || s.TargetedAdvertisingOptOut == 1)))
       return ['GPP US opt-out'];
   }
-  if (!tcf) return [''];
-  if (!w.__tcfapi) return [tcf == 'require' ? 'no TCF CMP' : ''];
-  const d = await ask(w.__tcfapi, ['addEventListener', 2], (d) => d?.gdprApplies === false || /tcloaded|useractioncomplete/.test(d?.eventStatus), wait);
+  if (!tcfApi) return noTcf;
+  const d = await ask(tcfApi, ['addEventListener', 2], (d) => d?.gdprApplies === false || /tcloaded|useractioncomplete/.test(d?.eventStatus), wait);
   if (d === 0) return ['TCF CMP did not answer'];
   if (d?.gdprApplies === false) return [''];
   return EUID_PURPOSES.every((n) => d?.purpose?.consents?.[n]) && d.vendor?.consents?.[EUID_VENDOR] && typeof d.tcString == 'string'

@@ -218,7 +218,7 @@ export function createSdk(euidByDefault = false) {
       const e = epoch;
       let hash = typeof v == 'string' && value ? (hashIt ? await sha256(value as string) : v) : '';
       // A hex hash (64 characters) is what many tools produce; the operator's CSTG wants base64.
-      if (/^[0-9a-f]{64}$/i.test(hash)) hash = toB64(new Uint8Array(hash.match(/../g)!.map((h) => parseInt(h, 16))));
+      if (/^[0-9a-f]{64}$/i.test(hash)) hash = toB64(hash.match(/../g)!.map((h) => parseInt(h, 16)));
       if (!/^[A-Za-z0-9+/]{43}=$/.test(hash)) return log('invalid DII');
       if (!o.subscriptionId || !o.serverPublicKey) return log('no serverPublicKey/subscriptionId');
       if (!(await allowed())) return;
