@@ -9,6 +9,14 @@
 //                    store (informational: on 2 vCPUs the load generator competes for the same cores)
 //   cluster-2 redis  two HTTP workers each writing to Redis: the same cluster without the IPC hop, so
 //                    the difference between the two cluster rows is what forwarding to the primary costs
+// Then the answer-timing table (issue 11): the file-store collector under a mixed stream of four classes
+// of pixel, interleaved request by request, median and p90 of each class in the same run:
+//   bad token      a real token with one byte changed past its header (InvalidPayload)
+//   valid, cached  a token of a UID2 seen before (its opt-out verdict cached): a write
+//   valid, new     a token of a UID2 never seen: held durably, its opt-out decided off the answer path
+//   unauthorised   a valid token naming a segment its sender is not granted
+// Target: each class's median within 25 % of every other's. Run with TIMING_CONNECTIONS connections
+// (default 16) and with one connection (a lone prober, every request alone in its commit).
 // Every server is its own child process; the load generator (raw keep-alive sockets, 64 connections,
 // closed loop) and the local operator run here. Rounds go round-robin over the servers and each cell is
 // the median round. Target (issue): file >= 70 % of baseline req/s, p99 < 20 ms at 64 connections.
@@ -33,6 +41,9 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const DISTINCT_UIDS = 4096;
+const TIMING_SECONDS = Number(process.env.BENCH_TIMING_SECONDS ?? 5);
+const TIMING_CONNECTIONS = Number(process.env.TIMING_CONNECTIONS ?? 16);
+const TIMING_CLASSES = ['bad token', 'valid, cached', 'valid, new', 'unauthorised'] as const;
 const SELF = fileURLToPath(import.meta.url);
 const COLLECTOR_BIN = fileURLToPath(new URL('../apps/collector/bin/collector.mjs', import.meta.url));
 
@@ -142,8 +153,45 @@ async function waitReady(port: number): Promise<void> {
 }
 
 function median(values: number[]): number {
+  return quantile(values, 0.5);
+}
+
+function quantile(values: number[], q: number): number {
   const s = [...values].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+}
+
+/**
+ * Median and p90 answer time of each class of pixel, interleaved on `connections` connections in one
+ * stream. `fresh` supplies never-seen tokens (one per valid-new request).
+ */
+async function answerTiming(
+  port: number,
+  connections: number,
+  classes: Record<(typeof TIMING_CLASSES)[number], (n: number) => string>,
+): Promise<Array<{ name: string; n: number; median: number; p90: number }>> {
+  const samples = new Map<string, number[]>(TIMING_CLASSES.map((c) => [c, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    const counters = new Map<string, number>();
+    const r = await runLoad({
+      host: '127.0.0.1', port, connections, durationMs: TIMING_SECONDS * 1000,
+      path: (i) => {
+        const name = TIMING_CLASSES[i % TIMING_CLASSES.length]!;
+        const n = counters.get(name) ?? 0;
+        counters.set(name, n + 1);
+        return classes[name](n);
+      },
+      onResponse: (i, status, ms) => {
+        if (status !== 200) throw new Error(`timing: a ${TIMING_CLASSES[i % TIMING_CLASSES.length]} pixel was answered ${status}`);
+        samples.get(TIMING_CLASSES[i % TIMING_CLASSES.length]!)!.push(ms);
+      },
+    });
+    if (r.errors) throw new Error(`timing: ${r.errors} errors`);
+  }
+  return TIMING_CLASSES.map((name) => {
+    const v = samples.get(name)!;
+    return { name, n: v.length, median: median(v), p90: quantile(v, 0.9) };
+  });
 }
 
 async function main(): Promise<void> {
@@ -233,6 +281,40 @@ async function main(): Promise<void> {
     const ok = file.rps >= 0.7 * baseline && file.p99 < 20;
     console.log('');
     console.log(`target (file >= 70 % of baseline, p99 < 20 ms): ${ok ? 'met' : 'MISSED'} (${((100 * file.rps) / baseline).toFixed(0)} %, p99 ${file.p99.toFixed(2)} ms)`);
+
+    // --- answer timing by class (file store) ---
+    const fileTarget = targets.find((t) => t.name === 'file')!;
+    const q = (token: string, extra = '') => `/pixel/conversion?uid2_token=${encodeURIComponent(token)}${extra}`;
+    const badTokens = Array.from({ length: 4096 }, () => {
+      const t = Buffer.from(acme.encrypt(makeRawUid()).token!, 'base64url');
+      t[40] = (t[40] as number) ^ 0x55; // inside the master layer: fails its GCM tag
+      return q(t.toString('base64url'));
+    });
+    const unauthorised = Array.from({ length: 4096 }, () => q(acme.encrypt(makeRawUid()).token!, '&segment=bidwell-impressions'));
+    // Enough never-seen UID2s for every valid-new request of every run.
+    const freshCount = Math.ceil((ROUNDS * TIMING_SECONDS * 6000) / TIMING_CLASSES.length) * 2;
+    const fresh = Array.from({ length: freshCount }, () => q(acme.encrypt(makeRawUid()).token!));
+    let freshUsed = 0;
+    const classes = {
+      'bad token': (n: number) => badTokens[n % badTokens.length]!,
+      'valid, cached': (n: number) => paths[n % paths.length]!,
+      'valid, new': () => {
+        if (freshUsed >= fresh.length) throw new Error('timing: ran out of fresh tokens');
+        return fresh[freshUsed++]!;
+      },
+      unauthorised: (n: number) => unauthorised[n % unauthorised.length]!,
+    };
+    for (const connections of [TIMING_CONNECTIONS, 1]) {
+      const timing = await answerTiming(fileTarget.port, connections, classes);
+      const medians = timing.map((t) => t.median);
+      const spread = Math.max(...medians) / Math.min(...medians);
+      console.log('');
+      console.log(`answer timing, file store, ${connections} connection${connections === 1 ? '' : 's'}, classes interleaved, ${ROUNDS} x ${TIMING_SECONDS} s:`);
+      console.log('| class | requests | median ms | p90 ms |');
+      console.log('|---|---|---|---|');
+      for (const t of timing) console.log(`| ${t.name} | ${t.n.toLocaleString('en-US')} | ${t.median.toFixed(2)} | ${t.p90.toFixed(2)} |`);
+      console.log(`target (every median within 25 % of every other): ${spread <= 1.25 ? 'met' : 'MISSED'} (largest / smallest median ${spread.toFixed(2)})`);
+    }
   } finally {
     for (const c of children) {
       if (c.exitCode === null && c.signalCode === null) {

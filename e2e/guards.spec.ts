@@ -119,10 +119,10 @@ test.describe('what must not happen', () => {
     const tampered = token.slice(0, at) + (token[at] === 'A' ? 'B' : 'A') + token.slice(at + 1);
     const rawUid = (await rawUidFor(stack, email))!;
 
-    const failedBefore = await counter(stack.collector, 'collector_pixel_outcomes_total', { outcome: 'decrypt_failed' });
+    const failedBefore = await counter(stack.collector, 'collector_pixel_outcomes_total', { outcome: 'invalid' });
     const response = await page.goto(`${stack.urls.collector}/pixel/conversion?uid2_token=${encodeURIComponent(tampered)}`);
     expect(response?.status()).toBe(200);
-    await expect.poll(() => counter(stack.collector, 'collector_pixel_outcomes_total', { outcome: 'decrypt_failed' })).toBe(failedBefore + 1);
+    await expect.poll(() => counter(stack.collector, 'collector_pixel_outcomes_total', { outcome: 'invalid' })).toBe(failedBefore + 1);
     expect(await uids(stack.collector, SEGMENTS.conversion)).not.toContain(rawUid);
 
     await page.goto(original);

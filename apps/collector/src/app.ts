@@ -1,6 +1,6 @@
 // The Express app: everything except the pixel routes (which the raw listener in server.ts answers
 // first). Health and readiness, Prometheus metrics, the status page, and the admin API.
-import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import express, { type Express, type NextFunction, type Request, type Response, type Router } from 'express';
 import helmet from 'helmet';
 import { SEGMENT_NAME } from './config.ts';
 import { bearerMatches } from './admin-auth.ts';
@@ -23,11 +23,15 @@ export interface AppDeps {
   readiness: () => { ready: boolean; reasons: string[] };
   adminToken: string | undefined;
   statusPage: boolean;
+  /** /metrics and /status.json need the admin token too. */
+  protectStatus: boolean;
   /**
    * Fetches the sharing keys now (in cluster mode: in every worker, through the primary). Rejects when
    * the operator cannot be reached. Absent when there is no key sync (a decrypter given by the caller).
    */
   refreshKeys?: () => Promise<KeyRefreshResult>;
+  /** The bulk API's routes (share/api.ts). */
+  bulkApi?: Router;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -55,7 +59,18 @@ export function createApp(deps: AppDeps): Express {
     res.set('Cache-Control', 'no-store').status(r.ready ? 200 : 503).json(r);
   });
 
-  app.get('/metrics', async (_req, res, next) => {
+  // Bearer admin token, compared in constant time; answers 401 (and says so in the log) when wrong.
+  const requireAdmin = (req: Request, res: Response, next: NextFunction) => {
+    if (!deps.adminToken || !bearerMatches(req.get('authorization'), deps.adminToken)) {
+      log.warn({ path: req.path }, 'request with a missing or wrong admin token');
+      return void res.status(401).set('WWW-Authenticate', 'Bearer').json({ error: 'unauthorized' });
+    }
+    res.set('Cache-Control', 'no-store');
+    next();
+  };
+  const statusGuard = deps.protectStatus ? [requireAdmin] : [];
+
+  app.get('/metrics', ...statusGuard, async (_req, res, next) => {
     try {
       res.set('Content-Type', deps.metricsContentType).send(await deps.metricsText());
     } catch (err) {
@@ -78,7 +93,7 @@ export function createApp(deps: AppDeps): Express {
     app.get('/status/style.css', (_req, res) => {
       res.type('text/css').send(STATUS_CSS);
     });
-    app.get('/status.json', async (_req, res, next) => {
+    app.get('/status.json', ...statusGuard, async (_req, res, next) => {
       try {
         // Segment sizes scan the store: refresh them at most every 5 s however many pages poll.
         if (Date.now() - members.at > 5000) {
@@ -96,12 +111,7 @@ export function createApp(deps: AppDeps): Express {
   const admin = express.Router();
   admin.use((req, res, next) => {
     if (!deps.adminToken) return void res.status(404).json({ error: 'not_found' });
-    if (!bearerMatches(req.get('authorization'), deps.adminToken)) {
-      log.warn({ path: req.path }, 'admin request with a missing or wrong token');
-      return void res.status(401).set('WWW-Authenticate', 'Bearer').json({ error: 'unauthorized' });
-    }
-    res.set('Cache-Control', 'no-store');
-    next();
+    requireAdmin(req, res, next);
   });
   admin.get('/segments', async (_req, res, next) => {
     try {
@@ -164,6 +174,7 @@ export function createApp(deps: AppDeps): Express {
     }
   });
   app.use('/admin', admin);
+  if (deps.bulkApi) app.use(deps.bulkApi);
 
   app.use((_req, res) => {
     res.status(404).json({ error: 'not_found' });

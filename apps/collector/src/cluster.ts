@@ -19,7 +19,7 @@ import { availableParallelism } from 'node:os';
 import { AggregatorRegistry } from 'prom-client';
 import { OptOutStatusClient } from '@uid2-pixels/uid2';
 import type { CollectorConfig } from './config.ts';
-import { HeldResolver } from './held-resolver.ts';
+import { startHeldResolver, type HeldResolver } from './held-resolver.ts';
 import { combineRefreshes, KeyRefreshError, type KeyRefreshResult } from './key-refresh.ts';
 import { createLogger, type Logger } from './log.ts';
 import { CollectorMetrics } from './metrics.ts';
@@ -57,8 +57,7 @@ export async function runPrimary(config: CollectorConfig, log: Logger): Promise<
       maxBatch: config.optout.maxBatch,
       maxEntries: config.optout.cacheMaxEntries,
     });
-    resolver = new HeldResolver({ store, gate, intervalMs: config.optout.heldRetryMs, log, onPass: (left) => (metrics.heldSource = () => Math.max(0, left)) });
-    resolver.start();
+    resolver = startHeldResolver({ store, gate, intervalMs: config.optout.heldRetryMs, log }, metrics);
   }
   const clusterMetrics = async () => (await aggregator.clusterMetrics()) + (await metrics.registry.metrics());
 
@@ -87,7 +86,7 @@ export async function runPrimary(config: CollectorConfig, log: Logger): Promise<
     const worker = cluster.fork({ COLLECTOR_WORKER_SLOT: String(slot) });
     // The worker asks for its config once its code has loaded (a message sent earlier would be lost).
     const extra = { metrics: clusterMetrics, config: async () => config, refreshKeys: refreshEveryWorker };
-    const dropCursors = serveStore(worker, store, extra);
+    const dropCursors = serveStore(worker, store, extra, () => resolver?.soon());
     toWorker.set(slot, new IpcClient(worker));
     worker.on('listening', () => {
       listening.add(slot);
@@ -149,8 +148,14 @@ export async function runWorker(): Promise<RunningCollector> {
     metrics,
     refreshKeys: () => ipc.call<KeyRefreshResult>('refreshKeys'),
     ...(config.store.kind === 'file' && { store: new IpcStore(ipc, config.membershipTtlDays * DAY_MS) }),
-    // File store: the primary re-checks held events. Redis: worker 1 does it for this collector.
-    resolveHeld: config.store.kind !== 'file' && slot === 1,
+    // File store: the primary decides held events (told over IPC). Redis: each worker decides the ones
+    // it holds, soon after; passes over the shared stream may overlap, and that is harmless (admitting
+    // twice merges into the same membership, dropping twice deletes nothing more).
+    resolveHeld: config.store.kind !== 'file',
+    ...(config.store.kind === 'file' && { onHeld: () => {} }),
+    // Drops: one ingester per collector (Redis: each collector's worker 1, the claims keep them apart).
+    ingestDrops: slot === 1,
+    idempotencyFile: `idempotency-${slot}.log`,
     metricsText: () => ipc.call<string>('metrics'),
   });
   return running;

@@ -23,8 +23,15 @@ const SenderSchema = z
     name: z.string().max(100).optional(),
     /** Segments this sender's pixels may write: exact names, or prefixes ending in `*`. */
     segments: z.array(z.string().regex(SEGMENT_GRANT, 'segment grant must be a segment name, optionally ending in *')).min(1),
+    /**
+     * Most distinct segment names each `prefix*` pattern of this sender may create. Past it, a new name
+     * is dropped as undeclared (counted), so input cannot grow the store or the metrics without bound.
+     */
+    maxSegmentsPerPattern: z.number().int().min(1).max(10_000).default(100),
     /** The segment a pixel of each kind fills when it names none (the pixel's `segment` parameter). */
     defaults: z.strictObject({ conversion: segmentName.optional(), impression: segmentName.optional() }).optional(),
+    /** Hashes of the bulk API keys issued to this sender (`collector sender-key`); several for rotation. */
+    keyHashes: z.array(z.string().regex(/^sha256:[0-9a-f]{64}$/, 'must be a key hash as printed by "collector sender-key"')).max(16).optional(),
   })
   .superRefine((s, ctx) => {
     for (const kind of ['conversion', 'impression'] as const) {
@@ -107,8 +114,62 @@ export const ConfigSchema = z.strictObject({
       bodyMaxBytes: positiveInt.max(16384).default(2048),
     })
     .default({ tokenMaxBytes: 1024, queryMaxBytes: 2048, bodyMaxBytes: 2048 }),
+  /** The bulk API (POST /share/v1/segments/<segment>/tokens). */
+  bulk: z
+    .strictObject({
+      /** Tokens per request at most. */
+      maxTokens: positiveInt.max(100_000).default(5000),
+      /** Request body at most, before and after gzip, bytes. */
+      maxBodyBytes: positiveInt.max(64 * 1024 * 1024).default(4 * 1024 * 1024),
+      /** Per sender: tokens per second sustained, and the burst above it; beyond, 429 + Retry-After. */
+      tokensPerSecond: positiveInt.default(100_000),
+      burstTokens: positiveInt.default(200_000),
+      /** Per sender: requests being processed at once; beyond, 429. */
+      maxConcurrent: positiveInt.max(1000).default(8),
+      /** How long an Idempotency-Key is remembered. */
+      idempotencyTtlHours: z.number().positive().max(24 * 30).default(24),
+    })
+    .default({ maxTokens: 5000, maxBodyBytes: 4 * 1024 * 1024, tokensPerSecond: 100_000, burstTokens: 200_000, maxConcurrent: 8, idempotencyTtlHours: 24 }),
+  /**
+   * Token files that senders drop: <prefix><siteId>/<segment>/<name>.csv|.ndjson|.jsonl[.gz], in a
+   * local directory (the embedded default) or an S3 bucket (any S3-compatible endpoint).
+   */
+  drops: z
+    .strictObject({
+      source: z.enum(['off', 'dir', 's3']).default('off'),
+      /** source dir: the drop directory (default <dataDir>/drops). */
+      dir: z.string().min(1).optional(),
+      s3: z
+        .strictObject({
+          bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name'),
+          prefix: z.string().max(512).default(''),
+          region: z.string().min(1).default('us-east-1'),
+          /** An S3-compatible endpoint (http://127.0.0.1:9000); credentials come from the AWS environment. */
+          endpoint: z.url({ protocol: /^https?$/ }).optional(),
+          forcePathStyle: z.boolean().default(false),
+        })
+        .optional(),
+      /** How often the source is listed for new files. */
+      pollMs: positiveInt.default(5000),
+      /** Lines per durable checkpoint (and per batch through the intake path). */
+      chunkLines: positiveInt.max(100_000).default(5000),
+      /** A claim on a file not renewed for this long is taken over by another collector. */
+      claimTtlMs: positiveInt.min(1000).default(60_000),
+      /** Rejected lines listed one by one in a report at most (all are counted). */
+      reportMaxLines: z.number().int().min(0).max(1_000_000).default(10_000),
+    })
+    .superRefine((d, ctx) => {
+      if (d.source === 's3' && !d.s3) ctx.addIssue({ code: 'custom', path: ['s3'], message: 'source "s3" needs drops.s3.bucket' });
+    })
+    .default({ source: 'off', pollMs: 5000, chunkLines: 5000, claimTtlMs: 60_000, reportMaxLines: 10_000 }),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   statusPage: z.boolean().default(true),
+  /**
+   * /metrics and /status.json require the admin token (Bearer), as the admin API does: segment names,
+   * senders and volumes are business data. On by default; the demo's dev config turns it off. With no
+   * adminToken set, nobody can read them.
+   */
+  protectStatus: z.boolean().default(true),
   /** How long SIGTERM waits for in-flight pixels before exiting anyway. */
   shutdownTimeoutMs: positiveInt.default(10_000),
 });
@@ -132,6 +193,11 @@ export const ENV_FIELDS: Record<string, { path: string; type: 'string' | 'number
   COLLECTOR_REDIS_NODES: { path: 'store.nodes', type: 'list' },
   COLLECTOR_MEMBERSHIP_TTL_DAYS: { path: 'membershipTtlDays', type: 'number' },
   COLLECTOR_LOG_LEVEL: { path: 'logLevel', type: 'string' },
+  COLLECTOR_DROPS: { path: 'drops.source', type: 'string' },
+  COLLECTOR_DROPS_DIR: { path: 'drops.dir', type: 'string' },
+  COLLECTOR_DROPS_S3_BUCKET: { path: 'drops.s3.bucket', type: 'string' },
+  COLLECTOR_DROPS_S3_ENDPOINT: { path: 'drops.s3.endpoint', type: 'string' },
+  COLLECTOR_PROTECT_STATUS: { path: 'protectStatus', type: 'boolean' },
 };
 
 /** Flags (see --help) and the config field each sets. Every port and path has one. */
@@ -146,6 +212,10 @@ export const FLAG_FIELDS: Record<string, { path: string; type: 'string' | 'numbe
   'redis-nodes': { path: 'store.nodes', type: 'list' },
   'membership-ttl-days': { path: 'membershipTtlDays', type: 'number' },
   'log-level': { path: 'logLevel', type: 'string' },
+  drops: { path: 'drops.source', type: 'string' },
+  'drops-dir': { path: 'drops.dir', type: 'string' },
+  'drops-s3-bucket': { path: 'drops.s3.bucket', type: 'string' },
+  'drops-s3-endpoint': { path: 'drops.s3.endpoint', type: 'string' },
 };
 
 export interface LoadConfigOptions {

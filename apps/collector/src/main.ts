@@ -10,6 +10,7 @@ import { runPrimary, runWorker, workerCount } from './cluster.ts';
 import { ConfigError, UsageError } from './errors.ts';
 import { createLogger, type Logger } from './log.ts';
 import { startCollector } from './server.ts';
+import { issueSenderKey } from './share/sender-keys.ts';
 
 const DEV_CONFIG = fileURLToPath(new URL('../config/dev.json', import.meta.url));
 
@@ -61,6 +62,17 @@ async function main(): Promise<void> {
   }
   if (args.command === 'help') {
     process.stdout.write(HELP);
+    return;
+  }
+  if (args.command === 'sender-key') {
+    // Needs no config: the key is random, and only its hash goes into the config.
+    const site = Number(args.sender);
+    if (!args.sender || !/^\d{1,10}$/.test(args.sender) || !Number.isSafeInteger(site) || site <= 0) {
+      fail('sender-key: --sender <siteId> is required (a positive integer)', 2);
+    }
+    const issued = issueSenderKey(site);
+    process.stdout.write(JSON.stringify(issued) + '\n');
+    process.stderr.write(`collector: give "key" to sender ${site} once (it is not stored); add "hash" to that sender's keyHashes in the config\n`);
     return;
   }
 

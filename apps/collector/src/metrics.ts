@@ -7,26 +7,33 @@
 // path of ~30 µs per request is worth avoiding four times over.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type LabelValues } from 'prom-client';
 import type { DecryptionStatus } from '@uid2-pixels/uid2';
+import type { IntakeOutcome } from './intake/intake.ts';
 
-/** What became of one pixel. Recorded once per request. */
-export type PixelOutcome =
-  | 'written' // a member of its segment
-  | 'held' // durable, waiting for an opt-out answer
-  | 'opted_out' // the UID2 opted out: nothing written
-  | 'unauthorised' // sender may not write that segment
-  | 'decrypt_failed' // any non-Success decryption status
-  | 'invalid_request' // query or body failed validation
-  | 'store_failed'; // could not be made durable: answered 503
+/** What became of one request or item: an intake outcome, or a pixel request that did not parse. */
+export type PixelOutcome = IntakeOutcome | 'invalid_request';
 
-/** Plain per-label-set counts, added to a prom-client Counter when it is collected. */
+/** The label value that stands for every label set past a metric's series cap. */
+export const OTHER_LABEL = 'other';
+
+/**
+ * Plain per-label-set counts, added to a prom-client Counter when it is collected. At most `maxSeries`
+ * label sets: past that, counts go to one set whose every label is OTHER_LABEL, so no input can grow
+ * a metric (or a scrape) without bound.
+ */
 class HotCounts<L extends string> {
   private readonly cells = new Map<string, { labels: LabelValues<L>; n: number }>();
-  constructor(private readonly counter: Counter<L>) {}
+  private overflow: { labels: LabelValues<L>; n: number } | null = null;
+  constructor(
+    private readonly counter: Counter<L>,
+    private readonly maxSeries: number,
+  ) {}
 
   /** The cell for one label set; `key` must identify the label set. */
   cell(key: string, labels: () => LabelValues<L>): { n: number } {
     let c = this.cells.get(key);
-    if (!c) this.cells.set(key, (c = { labels: labels(), n: 0 }));
+    if (c) return c;
+    if (this.cells.size >= this.maxSeries) return (this.overflow ??= { labels: otherLabels(labels()), n: 0 });
+    this.cells.set(key, (c = { labels: labels(), n: 0 }));
     return c;
   }
 
@@ -37,7 +44,17 @@ class HotCounts<L extends string> {
         c.n = 0;
       }
     }
+    if (this.overflow && this.overflow.n > 0) {
+      this.counter.inc(this.overflow.labels, this.overflow.n);
+      this.overflow.n = 0;
+    }
   }
+}
+
+function otherLabels<L extends string>(labels: LabelValues<L>): LabelValues<L> {
+  const out = {} as Record<string, string>;
+  for (const k of Object.keys(labels)) out[k] = OTHER_LABEL;
+  return out as LabelValues<L>;
 }
 
 export interface MetricsOptions {
@@ -47,6 +64,8 @@ export interface MetricsOptions {
   pixel?: boolean;
   /** Store metrics (commit latency, batch size, held events). Off in workers that forward to the primary. */
   store?: boolean;
+  /** Most label sets of any one counter (segments, senders); the rest count under "other". Default 500. */
+  maxSeries?: number;
 }
 
 export class CollectorMetrics {
@@ -67,15 +86,21 @@ export class CollectorMetrics {
   readonly keysLoaded: Gauge;
   readonly heldEvents: Gauge;
   readonly keyRefreshes: Counter<'result'>;
+  readonly bulkItems: Counter<'route' | 'outcome'>;
+  readonly bulkRequests: Counter<'status'>;
+  readonly dropFiles: Counter<'result'>;
+  readonly heldDecided: Counter<'result'>;
 
   private readonly hotRequests: HotCounts<'kind' | 'method'>;
   private readonly hotOutcomes: HotCounts<'outcome'>;
   private readonly hotDecrypts: HotCounts<'sender' | 'status'>;
   private readonly hotWritten: HotCounts<'segment' | 'kind'>;
   private readonly hotOptout: HotCounts<'result'>;
+  private readonly hotBulk: HotCounts<'route' | 'outcome'>;
 
   constructor(options: MetricsOptions = {}) {
     const pixel = options.pixel ?? true;
+    const maxSeries = options.maxSeries ?? 500;
     const store = options.store ?? true;
     const registers = [this.registry];
     const pixelRegisters = pixel ? registers : [];
@@ -87,7 +112,7 @@ export class CollectorMetrics {
       collect: () => this.hotRequests.flush(),
     });
     this.outcomes = new Counter({
-      name: 'collector_pixel_outcomes_total', help: 'What became of each pixel', labelNames: ['outcome'], registers: pixelRegisters,
+      name: 'collector_pixel_outcomes_total', help: 'What became of each pixel (and each item of any other intake)', labelNames: ['outcome'], registers: pixelRegisters,
       collect: () => this.hotOutcomes.flush(),
     });
     this.decrypts = new Counter({
@@ -95,13 +120,15 @@ export class CollectorMetrics {
       collect: () => this.hotDecrypts.flush(),
     });
     this.eventsWritten = new Counter({
-      name: 'collector_events_written_total', help: 'Events made durable in a segment', labelNames: ['segment', 'kind'], registers: pixelRegisters,
+      name: 'collector_events_written_total', help: 'Events made durable in a segment', labelNames: ['segment', 'kind'],
+      // Written on the pixel path, and by the held resolver (which runs where the store is owned).
+      registers: pixel || store ? registers : [],
       collect: () => this.hotWritten.flush(),
     });
-    this.hotRequests = new HotCounts(this.requests);
-    this.hotOutcomes = new HotCounts(this.outcomes);
-    this.hotDecrypts = new HotCounts(this.decrypts);
-    this.hotWritten = new HotCounts(this.eventsWritten);
+    this.hotRequests = new HotCounts(this.requests, maxSeries);
+    this.hotOutcomes = new HotCounts(this.outcomes, maxSeries);
+    this.hotDecrypts = new HotCounts(this.decrypts, maxSeries);
+    this.hotWritten = new HotCounts(this.eventsWritten, maxSeries);
     this.storeCommit = new Histogram({
       name: 'collector_store_commit_seconds', help: 'Time for one group commit (write + fdatasync, or one Redis round)',
       labelNames: ['store'], buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1], registers: storeRegisters,
@@ -114,7 +141,7 @@ export class CollectorMetrics {
       name: 'collector_optout_checks_total', help: 'Opt-out lookups by result (cached, asked, failed)', labelNames: ['result'], registers: pixelRegisters,
       collect: () => this.hotOptout.flush(),
     });
-    this.hotOptout = new HotCounts(this.optoutChecks);
+    this.hotOptout = new HotCounts(this.optoutChecks, maxSeries);
     this.keyAge = new Gauge({
       name: 'collector_key_age_seconds', help: 'Age of the sharing keys in use (-1: none loaded)', registers: pixelRegisters, aggregator: 'max',
       collect() {
@@ -134,7 +161,20 @@ export class CollectorMetrics {
         this.set(metrics.heldSource());
       },
     });
+    this.heldDecided = new Counter({
+      name: 'collector_held_decided_total', help: 'Held events decided once their opt-out status was known: admitted to their segment, or dropped as opted out',
+      labelNames: ['result'], registers: storeRegisters,
+    });
     this.keyRefreshes = new Counter({ name: 'collector_key_refreshes_total', help: 'Sharing key refreshes by result', labelNames: ['result'], registers: pixelRegisters });
+    // The bulk routes. Labels are closed sets: route api|file, outcome written|held|<reject reason>,
+    // an HTTP status from the fixed list the bulk API answers with, a file result done|failed.
+    this.bulkItems = new Counter({
+      name: 'collector_bulk_items_total', help: 'Tokens received over the bulk API or in dropped files, by what became of them', labelNames: ['route', 'outcome'], registers: pixelRegisters,
+      collect: () => this.hotBulk.flush(),
+    });
+    this.hotBulk = new HotCounts(this.bulkItems, maxSeries);
+    this.bulkRequests = new Counter({ name: 'collector_bulk_requests_total', help: 'Bulk API requests by HTTP status', labelNames: ['status'], registers: pixelRegisters });
+    this.dropFiles = new Counter({ name: 'collector_drop_files_total', help: 'Dropped files finished, by result (done: ingested and reported; failed: moved to the failed area)', labelNames: ['result'], registers: storeRegisters });
   }
 
   request(kind: string, method: string): void {
@@ -149,8 +189,12 @@ export class CollectorMetrics {
     this.hotDecrypts.cell(`${sender}|${status}`, () => ({ sender: sender === null ? 'unknown' : String(sender), status })).n++;
   }
 
-  written(segment: string, kind: string): void {
-    this.hotWritten.cell(`${segment}|${kind}`, () => ({ segment, kind })).n++;
+  written(segment: string, kind: string, n = 1): void {
+    this.hotWritten.cell(`${segment}|${kind}`, () => ({ segment, kind })).n += n;
+  }
+
+  bulkItem(route: string, outcome: string, n = 1): void {
+    this.hotBulk.cell(`${route}|${outcome}`, () => ({ route, outcome })).n += n;
   }
 
   optoutCheck(result: 'cached' | 'asked' | 'failed', n = 1): void {

@@ -8,14 +8,17 @@ import { createApp } from './app.ts';
 import { SenderAcl } from './authorise.ts';
 import type { CollectorConfig } from './config.ts';
 import type { TokenDecrypter } from './decrypter.ts';
-import { HeldResolver } from './held-resolver.ts';
+import { startHeldResolver, type HeldResolver } from './held-resolver.ts';
 import { KeyRefreshError, refreshSharingKeys, type KeyRefreshResult } from './key-refresh.ts';
 import { createLogger, type Logger } from './log.ts';
 import { CollectorMetrics } from './metrics.ts';
 import { OptoutGate, type OptoutStatusSource } from './optout-gate.ts';
+import { Intake } from './intake/intake.ts';
 import { createPixelHandler } from './pixel/handler.ts';
 import { createStore } from './store/create.ts';
 import type { SegmentStore } from './store/segment-store.ts';
+import { RedisStore } from './store/redis-store.ts';
+import { startBulkRoutes, type BulkRoutes } from './share/routes.ts';
 
 export interface StartCollectorOptions {
   config: CollectorConfig;
@@ -33,10 +36,18 @@ export interface StartCollectorOptions {
   metrics?: CollectorMetrics;
   /** What POST /admin/keys/refresh does (cluster workers ask the primary to refresh every worker). */
   refreshKeys?: () => Promise<KeyRefreshResult>;
+  /** Run the drop ingester here (config drops.source). Default true; in cluster mode only worker 1. */
+  ingestDrops?: boolean;
+  /** Name of this process's idempotency log in <dataDir>/share (cluster workers each keep their own). */
+  idempotencyFile?: string;
+  /** Called after events were held (default: this process's held resolver runs a pass soon). */
+  onHeld?: () => void;
 }
 
 export interface RunningCollector {
   url: string;
+  /** The decision path of every way in (pixels here; bulk and file intake use the same one). */
+  intake: Intake;
   port: number;
   server: Server;
   store: SegmentStore;
@@ -44,6 +55,8 @@ export interface RunningCollector {
   gate: OptoutGate;
   sharing: SharingClient | null;
   log: Logger;
+  /** The bulk API and the drop ingester (null when drops are off or run elsewhere). */
+  bulk: BulkRoutes;
   /** Fetches this process's sharing keys now; rejects with KeyRefreshError when that fails. */
   refreshKeys(): Promise<KeyRefreshResult>;
   /** Pixels received and not answered yet. */
@@ -51,6 +64,11 @@ export interface RunningCollector {
   /** Stops accepting, answers every pixel in flight, flushes and closes the store. */
   close(): Promise<void>;
 }
+
+/** Unready this long before the last sharing key expires, while refreshing fails. */
+const KEYS_EXPIRING_MS = 60_000;
+/** Unready this long after a failed commit (a store that fails without disconnecting, e.g. a full disk). */
+const STORE_FAILURE_UNREADY_MS = 5_000;
 
 /** At most one log line per interval for a repeating error on the hot path. */
 function rateLimited(log: Logger, message: string, intervalMs = 5000): (err: Error) => void {
@@ -115,22 +133,36 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
 
   let resolver: HeldResolver | null = null;
   if (options.resolveHeld ?? true) {
-    resolver = new HeldResolver({ store, gate, intervalMs: config.optout.heldRetryMs, log, onPass: (left) => (metrics.heldSource = () => Math.max(0, left)) });
-    resolver.start();
+    resolver = startHeldResolver({ store, gate, intervalMs: config.optout.heldRetryMs, log }, metrics);
     metrics.heldSource = () => 0;
     void store.heldCount().then((n) => (metrics.heldSource = () => n), () => {});
   }
 
-  const inFlight = { value: 0 };
-  const pixel = createPixelHandler({
+  const acl = new SenderAcl(config.senders);
+  // Segments already in the store count against their patterns' caps.
+  acl.seed((await store.segments()).map((s) => s.segment));
+  const intake = new Intake({
     decrypter: dec,
-    acl: new SenderAcl(config.senders),
+    acl,
     gate,
     store,
     metrics,
-    limits: config.limits,
-    inFlight,
-    onStoreError: rateLimited(log, 'segment store write failed; pixels answered 503'),
+    onHeld: options.onHeld ?? (() => resolver?.soon()),
+    onStoreError: rateLimited(log, 'segment store write failed; answered as retryable (503)'),
+  });
+  const inFlight = { value: 0 };
+  const pixel = createPixelHandler({ intake, metrics, limits: config.limits, inFlight });
+
+  const bulk = await startBulkRoutes({
+    config,
+    intake,
+    acl,
+    metrics,
+    log,
+    redis: store instanceof RedisStore ? store.client : null,
+    ingestDrops: options.ingestDrops ?? true,
+    idempotencyFile: options.idempotencyFile ?? 'idempotency.log',
+    onStoreError: rateLimited(log, 'bulk batch not acknowledged (keys not loaded or store not committing); answered 503 or file paused'),
   });
 
   const adminRefresh = options.refreshKeys ?? (client ? refreshKeys : undefined);
@@ -143,14 +175,24 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
     metricsText,
     metricsContentType: metrics.registry.contentType,
     readiness: () => {
+      // Honest about everything the pixel path needs, and unready before it starts failing.
       const reasons: string[] = [];
-      if (!dec.isReady) reasons.push('sharing keys not loaded yet');
+      const keys = dec.decrypt('').status; // what any token would get from the keys alone
+      if (!dec.isReady || keys === 'NotInitialized') reasons.push('sharing keys not loaded yet');
+      else if (keys === 'KeysNotSynced') reasons.push('sharing keys all expired and the operator cannot be reached');
+      else if (client && client.consecutiveFailures > 0 && (client.keyRing?.latestExpiry ?? Infinity) - Date.now() < KEYS_EXPIRING_MS) {
+        reasons.push('sharing keys expire within a minute and cannot be refreshed');
+      }
+      if (!store.healthy) reasons.push('segment store unavailable');
+      else if (Date.now() - intake.lastStoreFailureAt < STORE_FAILURE_UNREADY_MS) reasons.push('segment store failed a commit just now');
       if (closing) reasons.push('shutting down');
       return { ready: reasons.length === 0, reasons };
     },
     adminToken: config.adminToken,
     statusPage: config.statusPage,
+    protectStatus: config.protectStatus,
     ...(adminRefresh && { refreshKeys: adminRefresh }),
+    bulkApi: bulk.api,
   });
 
   const server = createServer((req, res) => {
@@ -164,6 +206,9 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
     });
   });
   const { port } = server.address() as AddressInfo;
+  if (config.protectStatus && !config.adminToken) {
+    log.warn('protectStatus is on but no adminToken is set: /metrics and /status.json answer 401 to everyone');
+  }
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
   log.info({ url, store: store.kind, senders: config.senders.map((s) => s.siteId) }, 'collector listening');
@@ -180,6 +225,7 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
       if (inFlight.value > 0) log.warn({ inFlight: inFlight.value }, 'shutdown timeout: pixels still in flight');
       server.closeAllConnections();
       await stopped;
+      await bulk.close();
       await resolver?.stop();
       gate.close();
       sharing?.stop();
@@ -189,5 +235,6 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
     return closed;
   };
 
-  return { url, port, server, store, metrics, gate, sharing, log, refreshKeys, inFlight: () => inFlight.value, close };
+  bulk.start();
+  return { url, intake, port, server, store, metrics, gate, sharing, log, bulk, refreshKeys, inFlight: () => inFlight.value, close };
 }

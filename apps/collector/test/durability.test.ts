@@ -4,6 +4,7 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SharingClient } from '@uid2-pixels/uid2';
+import { waitDecided } from './helpers/http.ts';
 import { runLoad } from './helpers/loadgen.ts';
 import { startRedis, type RedisHandle } from './helpers/redis.ts';
 import { killStarted, spawnCollector, waitReady, writeConfig } from './helpers/child.ts';
@@ -51,6 +52,7 @@ function tokens(n: number): Array<{ uid: string; path: string }> {
 }
 
 async function exportedUids(url: string, segment = 'acme-converters'): Promise<Set<string>> {
+  await waitDecided(url, ADMIN_TOKEN);
   const r = await fetch(`${url}/admin/segments/${segment}/export?format=ndjson`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
   expect(r.status).toBe(200);
   return new Set((await r.text()).split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { uid: string }).uid));

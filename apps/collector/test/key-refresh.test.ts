@@ -6,6 +6,7 @@
 // that took the admin request.
 import { request } from 'node:http';
 import { rmSync } from 'node:fs';
+import { waitDecided } from './helpers/http.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SharingClient } from '@uid2-pixels/uid2';
 import { startCollector, type RunningCollector } from '../src/server.ts';
@@ -67,7 +68,11 @@ describe('POST /admin/keys/refresh (single process)', () => {
   let acme: SharingClient;
   // Only Acme sends here. (A token whose site key we lack is counted under sender="unknown".)
   const count = (status: string) => metric(collector.url, 'collector_decrypt_total', { status });
-  const written = () => metric(collector.url, 'collector_events_written_total', { segment: 'acme-converters' });
+  // New UID2s are decided off the answer path: count once none is left undecided.
+  const written = async () => {
+    await waitDecided(collector.url, ADMIN_TOKEN);
+    return metric(collector.url, 'collector_events_written_total', { segment: 'acme-converters' });
+  };
 
   beforeAll(async () => {
     op = await startTestOperator();

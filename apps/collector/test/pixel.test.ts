@@ -8,7 +8,7 @@ import { encodeAdvertisingToken, encryptRawUid, KeyRing, PublisherClient, type S
 import { startCollector, type RunningCollector } from '../src/server.ts';
 import { TRANSPARENT_GIF } from '../src/pixel/response.ts';
 import { captureLogs, type CapturedLogs } from './helpers/logs.ts';
-import { adminJson, pixelUrl, see, type Seen } from './helpers/http.ts';
+import { adminJson, pixelUrl, see, waitDecided, type Seen } from './helpers/http.ts';
 import {
   ADMIN_TOKEN, collectorConfig, encryptFor, makeRawUid, optOutUser, sender, SITES, startTestOperator, tempDir, type TestOperator,
 } from './helpers/stack.ts';
@@ -29,7 +29,10 @@ const token = (client: SharingClient, uid = makeRawUid()) => {
   return { token: t, uid };
 };
 
+const decided = () => waitDecided(collector.url, ADMIN_TOKEN);
+
 async function members(segment: string): Promise<string[]> {
+  await decided();
   const r = await fetch(`${collector.url}/admin/segments/${segment}/export?format=ndjson`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
   expect(r.status).toBe(200);
   return (await r.text()).split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { uid: string }).uid);
@@ -81,6 +84,7 @@ describe('a pixel that decrypts and is allowed', () => {
     expect(r.status).toBe(204);
     expect(r.body.length).toBe(0);
     expect(r.headers['cache-control']).toContain('no-store');
+    await decided();
     const line = (await (await fetch(`${collector.url}/admin/segments/bidwell-impressions/export?format=ndjson`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).text())
       .split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).find((m) => m.uid === uid);
     expect(line).toMatchObject({ segment: 'bidwell-impressions', senderSiteId: SITES.bidwell, lastKind: 'impression', identityType: 'Phone', tokenVersion: 4 });
@@ -179,14 +183,14 @@ describe('segment authorisation', () => {
   it("a valid token from one sender cannot write another sender's segment", async () => {
     const fromAcme = token(acme);
     const fromBidwell = token(bidwell);
-    const before = await metric('collector_pixel_outcomes_total', { outcome: 'unauthorised' });
+    const before = await metric('collector_pixel_outcomes_total', { outcome: 'not_authorised' });
     const a = await see(pixelUrl(collector.url, 'impression', { uid2_token: fromAcme.token, segment: 'bidwell-impressions' }));
     const b = await see(pixelUrl(collector.url, 'conversion', { uid2_token: fromBidwell.token, segment: 'acme-converters' }));
     // Acme has no default for impressions; Bidwell none for conversions.
     const c = await see(pixelUrl(collector.url, 'impression', { uid2_token: fromAcme.token }));
     const d = await see(pixelUrl(collector.url, 'conversion', { uid2_token: fromBidwell.token }));
     for (const r of [a, b, c, d]) expect(r.status).toBe(200);
-    expect(await metric('collector_pixel_outcomes_total', { outcome: 'unauthorised' })).toBe(before + 4);
+    expect(await metric('collector_pixel_outcomes_total', { outcome: 'not_authorised' })).toBe(before + 4);
     expect(await members('bidwell-impressions')).not.toContain(fromAcme.uid);
     expect(await members('acme-converters')).not.toContain(fromBidwell.uid);
     expect(await members('acme-converters')).not.toContain(fromAcme.uid);
@@ -197,13 +201,17 @@ describe('opt-out', () => {
   it('never writes a UID2 that has opted out', async () => {
     const rawUid = await optOutUser(op, 'leaver@example.com');
     const t = token(acme, rawUid);
-    const before = await metric('collector_pixel_outcomes_total', { outcome: 'opted_out' });
+    const before = await metric('collector_held_decided_total', { result: 'opted_out' });
     const r = await see(pixelUrl(collector.url, 'conversion', { uid2_token: t.token }));
     expect(r.status).toBe(200);
-    expect(await metric('collector_pixel_outcomes_total', { outcome: 'opted_out' })).toBe(before + 1);
+    // A new UID2: held durably, answered, then dropped once the operator says it opted out.
     expect(await members('acme-converters')).not.toContain(rawUid);
-    const { readFileSync } = await import('node:fs');
-    expect(readFileSync(`${dataDir}/segments/segments.log`, 'utf8')).not.toContain(rawUid);
+    expect(await metric('collector_held_decided_total', { result: 'opted_out' })).toBe(before + 1);
+    // Now known: the next pixel is dropped at once, without holding it.
+    const cachedBefore = await metric('collector_pixel_outcomes_total', { outcome: 'opted_out' });
+    expect((await see(pixelUrl(collector.url, 'conversion', { uid2_token: token(acme, rawUid).token }))).status).toBe(200);
+    expect(await metric('collector_pixel_outcomes_total', { outcome: 'opted_out' })).toBe(cachedBefore + 1);
+    expect(await members('acme-converters')).not.toContain(rawUid);
   });
 
   it('export asks again: a UID2 that opted out after it was written is left out and removed', async () => {
@@ -216,6 +224,7 @@ describe('opt-out', () => {
     secrets.push(rawUid);
     const t = token(acme, rawUid);
     await see(pixelUrl(collector.url, 'conversion', { uid2_token: t.token, segment: 'acme-vip-changed' }));
+    await decided();
     expect(await adminJson(collector.url, '/admin/segments/acme-vip-changed', ADMIN_TOKEN)).toEqual({ segment: 'acme-vip-changed', members: 1 });
     await optOutUser(op, 'changed-mind@example.com');
     expect(await members('acme-vip-changed')).toEqual([]);

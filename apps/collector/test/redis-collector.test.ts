@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SharingClient } from '@uid2-pixels/uid2';
 import { startCollector, type RunningCollector } from '../src/server.ts';
 import { captureLogs } from './helpers/logs.ts';
-import { adminJson, pixelUrl, see } from './helpers/http.ts';
+import { runLoad } from './helpers/loadgen.ts';
+import { adminJson, pixelUrl, see, waitDecided } from './helpers/http.ts';
 import { startRedis, startRedisCluster, type RedisClusterHandle, type RedisHandle } from './helpers/redis.ts';
 import { ADMIN_TOKEN, collectorConfig, encryptFor, makeRawUid, sender, SITES, startTestOperator, tempDir, type TestOperator } from './helpers/stack.ts';
 
@@ -56,6 +57,7 @@ describe.each([
       ...dspUids.map((uid, i) => see(pixelUrl((i % 2 ? two : one).url, 'impression', { uid2_token: encryptFor(bidwell, uid) }), { method: 'POST' })),
     ]);
     expect(answers.map((a) => a.status).sort()).toEqual([...Array(40).fill(200), ...Array(25).fill(204)]);
+    await waitDecided(one.url, ADMIN_TOKEN);
 
     expect(await adminJson(one.url, '/admin/segments', ADMIN_TOKEN)).toEqual({
       segments: [{ segment: 'acme-converters', members: 40 }, { segment: 'bidwell-impressions', members: 25 }],
@@ -72,10 +74,74 @@ describe.each([
     const before = lines.length;
     await new Promise((r) => setTimeout(r, 20));
     await see(pixelUrl(one.url, 'conversion', { uid2_token: encryptFor(acme, again) }));
+    await waitDecided(one.url, ADMIN_TOKEN);
     const row = (await exported(two, 'acme-converters')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, string>).find((m) => m.uid === again)!;
     expect(new Date(row.lastSeen!).getTime()).toBeGreaterThan(new Date(row.firstSeen!).getTime());
     expect(before).toBe(25);
     const text = await one.metrics.registry.metrics();
     expect(text).toContain(`collector_store_commit_seconds_count{store="${store().kind}"}`);
   });
+});
+
+describe('Redis stopped under load', () => {
+  it('readiness drops, every pixel answered 200 survives, nothing is answered 200 while it cannot be kept, and it recovers', async () => {
+    const durable = await startRedis({ durable: true });
+    try {
+      const c = await collector({ kind: 'redis', url: durable.url, keyPrefix: 'outage' });
+      const work = Array.from({ length: 20_000 }, () => {
+        const uid = makeRawUid();
+        return { uid, path: `/pixel/conversion?uid2_token=${encodeURIComponent(encryptFor(acme, uid))}` };
+      });
+      const answered = new Set<string>();
+      const statuses: Record<number, number> = {};
+      const readiness: number[] = [];
+      let phase = 'before' as 'before' | 'down' | 'after';
+      const seenDown = { ready: 0, unready: 0, pixel503: 0 };
+      let stopLoad!: () => void;
+      const stop = new Promise<void>((r) => (stopLoad = r));
+      const poll = (async () => {
+        while (phase !== 'after' || readiness.at(-1) !== 200) {
+          const s = (await fetch(`${c.url}/readyz`)).status;
+          readiness.push(s);
+          if (phase === 'down') seenDown[s === 200 ? 'ready' : 'unready']++;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      })();
+      const load = runLoad({
+        host: '127.0.0.1', port: c.port, connections: 8, requests: work.length, durationMs: 60_000, stop,
+        path: (i) => work[i]!.path,
+        onResponse: (i, status) => {
+          statuses[status] = (statuses[status] ?? 0) + 1;
+          if (status === 200) answered.add(work[i]!.uid);
+          else if (phase === 'down') seenDown.pixel503++;
+        },
+      });
+      const until = async (check: () => boolean) => {
+        while (!check()) await new Promise((r) => setTimeout(r, 20));
+      };
+      await until(() => answered.size >= 300);
+      phase = 'down';
+      await durable.halt();
+      await until(() => seenDown.unready >= 5 && seenDown.pixel503 >= 20);
+      const answeredWhileDown = answered.size;
+      await durable.restart();
+      phase = 'after';
+      await poll;
+      await until(() => answered.size >= answeredWhileDown + 300);
+      stopLoad();
+      await load;
+
+      expect(statuses[503]).toBeGreaterThan(0);
+      expect(Object.keys(statuses).sort()).toEqual(['200', '503']);
+      // Every pixel answered 200 is in its segment (or held, then decided) after Redis came back.
+      await waitDecided(c.url, ADMIN_TOKEN, 30_000);
+      const r = await fetch(`${c.url}/admin/segments/acme-converters/export?format=ndjson`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      const present = new Set((await r.text()).split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { uid: string }).uid));
+      const missing = [...answered].filter((u) => !present.has(u));
+      expect(missing, `${missing.length} of ${answered.size} answered pixels missing`).toEqual([]);
+      expect((await fetch(`${c.url}/readyz`)).status).toBe(200);
+    } finally {
+      await durable.stop();
+    }
+  }, 120_000);
 });

@@ -84,6 +84,25 @@ describe.each(kinds)('SegmentStore contract: $name', (kind) => {
     await again.close();
   });
 
+  it('sync() resolves with a commit (alone or joining writes), and healthy says whether it can commit', async () => {
+    const { store } = kind.make();
+    expect(store.healthy).toBe(false); // not open yet
+    await store.open();
+    expect(store.healthy).toBe(true);
+    await store.sync();
+    const e = event({ segment: 'synced' });
+    let written = false;
+    const w = store.write(e).then(() => (written = true));
+    await store.sync();
+    await w;
+    expect(written).toBe(true);
+    expect(await store.size('synced')).toBe(1);
+    expect(await store.segments()).toEqual([{ segment: 'synced', members: 1 }]);
+    await store.close();
+    expect(store.healthy).toBe(false);
+    await expect(store.sync()).rejects.toThrow();
+  });
+
   it('keeps the first and last seen times whatever order events arrive in, and the latest details', async () => {
     const { store } = kind.make();
     await store.open();

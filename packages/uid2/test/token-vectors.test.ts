@@ -113,6 +113,50 @@ describe('deliberate divergences from the Python SDK, by name', () => {
     }
   });
 
+  it('header-authenticity: every single-bit flip and single-character change of a v3/v4 header; the SDK reads byte 0 unchecked, we never answer Success for another identity', () => {
+    // Byte 0 (scope, type, fixed bits) sits outside both AES-GCM layers. Ours: the fixed bits must be as
+    // the operator writes them, and scope/type must equal a 33-byte raw UID's prefix; else InvalidPayload.
+    const bases = vectors.cases.filter((c) => c.match === 'exact' && c.expected.status === 'SUCCESS' && !(c.id in DIVERGENCES))
+      .map((c) => ({ c, ours: decryptCase(c) }))
+      .filter(({ ours }) => ours.status === 'Success' && ours.tokenVersion !== 2);
+    expect(bases.length).toBeGreaterThan(30);
+    const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const B64STD = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+    let tried = 0;
+    let typeOnlyFlips = 0;
+    for (const { c, ours } of bases) {
+      const url = ours.tokenVersion === 4 && !/[+/=]/.test(c.token);
+      const bytes = Buffer.from(c.token, url ? 'base64url' : 'base64');
+      const rawLength = Buffer.from(ours.uid!, 'base64').length;
+      const mutants: Array<[string, string]> = [];
+      for (let bit = 0; bit < 48; bit++) {
+        const b = Buffer.from(bytes);
+        b[bit >> 3] = (b[bit >> 3] as number) ^ (1 << (bit & 7));
+        mutants.push([`bit ${bit}`, url ? b.toString('base64url') : b.toString('base64')]);
+      }
+      for (let at = 0; at < 8; at++) {
+        for (const ch of url ? B64URL : B64STD) {
+          if (ch !== c.token[at]) mutants.push([`char ${at} -> ${ch}`, c.token.slice(0, at) + ch + c.token.slice(at + 1)]);
+        }
+      }
+      for (const [what, token] of mutants) {
+        tried++;
+        const r = decryptToken(token, ring(c.keyset), { now: c.now_ms, client: c.client });
+        if (r.status !== 'Success') continue;
+        // Still Success: the same uid, site and scope, always.
+        expect({ uid: r.uid, siteId: r.siteId, scope: r.identityScope }, `${c.id} ${what}`).toEqual({ uid: ours.uid, siteId: ours.siteId, scope: ours.identityScope });
+        if (r.identityType !== ours.identityType) {
+          // Only where the format leaves it open: a 32-byte raw UID has no prefix to check the type against.
+          expect(rawLength, `${c.id} ${what} changed the identity type`).toBe(32);
+          typeOnlyFlips++;
+        }
+      }
+    }
+    expect(tried).toBeGreaterThan(30 * (48 + 8 * 63));
+    // The 32-byte raw UID cases (4 of them): only the one type bit, by a bit flip or a character change.
+    expect(typeOnlyFlips).toBeLessThan(20);
+  });
+
   it('first-4-chars-only: the SDK reads a master key id from 3 bytes; we check the length first', () => {
     const c = byId.get('first-4-chars-only')!;
     expect(c.expected.status).toBe('NOT_AUTHORIZED_FOR_MASTER_KEY');

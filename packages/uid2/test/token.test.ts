@@ -4,6 +4,7 @@ import { KeyRing } from '../src/keys/index.ts';
 import {
   advertisingTokenByteLength,
   decryptToken,
+  emptyDecryptionResult,
   encodeAdvertisingToken,
   encryptRawUid,
   openAdvertisingToken,
@@ -177,9 +178,45 @@ describe('decryptToken: clients, lifetimes and the bidstream domain check', () =
   });
 
   it('identity scope is reported from the key body, as the SDKs do', () => {
-    const euidToken = operatorToken({ identityScope: 'EUID' });
+    // An EUID raw UID in an EUID header (self-consistent), sealed with UID2 keys.
+    const euidRaw = Buffer.concat([Buffer.from([0x10]), randomBytes(32)]).toString('base64');
+    const euidToken = operatorToken({ identityScope: 'EUID', rawUid: euidRaw });
     expect(decryptToken(euidToken, sharing, { now: T0 + 1000 }).identityScope).toBe('UID2');
     expect(openAdvertisingToken(euidToken, sharing.lookupKey).identityScope).toBe('EUID');
+  });
+
+  describe('header authenticity (a divergence: the SDK reads byte 0 unchecked)', () => {
+    const flipByte0 = (token: string, xor: number) => {
+      const b = Buffer.from(token, 'base64url');
+      b[0] = (b[0] as number) ^ xor;
+      return b.toString('base64url');
+    };
+    it.each([
+      ['low bit 0 cleared', 0x01],
+      ['low bit 1 cleared', 0x02],
+      ['bit 5 set', 0x20],
+      ['bit 6 set', 0x40],
+      ['bit 7 set', 0x80],
+    ])('a fixed bit of the identity byte changed (%s): InvalidPayload', (_name, xor) => {
+      expect(decryptToken(flipByte0(operatorToken(), xor), sharing, { now: T0 + 1000 })).toEqual(emptyDecryptionResult('InvalidPayload'));
+    });
+    it.each([
+      ['type Email -> Phone', 0x04],
+      ['scope UID2 -> EUID', 0x10],
+    ])('header %s disagreeing with the 33-byte raw UID prefix: InvalidPayload', (_name, xor) => {
+      const t = operatorToken({ rawUid: rawUid33 });
+      expect(decryptToken(t, sharing, { now: T0 + 1000 }).status).toBe('Success');
+      expect(decryptToken(flipByte0(t, xor), sharing, { now: T0 + 1000 })).toEqual(emptyDecryptionResult('InvalidPayload'));
+    });
+    it('a phone raw UID in a phone header decrypts as Phone', () => {
+      const phoneRaw = Buffer.concat([Buffer.from([0x04]), randomBytes(32)]).toString('base64');
+      const r = decryptToken(operatorToken({ identityType: 'Phone', rawUid: phoneRaw }), sharing, { now: T0 + 1000 });
+      expect(r).toMatchObject({ status: 'Success', uid: phoneRaw, identityType: 'Phone' });
+    });
+    it('a 32-byte (v2) raw UID has no prefix: the header type is its only statement (left open by the format)', () => {
+      const t = operatorToken({ rawUid: rawUid32 });
+      expect(decryptToken(flipByte0(t, 0x04), sharing, { now: T0 + 1000 })).toMatchObject({ status: 'Success', uid: rawUid32, identityType: 'Phone' });
+    });
   });
 
   it('uses Date.now() when no clock is given', () => {

@@ -3,12 +3,21 @@ export const HELP = `Usage:
   collector [serve] [options]                 run the pixel collector (the default command)
   collector export --segment <name> --format csv|ndjson [--out <file>] [options]
                                               write a segment's live members (opt-out checked again)
+  collector sender-key --sender <siteId>      issue a bulk API key to a sender: prints {"key","hash"};
+                                              the sender gets the key, the config keeps only the hash
   collector --help
 
 Pixels (answered before Express, identical whatever happens to the token):
   GET|POST /pixel/conversion?uid2_token=<token>[&segment=<name>]   tracking pixel  -> 200 GIF / 204
   GET|POST /pixel/impression?uid2_token=<token>[&segment=<name>]   creative pixel  -> 200 GIF / 204
+  503 + Retry-After (nothing kept, send again) while no event can be made durable: sharing keys not
+  loaded or all expired, or the segment store not committing.
+Bulk API (Bearer <sender key>; JSON {"tokens":[...]} or NDJSON {"token":...} lines; gzip accepted):
+  POST /share/v1/segments/<segment>/tokens    -> 200 {"received","written","held","rejected":[{"index","reason"}]}
+Dropped files: <drop root>/<siteId>/<segment>/<name>.csv|.ndjson|.jsonl[.gz] -> <name>.report.json beside it
 Other routes: /healthz /readyz /metrics /status (live charts) /admin/segments[/<name>[/export?format=csv|ndjson]]
+  /metrics and /status.json need the admin token unless protectStatus is false
+  [COLLECTOR_PROTECT_STATUS=false]; open the status page as /status#token=<admin token>.
 
 Options (each also settable in the JSON config file; environment variable in brackets):
   --config <file>              JSON config file [COLLECTOR_CONFIG]. Without one (and NODE_ENV not
@@ -25,6 +34,12 @@ Options (each also settable in the JSON config file; environment variable in bra
   --redis-nodes <h:p,h:p,...>  cluster nodes for --store redis-cluster [COLLECTOR_REDIS_NODES]
   --membership-ttl-days <n>    how long a membership lasts after its last event (default 30)
                                [COLLECTOR_MEMBERSHIP_TTL_DAYS]
+  --drops off|dir|s3            ingest dropped token files (default off) [COLLECTOR_DROPS]
+  --drops-dir <path>           drop directory for --drops dir (default <data-dir>/drops) [COLLECTOR_DROPS_DIR]
+  --drops-s3-bucket <name>     bucket for --drops s3 [COLLECTOR_DROPS_S3_BUCKET]; credentials from the
+                               AWS environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, profiles)
+  --drops-s3-endpoint <url>    an S3-compatible endpoint (path-style: drops.s3.forcePathStyle in the
+                               config file) [COLLECTOR_DROPS_S3_ENDPOINT]
   --log-level <level>          fatal|error|warn|info|debug|trace|silent (default info) [COLLECTOR_LOG_LEVEL]
   -h, --help                   show this help
 

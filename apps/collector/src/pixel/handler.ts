@@ -1,13 +1,12 @@
-// The pixel path, top to bottom: parse -> decrypt -> authorise -> opt-out -> write -> respond.
-// It runs in node:http's 'request' listener before Express (Express alone costs ~6x the decrypt per
-// request here; perf-anchors.md §2), and every other route falls through to Express.
+// The pixel path, top to bottom: parse -> intake (decrypt -> authorise -> opt-out -> durable write,
+// intake/intake.ts, shared with every other way in) -> respond. It runs in node:http's 'request'
+// listener before Express (Express alone costs ~6x the decrypt per request here; perf-anchors.md §2),
+// and every other route falls through to Express.
 // Nothing on this path logs per request, and the token is never stored or logged.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { SenderAcl } from '../authorise.ts';
-import type { TokenDecrypter } from '../decrypter.ts';
+import { isRetryable, type Intake } from '../intake/intake.ts';
 import type { CollectorMetrics } from '../metrics.ts';
-import type { OptoutGate } from '../optout-gate.ts';
-import type { EventKind, SegmentEvent, SegmentStore } from '../store/segment-store.ts';
+import type { EventKind } from '../store/segment-store.ts';
 import { createPixelInputParser, type InputLimits } from './input.ts';
 import { answerBeacon, answerGif, answerUnavailable } from './response.ts';
 
@@ -18,14 +17,9 @@ export const PIXEL_ROUTES: ReadonlyMap<string, EventKind> = new Map([
 ]);
 
 export interface PixelDeps {
-  decrypter: TokenDecrypter;
-  acl: SenderAcl;
-  gate: OptoutGate;
-  store: SegmentStore;
+  intake: Intake;
   metrics: CollectorMetrics;
   limits: InputLimits;
-  /** Called (rate-limited by the caller) when the store rejects a write. Never given the event. */
-  onStoreError: (err: Error) => void;
   /** Counts pixels between arrival and answer, so shutdown can wait for them. */
   inFlight: { value: number };
 }
@@ -34,7 +28,7 @@ type Answer = (res: ServerResponse) => void;
 
 /** Returns a listener that handles pixel routes and returns false for everything else. */
 export function createPixelHandler(deps: PixelDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
-  const { decrypter, acl, gate, store, metrics, limits, inFlight } = deps;
+  const { intake, metrics, limits, inFlight } = deps;
   const parse = createPixelInputParser(limits);
 
   const done = (res: ServerResponse, answer: Answer) => {
@@ -42,78 +36,18 @@ export function createPixelHandler(deps: PixelDeps): (req: IncomingMessage, res:
     answer(res);
   };
 
-  const write = (event: SegmentEvent, res: ServerResponse, answer: Answer) => {
-    store.write(event).then(
-      () => {
-        metrics.written(event.segment, event.kind);
-        metrics.outcome('written');
-        done(res, answer);
-      },
-      (err: Error) => {
-        metrics.outcome('store_failed');
-        deps.onStoreError(err);
-        done(res, answerUnavailable);
-      },
-    );
-  };
-
-  const hold = (event: SegmentEvent, res: ServerResponse, answer: Answer) => {
-    store.hold(event).then(
-      () => {
-        metrics.outcome('held');
-        done(res, answer);
-      },
-      (err: Error) => {
-        metrics.outcome('store_failed');
-        deps.onStoreError(err);
-        done(res, answerUnavailable);
-      },
-    );
-  };
-
   const pixelPath = (kind: EventKind, query: string, body: string | null, res: ServerResponse, answer: Answer) => {
     // parse
     const input = parse(query, body);
     if (input === null) {
       metrics.outcome('invalid_request');
-      return done(res, answer);
+      // Answered on the same tick and with the same failure as a token would be.
+      intake.settle().then((outcome) => done(res, isRetryable(outcome) ? answerUnavailable : answer));
+      return;
     }
-    // decrypt
-    const result = decrypter.decrypt(input.token);
-    metrics.decrypt(result.siteId, result.status);
-    if (result.status !== 'Success' || result.uid === null || result.siteId === null) {
-      metrics.outcome('decrypt_failed');
-      return done(res, answer);
-    }
-    // authorise
-    const segment = input.segment ?? acl.defaultSegment(result.siteId, kind);
-    if (segment === undefined || !acl.allows(result.siteId, segment)) {
-      metrics.outcome('unauthorised');
-      return done(res, answer);
-    }
-    const event: SegmentEvent = {
-      uid: result.uid,
-      segment,
-      senderSiteId: result.siteId,
-      kind,
-      at: Date.now(),
-      identityType: result.identityType ?? 'Email',
-      tokenVersion: result.tokenVersion ?? 4,
-    };
-    // opt-out, then write (or hold until the operator can say)
-    const cached = gate.cached(event.uid);
-    if (cached === 'in') return write(event, res, answer);
-    if (cached === 'out') {
-      metrics.outcome('opted_out');
-      return done(res, answer);
-    }
-    gate.check(event.uid).then((verdict) => {
-      if (verdict === 'in') write(event, res, answer);
-      else if (verdict === 'unknown') hold(event, res, answer);
-      else {
-        metrics.outcome('opted_out');
-        done(res, answer);
-      }
+    // decrypt -> authorise -> opt-out -> write; then the one success answer, or the one retryable one
+    intake.submitOne({ token: input.token, segment: input.segment, kind }).then((outcome) => {
+      done(res, isRetryable(outcome) ? answerUnavailable : answer);
     });
   };
 

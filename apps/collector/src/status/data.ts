@@ -14,6 +14,10 @@ export interface StatusData {
   outcomes: Record<string, number>;
   /** Live members per segment (refreshed at most every few seconds). */
   members: Record<string, number>;
+  /** Bulk routes since start: items by route (api, file) and outcome (written, held, or a reject reason). */
+  bulk: Record<string, Record<string, number>>;
+  /** Dropped files finished since start, by result (done, failed). */
+  dropFiles: Record<string, number>;
 }
 
 const LINE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{([^}]*)\})?\s+(\S+)/;
@@ -49,6 +53,18 @@ function sumBy(samples: Sample[], name: string, label: string): Record<string, n
   return out;
 }
 
+/** Sums `name` samples grouped by two labels: outer -> inner -> value. */
+function sumBy2(samples: Sample[], name: string, outer: string, inner: string): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {};
+  for (const s of samples) {
+    if (s.name !== name) continue;
+    const o = (out[s.labels[outer] ?? ''] ??= {});
+    const key = s.labels[inner] ?? '';
+    o[key] = (o[key] ?? 0) + s.value;
+  }
+  return out;
+}
+
 function single(samples: Sample[], name: string): number | undefined {
   return samples.find((s) => s.name === name)?.value;
 }
@@ -65,5 +81,7 @@ export function statusFromMetrics(text: string, members: Record<string, number>,
     decryptByStatus: sumBy(samples, 'collector_decrypt_total', 'status'),
     outcomes: sumBy(samples, 'collector_pixel_outcomes_total', 'outcome'),
     members,
+    bulk: sumBy2(samples, 'collector_bulk_items_total', 'route', 'outcome'),
+    dropFiles: sumBy(samples, 'collector_drop_files_total', 'result'),
   };
 }

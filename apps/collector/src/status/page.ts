@@ -30,6 +30,11 @@ export const STATUS_HTML = `<!doctype html>
     <table><thead><tr><th>segment</th><th>live members</th><th>events written</th></tr></thead><tbody id="segments"></tbody></table>
     <p class="muted" id="outcomes"></p>
   </section>
+  <section>
+    <h2>Bulk routes</h2>
+    <table><thead><tr><th>route</th><th>written</th><th>held</th><th>rejected</th></tr></thead><tbody id="bulk"></tbody></table>
+    <p class="muted" id="drop-files"></p>
+  </section>
 </main>
 <script src="/status/app.js"></script>
 </body>
@@ -218,14 +223,37 @@ ${STATUS_CHART_JS}
       });
       body.appendChild(tr);
     });
+    // The bulk API and dropped files: tokens by what became of them (rejected = every reject reason).
+    var bulk = document.getElementById('bulk');
+    bulk.textContent = '';
+    [['api', 'bulk API'], ['file', 'dropped files']].forEach(function (r) {
+      var o = (d.bulk || {})[r[0]] || {};
+      var rejected = Object.keys(o).reduce(function (sum, k) { return k === 'written' || k === 'held' ? sum : sum + o[k]; }, 0);
+      var tr = document.createElement('tr');
+      [r[1], o.written || 0, o.held || 0, rejected].forEach(function (v, i) {
+        var td = document.createElement('td'); td.textContent = String(v); if (i) td.className = 'n'; tr.appendChild(td);
+      });
+      bulk.appendChild(tr);
+    });
+    var files = d.dropFiles || {};
+    text('drop-files', 'Dropped files: ' + (files.done || 0) + ' ingested · ' + (files.failed || 0) + ' moved to the failed area');
     text('outcomes', 'Pixel outcomes: ' + Object.keys(d.outcomes).sort().map(function (o) { return o + ' ' + d.outcomes[o]; }).join(' · '));
   }
 
   function poll() {
-    fetch('/status.json', { cache: 'no-store' })
-      .then(function (r) { return r.json(); })
+    // A collector that protects its status wants the admin token: open the page as /status#token=...
+    // (a URL fragment never leaves the browser, so the token is in no request line or server log).
+    var m = /(?:^#|&)token=([^&]+)/.exec(location.hash);
+    var headers = m ? { Authorization: 'Bearer ' + decodeURIComponent(m[1]) } : {};
+    fetch('/status.json', { cache: 'no-store', headers: headers })
+      .then(function (r) {
+        if (r.status === 401) throw new Error('401');
+        return r.json();
+      })
       .then(render)
-      .catch(function () { text('keys', 'collector not reachable'); })
+      .catch(function (e) {
+        text('keys', e && e.message === '401' ? 'this collector needs its admin token: open /status#token=<admin token>' : 'collector not reachable');
+      })
       .finally(function () { setTimeout(poll, 2000); });
   }
   drawEvents();

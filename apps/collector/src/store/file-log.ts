@@ -5,22 +5,29 @@
 //   ["h", id, segment, uid, senderSiteId, kind, at, identityType, tokenVersion]         held event
 //   ["r", id]                                                                            held event released
 //   ["x", segment, uid]                                                                  membership removed
+//   ["t"]                                                                                a commit with nothing in it (sync())
 import type { IdentityType, TokenVersion } from '@uid2-pixels/uid2';
 import type { EventKind, Member, SegmentEvent } from './segment-store.ts';
 
 export const LOG_HEADER = '["uid2-collector-log",1]\n';
 
-type Kind = 'c' | 'i';
+type Kind = 'c' | 'i' | 'a' | 'f';
 type Ident = 'e' | 'p';
 export type EventRecord = ['e', string, string, number, Kind, number, Ident, number];
 export type MemberRecord = ['m', string, string, number, Kind, number, number, Ident, number];
 export type HeldRecord = ['h', number, string, string, number, Kind, number, Ident, number];
 export type ReleaseRecord = ['r', number];
 export type RemoveRecord = ['x', string, string];
-export type LogRecord = EventRecord | MemberRecord | HeldRecord | ReleaseRecord | RemoveRecord;
+export type TickRecord = ['t'];
+export type LogRecord = EventRecord | MemberRecord | HeldRecord | ReleaseRecord | RemoveRecord | TickRecord;
 
-const kindCode = (k: EventKind): Kind => (k === 'conversion' ? 'c' : 'i');
-const kindOf = (c: Kind): EventKind => (c === 'c' ? 'conversion' : 'impression');
+/** The line of a commit that keeps nothing: a request that wrote nothing waits for a real durable write. */
+export const TICK_LINE = '["t"]\n';
+
+const KIND_CODES: Record<EventKind, Kind> = { conversion: 'c', impression: 'i', api: 'a', file: 'f' };
+const KINDS: Record<Kind, EventKind> = { c: 'conversion', i: 'impression', a: 'api', f: 'file' };
+export const kindCode = (k: EventKind): Kind => KIND_CODES[k];
+export const kindOf = (c: Kind): EventKind => KINDS[c];
 const identCode = (t: IdentityType): Ident => (t === 'Email' ? 'e' : 'p');
 const identOf = (c: Ident): IdentityType => (c === 'e' ? 'Email' : 'Phone');
 
@@ -53,7 +60,7 @@ export function memberOf(r: MemberRecord): Member {
 
 const isStr = (v: unknown): v is string => typeof v === 'string';
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-const isKind = (v: unknown): v is Kind => v === 'c' || v === 'i';
+const isKind = (v: unknown): v is Kind => v === 'c' || v === 'i' || v === 'a' || v === 'f';
 const isIdent = (v: unknown): v is Ident => v === 'e' || v === 'p';
 
 /** Parses one log line; null when it is not a well-formed record (a torn or foreign line). */
@@ -79,6 +86,8 @@ export function parseRecord(line: string): LogRecord | null {
       return v.length === 2 && isNum(v[1]) ? (v as ReleaseRecord) : null;
     case 'x':
       return v.length === 3 && isStr(v[1]) && isStr(v[2]) ? (v as RemoveRecord) : null;
+    case 't':
+      return v.length === 1 ? (v as TickRecord) : null;
     default:
       return null;
   }

@@ -36,6 +36,12 @@ export class IpcClient {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
 
+  /** False once the channel to the other side is gone. */
+  get connected(): boolean {
+    const p = this.port as unknown as { connected?: boolean; isConnected?: () => boolean };
+    return typeof p.isConnected === 'function' ? p.isConnected() : p.connected !== false;
+  }
+
   constructor(private readonly port: Port = process as unknown as Port) {
     // The primary is gone: nothing pending will be answered, so fail it now (pixels get 503).
     (port as unknown as NodeJS.EventEmitter).on('disconnect', () => {
@@ -72,11 +78,14 @@ export class IpcClient {
 export class IpcStore implements SegmentStore {
   readonly kind = 'ipc';
   private readonly commits: GroupCommit<SegmentEvent>;
+  private readonly holds: GroupCommit<SegmentEvent>;
   private closed = false;
 
   constructor(private readonly client: IpcClient, readonly ttlMs: number) {
     // Several batches in flight: each joins the primary's next group commit as soon as it forms.
     this.commits = new GroupCommit((events) => client.call('write', events), { concurrency: 4 });
+    // Holds too: a pixel's new UID2 is held (its opt-out decided off the answer path), one message per turn.
+    this.holds = new GroupCommit((events) => client.call('holdMany', events), { concurrency: 4 });
   }
 
   async open(): Promise<void> {
@@ -89,8 +98,19 @@ export class IpcStore implements SegmentStore {
   }
 
   hold(event: SegmentEvent): Promise<void> {
-    return this.client.call('hold', event);
+    if (this.closed) return Promise.reject(new StoreError('STORE_CLOSED', 'segment store is closed'));
+    return this.holds.add([event]);
   }
+  sync(): Promise<void> {
+    if (this.closed) return Promise.reject(new StoreError('STORE_CLOSED', 'segment store is closed'));
+    return this.commits.add([]);
+  }
+
+  /** Connected to the primary (whose store's own health it cannot see; a failed commit still says so). */
+  get healthy(): boolean {
+    return !this.closed && this.client.connected;
+  }
+
   held(limit: number): Promise<HeldEvent[]> {
     return this.client.call('held', limit);
   }
@@ -124,7 +144,7 @@ export class IpcStore implements SegmentStore {
   }
 
   async close(): Promise<void> {
-    await this.commits.drain();
+    await Promise.all([this.commits.drain(), this.holds.drain()]);
     this.closed = true;
   }
 }
@@ -132,20 +152,26 @@ export class IpcStore implements SegmentStore {
 /**
  * The primary side: answers one worker's requests from the real store (null when the workers have
  * their own, Redis). `extra` handles other operations (config, the metrics the primary aggregates).
+ * `onHeld` runs after a worker's events were held (the primary's held resolver decides them soon).
  * Returns a function that drops the worker's cursors.
  */
 export function serveStore(
   port: Port,
   store: SegmentStore | null,
   extra: Record<string, (...args: unknown[]) => Promise<unknown>> = {},
+  onHeld: () => void = () => {},
 ): () => void {
   const cursors = new Map<number, AsyncIterator<Member[]>>();
   let nextCursor = 1;
   const storeOps: Record<string, (...args: never[]) => Promise<unknown>> = !store ? {} : {
     ping: async () => 'pong',
     // All of a worker's batch joins the primary's next group commit: one durable write for all workers.
-    write: (events: SegmentEvent[]) => Promise.all(events.map((e) => store.write(e))).then(() => undefined),
-    hold: (event: SegmentEvent) => store.hold(event),
+    // A batch of only sync() callers still waits for (and reports) a commit of the primary's store.
+    write: (events: SegmentEvent[]) => (events.length === 0 ? store.sync() : Promise.all(events.map((e) => store.write(e))).then(() => undefined)),
+    holdMany: async (events: SegmentEvent[]) => {
+      await Promise.all(events.map((e) => store.hold(e)));
+      onHeld();
+    },
     held: (limit: number) => store.held(limit),
     heldCount: () => store.heldCount(),
     release: (ids: string[], admit: SegmentEvent[]) => store.release(ids, admit),

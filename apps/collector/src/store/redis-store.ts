@@ -12,6 +12,7 @@
 import { Redis, Cluster } from 'ioredis';
 import { StoreError } from '../errors.ts';
 import { GroupCommit } from './group-commit.ts';
+import { kindCode, kindOf } from './file-log.ts';
 import { type EventKind, type HeldEvent, type Member, type MembersOptions, type SegmentEvent, type SegmentSize, type SegmentStore } from './segment-store.ts';
 import type { IdentityType, TokenVersion } from '@uid2-pixels/uid2';
 
@@ -51,13 +52,13 @@ export type RedisStoreOptions =
   | { kind: 'redis-cluster'; nodes: string[]; keyPrefix: string; ttlMs: number; onCommit?: (seconds: number, records: number) => void };
 
 const encodeInfo = (e: { senderSiteId: number; kind: EventKind; identityType: IdentityType; tokenVersion: TokenVersion }) =>
-  `${e.senderSiteId}|${e.kind === 'conversion' ? 'c' : 'i'}|${e.identityType === 'Email' ? 'e' : 'p'}|${e.tokenVersion}`;
+  `${e.senderSiteId}|${kindCode(e.kind)}|${e.identityType === 'Email' ? 'e' : 'p'}|${e.tokenVersion}`;
 
 function decodeInfo(info: string | null): Pick<Member, 'senderSiteId' | 'kind' | 'identityType' | 'tokenVersion'> {
   const [site, k, y, v] = (info ?? '0|c|e|4').split('|');
   return {
     senderSiteId: Number(site),
-    kind: k === 'i' ? 'impression' : 'conversion',
+    kind: k === 'i' || k === 'a' || k === 'f' ? kindOf(k) : 'conversion',
     identityType: y === 'p' ? 'Phone' : 'Email',
     tokenVersion: Number(v) as TokenVersion,
   };
@@ -132,6 +133,11 @@ export class RedisStore implements SegmentStore {
 
   /** One script call per segment (one slot each), all in flight together. */
   private async commit(events: SegmentEvent[]): Promise<void> {
+    // Only sync() callers: one round to Redis, so they see what a write would (the same tick, or the failure).
+    if (events.length === 0) {
+      await this.client.ping();
+      return;
+    }
     const bySegment = new Map<string, (string | number)[]>();
     const now = Date.now();
     for (const e of events) {
@@ -157,6 +163,15 @@ export class RedisStore implements SegmentStore {
 
   write(event: SegmentEvent): Promise<void> {
     return this.enqueue([event]);
+  }
+
+  sync(): Promise<void> {
+    return this.enqueue([]);
+  }
+
+  get healthy(): boolean {
+    // ioredis: 'ready' once connected (and the ready check passed); 'reconnecting', 'close', 'end' otherwise.
+    return !this.closed && this.client.status === 'ready';
   }
 
   async hold(event: SegmentEvent): Promise<void> {

@@ -3,7 +3,8 @@
 // event is durable (fdatasync'd or acknowledged by Redis), so a pixel can be answered after it.
 import type { IdentityType, TokenVersion } from '@uid2-pixels/uid2';
 
-export type EventKind = 'conversion' | 'impression';
+/** Pixels ('conversion', 'impression') and the bulk routes: a batch over the API ('api') or a dropped file ('file'). */
+export type EventKind = 'conversion' | 'impression' | 'api' | 'file';
 
 /** One pixel that decrypted, was authorised, and whose UID2 is (or may be) allowed in the segment. */
 export interface SegmentEvent {
@@ -57,6 +58,14 @@ export interface SegmentStore {
   write(event: SegmentEvent): Promise<void>;
   /** Durably holds an event whose opt-out status is not known yet; it joins no segment until released. */
   hold(event: SegmentEvent): Promise<void>;
+  /**
+   * Resolves with the next group commit (one is made if none is pending), rejects if the store cannot
+   * commit. A request that keeps nothing waits for this, so it is answered on the same tick, and with
+   * the same success or failure, as one that keeps something.
+   */
+  sync(): Promise<void>;
+  /** False while the store is known not to be able to commit (Redis disconnected, log not writable). */
+  readonly healthy: boolean;
   /** Up to `limit` held events, oldest first. */
   held(limit: number): Promise<HeldEvent[]>;
   /** Drops held events by id, first writing the ones in `admit` as memberships. */

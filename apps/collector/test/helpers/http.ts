@@ -23,3 +23,17 @@ export async function adminJson(base: string, path: string, token: string): Prom
   if (r.status !== 200) throw new Error(`${path}: ${r.status}`);
   return r.json();
 }
+
+/**
+ * A new UID2 is held durably and its opt-out decided off the answer path: wait until the collector has
+ * no undecided event left, so memberships can be read.
+ */
+export async function waitDecided(base: string, token: string, timeoutMs = 15_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const { held } = (await adminJson(base, '/admin/segments', token)) as { held: number };
+    if (held === 0) return;
+    if (Date.now() > end) throw new Error(`${held} held events were not decided in ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

@@ -16,8 +16,8 @@ export interface LoadOptions {
   /** Path (with query) of request number i. */
   path: (i: number) => string;
   method?: 'GET' | 'POST';
-  /** Called for every complete response. */
-  onResponse?: (i: number, status: number) => void;
+  /** Called for every complete response, with its latency (send to last byte). */
+  onResponse?: (i: number, status: number, ms: number) => void;
   /** Stop early when this resolves (e.g. the test kills the server). */
   stop?: Promise<unknown>;
 }
@@ -84,9 +84,10 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
           if (buf.length < total) return;
           const status = Number(head.slice(9, 12));
           buf = buf.subarray(total);
-          latencies.push(performance.now() - sentAt);
+          const ms = performance.now() - sentAt;
+          latencies.push(ms);
           statuses[status] = (statuses[status] ?? 0) + 1;
-          o.onResponse?.(current, status);
+          o.onResponse?.(current, status, ms);
           current = -1;
           if (/\r\nconnection:\s*close/i.test(head)) return finish();
           send();

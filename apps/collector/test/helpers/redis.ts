@@ -13,6 +13,10 @@ export interface RedisHandle {
   url: string;
   port: number;
   stop(): Promise<void>;
+  /** Kills the server (SIGKILL) and keeps its data dir, so restart() brings back what it had made durable. */
+  halt(): Promise<void>;
+  /** Starts the server again on the same port and dir. */
+  restart(): Promise<void>;
 }
 
 export interface RedisClusterHandle {
@@ -50,10 +54,15 @@ async function stopChild(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-export async function startRedis(): Promise<RedisHandle> {
+/**
+ * A single redis-server. `durable`: append-only file fsync'd on every write, so an acknowledged write
+ * survives halt() + restart() (what a production Redis behind a collector must be configured to do).
+ */
+export async function startRedis(options: { durable?: boolean } = {}): Promise<RedisHandle> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'collector-redis-'));
-  const child = startServer(port, dir, []);
+  const extra = options.durable ? ['--appendonly', 'yes', '--appendfsync', 'always'] : [];
+  let child = startServer(port, dir, extra);
   await waitFor(() => cli(port, 'ping').includes('PONG'), `redis-server on ${port}`);
   return {
     url: `redis://127.0.0.1:${port}`,
@@ -61,6 +70,13 @@ export async function startRedis(): Promise<RedisHandle> {
     async stop() {
       await stopChild(child);
       rmSync(dir, { recursive: true, force: true });
+    },
+    async halt() {
+      await stopChild(child);
+    },
+    async restart() {
+      child = startServer(port, dir, extra);
+      await waitFor(() => cli(port, 'ping').includes('PONG'), `redis-server on ${port} again`);
     },
   };
 }

@@ -129,6 +129,8 @@ export function collectorConfig(op: TestOperator, dataDir: string, overrides: Pa
       { siteId: SITES.bidwell, name: 'Bidwell DSP', segments: ['bidwell-impressions'], defaults: { impression: 'bidwell-impressions' } },
     ],
     adminToken: ADMIN_TOKEN,
+    // As in the demo's dev config; test/trust.test.ts checks the protected default.
+    protectStatus: false,
     optout: { cacheTtlSeconds: 3600, batchWindowMs: 2, maxBatch: 1000, heldRetryMs: 500, timeoutMs: 2000, cacheMaxEntries: 100_000 },
     logLevel: 'info',
     ...overrides,

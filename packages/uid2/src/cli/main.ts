@@ -16,6 +16,7 @@ const COMMANDS: readonly CommandEntry[] = [
   { name: 'hash-email', summary: 'normalise and hash an email address', load: async () => (await import('./commands/hash.ts')).hashEmailCommand },
   { name: 'hash-phone', summary: 'check and hash an E.164 phone number', load: async () => (await import('./commands/hash.ts')).hashPhoneCommand },
   { name: 'map', summary: 'map emails, phones or hashes to raw UID2s (JSON lines out)', load: async () => (await import('./commands/map.ts')).mapCommand },
+  { name: 'share', summary: 'send raw UID2s as sharing tokens: share api (bulk API) or share file (dir / S3)', load: async () => (await import('./commands/share.ts')).shareCommand },
   { name: 'keys', summary: 'fetch a keys body from an operator (for --keys FILE)', load: async () => (await import('./commands/keys.ts')).keysCommand },
 ];
 
@@ -30,7 +31,7 @@ function topLevelHelp(): string {
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
     "Run 'uid2 <command> --help' for a command's options.",
-    'Environment: UID2_BASE_URL, UID2_API_KEY, UID2_SECRET (fallbacks for uid2 keys and uid2 map).',
+    'Environment: UID2_BASE_URL, UID2_API_KEY, UID2_SECRET (fallbacks for uid2 keys, map and share), UID2_SENDER_KEY (share api).',
   ].join('\n');
 }
 

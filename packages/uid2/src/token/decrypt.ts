@@ -14,10 +14,18 @@
 //   strict base64 (junk or spaces -> InvalidPayload), privacy bit 1 = client-side generated (mask 0x2),
 //   malformed input never throws, and `uid` is null for every non-Success status (the SDK returns the
 //   uid of a v2 token that fails the lifetime check; a receiver that fails a check gets nothing).
+//   Header authenticity: byte 0 of a v3/v4 token sits outside both AES-GCM layers and the SDK reads
+//   it unchecked, so a flipped bit could still decrypt and, for one bit, file an email UID2 as a phone.
+//   We require the bits the operator always writes one way (low two set, top three clear) and, when
+//   the raw UID has its own prefix byte (33 bytes), the header's scope and type to equal the prefix's;
+//   otherwise InvalidPayload. The scope reported stays the keys' scope (as in the SDK), so a header
+//   scope bit can never change it. Left open by the format: a 32-byte (v2) raw UID has no prefix, so
+//   for it the header's type is the only statement of the type and cannot be authenticated.
 import type { ClientKind, DecryptionResult, DecryptionStatus, IdentityScope, IdentityType, TokenVersion } from '../types.ts';
 import type { KeyRing } from '../keys/key-ring.ts';
 import { openAdvertisingTokenUnguarded, type OpenedAdvertisingToken } from './open.ts';
 import { isClientSideGenerated } from './privacy-bits.ts';
+import { IDENTITY_BYTE_FIXED_MASK, IDENTITY_BYTE_FIXED_VALUE, scopeAndTypeBits } from './layout.ts';
 
 export interface DecryptOptions {
   /** Clock, ms. Defaults to Date.now(). */
@@ -82,7 +90,11 @@ export function decryptTokenUnguarded(token: string, ring: KeyRing | null | unde
   const now = opts?.now ?? Date.now();
   if (!ring.isValid(now)) return emptyDecryptionResult('KeysNotSynced');
   const o = openAdvertisingTokenUnguarded(token, ring.lookupKey);
-  // The token header's scope is ignored: the SDKs report the key body's scope.
+  // Header bits the operator always writes one way (a divergence: the SDK does not look).
+  if (o.identityByte !== null && (o.identityByte & IDENTITY_BYTE_FIXED_MASK) !== IDENTITY_BYTE_FIXED_VALUE) {
+    return emptyDecryptionResult('InvalidPayload');
+  }
+  // The token header's scope is not reported: the SDKs report the key body's scope.
   const scope = ring.identityScope;
   if (o.expires === null) {
     // Stopped before the master layer opened.
@@ -91,6 +103,11 @@ export function decryptTokenUnguarded(token: string, ring: KeyRing | null | unde
   if (now > o.expires) return afterMaster('ExpiredToken', o, scope);
   if (o.status === 'NotAuthorizedForKey') return afterMaster('NotAuthorizedForKey', o, scope);
   if (o.status !== 'Success') return emptyDecryptionResult(o.status);
+  // The header's scope and type must be the raw UID's own (a divergence: the SDK does not compare).
+  const raw = o.rawUid;
+  if (o.identityByte !== null && raw !== null && raw.length === 33 && scopeAndTypeBits(raw[0] as number) !== scopeAndTypeBits(o.identityByte)) {
+    return emptyDecryptionResult('InvalidPayload');
+  }
 
   const bidstream = opts?.client === 'bidstream';
   // v2 has no "generated" time; the SDKs measure its remaining lifetime from now.

@@ -43,7 +43,7 @@ export function writeInt64(buf: Buffer, value: number, offset: number): void {
   buf.writeUInt32BE(value - hi * TWO_32, offset + 4);
 }
 
-/** Identity byte: (scope << 4) | (type << 2) | 3 (the operator sets the low two bits; nobody checks them). */
+/** Identity byte: (scope << 4) | (type << 2) | 3 (the operator sets the low two bits and clears the top three). */
 export function identityByte(scope: IdentityScope, type: IdentityType): number {
   return ((scope === 'EUID' ? 1 : 0) << 4) | ((type === 'Phone' ? 1 : 0) << 2) | 3;
 }
@@ -56,4 +56,16 @@ export function scopeFromIdentityByte(b: number): IdentityScope {
 export function typeFromIdentityByte(b: number): IdentityType | null {
   const t = (b >> 2) & 3;
   return t === 0 ? 'Email' : t === 1 ? 'Phone' : null;
+}
+
+/** Bits of the identity byte the operator always writes the same way: the low two set, the top three clear. */
+export const IDENTITY_BYTE_FIXED_MASK = 0xe3;
+export const IDENTITY_BYTE_FIXED_VALUE = 0x03;
+
+/**
+ * Scope and type bits (2..4) of an identity byte or of a v3/v4 raw UID's prefix byte: both put the
+ * scope at bit 4 and the type at bits 2..3 (a v4 raw UID adds environment and version bits above).
+ */
+export function scopeAndTypeBits(b: number): number {
+  return (b >> 2) & 7;
 }

@@ -37,6 +37,8 @@ export type OpenStatus = 'Success' | 'InvalidPayload' | 'VersionNotSupported' | 
 export class OpenedAdvertisingToken {
   status: OpenStatus = 'InvalidPayload';
   version: TokenVersion | null = null;
+  /** Byte 0 of a v3/v4 token, as read (outside both encryption layers); null for v2. */
+  identityByte: number | null = null;
   /** From the token's identity byte (v3/v4); null for v2, which carries none. */
   identityScope: IdentityScope | null = null;
   identityType: IdentityType | null = null;
@@ -79,6 +81,7 @@ function openV3(bytes: Buffer, lookupKey: KeyLookup, out: OpenedAdvertisingToken
   if (type === null || bytes.length < V3_HEADER_LENGTH + MIN_GCM + MASTER_PAYLOAD_HEADER_LENGTH + MIN_GCM + SITE_PAYLOAD_HEADER_LENGTH) {
     return out;
   }
+  out.identityByte = identity;
   out.identityScope = scopeFromIdentityByte(identity);
   out.identityType = type;
   const masterKeyId = readUint32(bytes, 2);

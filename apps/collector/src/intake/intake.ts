@@ -1,0 +1,260 @@
+// The one decision path every way into the collector goes through (pixels today, the bulk API and file
+// drops next): decrypt -> authorise -> declared segment -> opt-out -> durable write. It takes a batch
+// of items (one for a pixel, thousands for a bulk request) and resolves with one outcome per item, in
+// order, once every item that is going to be kept is durable. The whole batch joins one group commit.
+//
+// Outcomes are coarse on purpose: they say what a sender may learn about its own item (a bulk API can
+// report them), never which check inside decryption failed. A pixel caller learns nothing from them at
+// all: the pixel answer is the same for every final outcome (see pixel/response.ts).
+//
+// Nothing answered is lost: an item is only ever reported as final ('written', 'held', or a drop
+// reason) once nothing more can happen to it. When it cannot be decided now (no sharing keys yet,
+// keys all expired, store not committing) the outcome is retryable and nothing of it was kept.
+import type { DecryptionStatus } from '@uid2-pixels/uid2';
+import type { SenderAcl } from '../authorise.ts';
+import type { TokenDecrypter } from '../decrypter.ts';
+import type { CollectorMetrics } from '../metrics.ts';
+import type { OptoutGate } from '../optout-gate.ts';
+import type { EventKind, SegmentEvent, SegmentStore } from '../store/segment-store.ts';
+
+/** One thing to take in: a token and where its raw UID2 should go. */
+export interface IntakeItem {
+  /** A UID2 (or EUID) advertising or sharing token, as received. */
+  token: string;
+  /** The segment named by the sender; omitted: the sender's default segment for this kind. */
+  segment?: string | undefined;
+  kind: EventKind;
+  /**
+   * The site the caller proved it is (a bulk API key, a file drop's bucket). A token encrypted by any
+   * other site is 'not_authorised'. Omitted for pixels, where the token itself is the only proof.
+   */
+  expectedSiteId?: number | undefined;
+}
+
+/** What became of one item. */
+export type IntakeOutcome =
+  /** A member of its segment, durably. */
+  | 'written'
+  /** Durable, waiting for its opt-out status; joins its segment (or is dropped) later. */
+  | 'held'
+  /** Not a token we can open, or any check inside decryption failed. Nothing kept. */
+  | 'invalid'
+  /** The token's lifetime is over. Nothing kept. */
+  | 'expired'
+  /** The sender may not write that segment, or did not share its key with us, or is not who the caller said. */
+  | 'not_authorised'
+  /** The segment is not declared in the config (or its pattern is full). Counted, nothing kept. */
+  | 'undeclared_segment'
+  /** The UID2 opted out. Nothing kept. */
+  | 'opted_out'
+  /** Retryable: no sharing keys yet, or all of them expired. Nothing kept. */
+  | 'not_ready'
+  /** Retryable: the store could not make it durable. Nothing kept. */
+  | 'store_unavailable';
+
+export const INTAKE_OUTCOMES: readonly IntakeOutcome[] = [
+  'written', 'held', 'invalid', 'expired', 'not_authorised', 'undeclared_segment', 'opted_out', 'not_ready', 'store_unavailable',
+];
+
+/** Outcomes after which the same item should be sent again later; nothing of it was kept. */
+export function isRetryable(outcome: IntakeOutcome): boolean {
+  return outcome === 'not_ready' || outcome === 'store_unavailable';
+}
+
+export interface IntakeOptions {
+  /**
+   * How a UID2 whose opt-out status is not cached is decided:
+   *  'defer' (pixels): held durably now and decided off the answer path, so a new UID2 is answered as
+   *          fast as a known one (the answer's timing must not say whether a person was seen recently);
+   *  'wait'  (bulk): the whole batch's uncached UID2s are asked in one operator call first; the ones the
+   *          operator cannot answer for are held.
+   * Default 'defer'.
+   */
+  optout?: 'defer' | 'wait';
+  /** Arrival time stamped on the events, ms. Default Date.now(). */
+  now?: number;
+}
+
+export interface IntakeDeps {
+  decrypter: TokenDecrypter;
+  acl: SenderAcl;
+  gate: Pick<OptoutGate, 'cached' | 'checkMany'>;
+  store: SegmentStore;
+  metrics: CollectorMetrics;
+  /** Called after events were held, so their opt-out decision runs soon (the held resolver). */
+  onHeld?: () => void;
+  /** Called when the store fails a commit (the caller rate-limits logging). Never given an event. */
+  onStoreError?: (err: Error) => void;
+}
+
+/** What decryption failures say, coarsely. */
+function failedDecryption(status: DecryptionStatus): IntakeOutcome {
+  switch (status) {
+    case 'NotInitialized':
+    case 'KeysNotSynced':
+      return 'not_ready';
+    case 'ExpiredToken':
+      return 'expired';
+    case 'NotAuthorizedForKey':
+      return 'not_authorised';
+    default:
+      return 'invalid';
+  }
+}
+
+export class Intake {
+  constructor(private readonly deps: IntakeDeps) {}
+
+  /** One item (a pixel). */
+  async submitOne(item: IntakeItem, options?: IntakeOptions): Promise<IntakeOutcome> {
+    return (await this.submit([item], options))[0]!;
+  }
+
+  /**
+   * Decides every item and makes the kept ones durable in one group commit. Resolves with one outcome
+   * per item, in order. Never rejects: when the commit fails, every item not already durable is
+   * 'store_unavailable' (see commit()).
+   */
+  async submit(items: readonly IntakeItem[], options: IntakeOptions = {}): Promise<IntakeOutcome[]> {
+    if (items.length === 0) return [];
+    const { decrypter, acl, gate, metrics } = this.deps;
+    const at = options.now ?? Date.now();
+    const outcomes = new Array<IntakeOutcome>(items.length);
+    const events: Array<SegmentEvent | undefined> = new Array(items.length);
+    const uncached: number[] = [];
+
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!;
+      // decrypt
+      const result = decrypter.decrypt(item.token);
+      metrics.decrypt(result.siteId, result.status);
+      if (result.status !== 'Success' || result.uid === null || result.siteId === null) {
+        outcomes[i] = failedDecryption(result.status);
+        continue;
+      }
+      // authorise: the caller's proven site, then the sender's grant, then the declared segments
+      if (item.expectedSiteId !== undefined && item.expectedSiteId !== result.siteId) {
+        outcomes[i] = 'not_authorised';
+        continue;
+      }
+      const admission = acl.admit(result.siteId, item.segment, item.kind);
+      if (!admission.ok) {
+        outcomes[i] = admission.outcome;
+        continue;
+      }
+      const event: SegmentEvent = {
+        uid: result.uid,
+        segment: admission.segment,
+        senderSiteId: result.siteId,
+        kind: item.kind,
+        at,
+        identityType: result.identityType ?? 'Email',
+        tokenVersion: result.tokenVersion ?? 4,
+      };
+      events[i] = event;
+      // opt-out, when already known
+      const cached = gate.cached(event.uid);
+      if (cached === 'in') outcomes[i] = 'written';
+      else if (cached === 'out') outcomes[i] = 'opted_out';
+      else uncached.push(i);
+    }
+
+    if (uncached.length > 0) await this.decideUncached(uncached, events, outcomes, options.optout ?? 'defer');
+    await this.commit(events, outcomes);
+    for (const o of outcomes) metrics.outcome(o);
+    return outcomes;
+  }
+
+  /** Opt-out for UID2s not in the cache: asked now ('wait'), or held and asked later ('defer'). */
+  private async decideUncached(
+    indexes: number[],
+    events: Array<SegmentEvent | undefined>,
+    outcomes: IntakeOutcome[],
+    mode: 'defer' | 'wait',
+  ): Promise<void> {
+    if (mode === 'wait') {
+      let verdicts: Map<string, boolean> | null = null;
+      try {
+        verdicts = await this.deps.gate.checkMany(indexes.map((i) => events[i]!.uid));
+      } catch {
+        verdicts = null; // the operator cannot answer: hold them all
+      }
+      for (const i of indexes) {
+        const optedOut = verdicts?.get(events[i]!.uid);
+        outcomes[i] = optedOut === undefined ? 'held' : optedOut ? 'opted_out' : 'written';
+      }
+      return;
+    }
+    for (const i of indexes) outcomes[i] = 'held';
+  }
+
+  /**
+   * Answers a request that carried no item (it did not parse) the way an item would be answered: on
+   * the same commit tick, with the same retryable failure when there is one, else 'invalid'.
+   */
+  async settle(): Promise<IntakeOutcome> {
+    // What a token would get now from the keys alone (no keys, or all expired), before any parsing.
+    const status = this.deps.decrypter.decrypt('').status;
+    if (status === 'NotInitialized' || status === 'KeysNotSynced') return 'not_ready';
+    try {
+      await this.deps.store.sync();
+      return 'invalid';
+    } catch (err) {
+      this.storeFailed(err);
+      return 'store_unavailable';
+    }
+  }
+
+  /** Time (ms) of the last failed commit, or 0: readiness uses it. */
+  get lastStoreFailureAt(): number {
+    return this.storeFailureAt;
+  }
+
+  private storeFailureAt = 0;
+
+  private storeFailed(err: unknown): void {
+    this.storeFailureAt = Date.now();
+    this.deps.onStoreError?.(err instanceof Error ? err : new Error(String(err)));
+  }
+
+  /**
+   * One durable step for the whole batch: memberships written and undecided events held in one group
+   * commit, which every other item waits for too (sync), so that the time to an answer does not say
+   * what was decided. If the commit fails, every item not already durable becomes 'store_unavailable'
+   * (retryable), whatever else was decided: a caller must not tell a refusal from a failure by it,
+   * and sending an item again is harmless (writes merge, holds are decided twice the same way).
+   */
+  private async commit(events: Array<SegmentEvent | undefined>, outcomes: IntakeOutcome[]): Promise<void> {
+    const { store } = this.deps;
+    const pending: Promise<void>[] = [];
+    let held = false;
+    for (let i = 0; i < outcomes.length; i++) {
+      const o = outcomes[i];
+      if (o === 'written') pending.push(store.write(events[i]!));
+      else if (o === 'held') {
+        pending.push(store.hold(events[i]!));
+        held = true;
+      }
+    }
+    const kept = pending.length;
+    // Nothing to keep, or some items keep nothing: they wait for the same commit. (not_ready batches too:
+    // the keys are missing for every item alike, but a store failure must still be reported.)
+    if (kept < outcomes.length) pending.push(store.sync());
+    const settled = await Promise.allSettled(pending);
+    let failure: unknown = null;
+    for (const s of settled) if (s.status === 'rejected') failure ??= s.reason;
+    let k = 0;
+    for (let i = 0; i < outcomes.length; i++) {
+      const o = outcomes[i]!;
+      if (o === 'written' || o === 'held') {
+        const s = settled[k++]!;
+        if (s.status === 'rejected') outcomes[i] = 'store_unavailable';
+        else if (o === 'written') this.deps.metrics.written(events[i]!.segment, events[i]!.kind);
+      } else if (failure !== null && o !== 'not_ready') {
+        outcomes[i] = 'store_unavailable';
+      }
+    }
+    if (failure !== null) this.storeFailed(failure);
+    if (held) this.deps.onHeld?.();
+  }
+}

@@ -1,0 +1,210 @@
+// `pnpm bench share`: the bulk routes of the collector (issue 12), one collector process with the file
+// store, against a baseline of bare decryptToken over the same tokens in the same run.
+//   baseline   decryptToken (the uid2 SharingClient) over the tokens, in this process, nothing else
+//   api        POST /share/v1/segments/<s>/tokens, 5000 tokens per request, 4 in flight, through the
+//              whole route: auth, parse, decrypt, authorise, opt-out, durable group commit, answer
+//   file       a CSV file of the same tokens dropped in the drop directory, from drop to report
+//   big file   a file of BENCH_SHARE_BIG_GB (default 2) GB, generated streamed from the same tokens
+//              repeated (so the segment stays BENCH_SHARE_TOKENS members: the file store keeps members
+//              in memory, and the figure is about streaming the file), peak RSS of the collector
+//              (VmHWM) while it is ingested
+// Each api/file round fills a new segment. The first round asks the operator about every UID2's
+// opt-out status (cold); later rounds find the verdicts cached (warm); both are shown.
+// The local operator runs in this process (it answers the collector's key and opt-out calls).
+// Env: BENCH_SHARE_TOKENS (default 100000), BENCH_ROUNDS (default 3), BENCH_SHARE_BIG_GB (default 2, 0 = skip).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { startOperator } from '@uid2-pixels/operator';
+import { SharingClient } from '@uid2-pixels/uid2';
+import { makeRawUid, testFixture, SITES } from '../apps/collector/test/helpers/stack.ts';
+import { issueSenderKey } from '../apps/collector/src/share/sender-keys.ts';
+
+const TOKENS = Number(process.env.BENCH_SHARE_TOKENS ?? 100_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const BIG_GB = Number(process.env.BENCH_SHARE_BIG_GB ?? 2);
+const COLLECTOR_BIN = fileURLToPath(new URL('../apps/collector/bin/collector.mjs', import.meta.url));
+const BATCH = 5000;
+const IN_FLIGHT = 4;
+
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+const fmt = (n: number) => Math.round(n).toLocaleString('en');
+
+function vmHwmKb(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : 0;
+}
+
+async function waitFor<T>(probe: () => T | null | undefined, what: string, timeoutMs: number, everyMs = 20): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'bench-share-'));
+  let collector: ChildProcess | null = null;
+  try {
+    const fixture = testFixture();
+    const operator = await startOperator({ dataDir: join(work, 'operator'), port: 0, fixture });
+    const creds = (site: number) => {
+      const p = fixture.participants.find((x) => x.siteId === site)!;
+      return { baseUrl: operator.url, apiKey: p.apiKey, secret: p.secret };
+    };
+    const acme = new SharingClient({ ...creds(SITES.acme), refreshIntervalMs: 3_600_000 });
+    const lumen = new SharingClient({ ...creds(SITES.lumen), refreshIntervalMs: 3_600_000 });
+    await Promise.all([acme.start(), lumen.start()]);
+    acme.stop();
+    lumen.stop();
+    const tokens = Array.from({ length: TOKENS }, () => acme.encrypt(makeRawUid()).token!);
+    console.log(`${fmt(TOKENS)} distinct sharing tokens (v4), ${ROUNDS} rounds; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+
+    // The collector: one process, file store, drop directory.
+    const key = issueSenderKey(SITES.acme);
+    const drops = join(work, 'drops');
+    const lumenP = fixture.participants.find((x) => x.siteId === SITES.lumen)!;
+    const config = {
+      host: '127.0.0.1', port: 0, dataDir: join(work, 'collector'),
+      operator: { url: operator.url, apiKey: lumenP.apiKey, secret: lumenP.secret },
+      senders: [{ siteId: SITES.acme, segments: ['bench-*'], keyHashes: [key.hash], maxSegmentsPerPattern: 1000 }],
+      optout: { cacheMaxEntries: 2_000_000, maxBatch: 5000, timeoutMs: 30_000 },
+      bulk: { tokensPerSecond: 100_000_000, burstTokens: 100_000_000 },
+      drops: { source: 'dir', dir: drops, pollMs: 50, chunkLines: 5000 },
+      logLevel: 'warn',
+    };
+    const configPath = join(work, 'collector.json');
+    writeFileSync(configPath, JSON.stringify(config), { mode: 0o600 });
+    const child = spawn(process.execPath, [COLLECTOR_BIN, '--config', configPath, '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    collector = child;
+    // Ctrl-C or a kill of the bench takes its collector (and the temp files) with it.
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(signal, () => {
+        child.kill('SIGKILL');
+        rmSync(work, { recursive: true, force: true });
+        process.exit(130);
+      });
+    }
+    const url = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: child.stdout! }).on('line', (line) => {
+        if (line.includes('"collector listening"')) resolve((JSON.parse(line) as { url: string }).url);
+      });
+      child.once('exit', (code) => reject(new Error(`collector exited ${code}`)));
+    });
+    await waitFor(() => true, 'start', 1000);
+    for (let i = 0; i < 200; i++) {
+      if ((await fetch(`${url}/readyz`)).status === 200) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+
+    const bodies: string[] = [];
+    for (let i = 0; i < TOKENS; i += BATCH) bodies.push(JSON.stringify({ tokens: tokens.slice(i, i + BATCH) }));
+    const csv = 'token\n' + tokens.join('\n') + '\n';
+
+    const baseline: number[] = [];
+    const api: number[] = [];
+    const file: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      // baseline: bare decrypt of the same tokens
+      let t0 = performance.now();
+      let ok = 0;
+      for (const t of tokens) if (lumen.decrypt(t).status === 'Success') ok++;
+      if (ok !== TOKENS) throw new Error(`baseline decrypted ${ok} of ${TOKENS}`);
+      baseline.push(TOKENS / ((performance.now() - t0) / 1000));
+
+      // api: every batch through the route, IN_FLIGHT at once
+      const segment = `bench-api-${round}`;
+      let next = 0;
+      let written = 0;
+      t0 = performance.now();
+      await Promise.all(
+        Array.from({ length: IN_FLIGHT }, async () => {
+          while (next < bodies.length) {
+            const body = bodies[next++]!;
+            const r = await fetch(`${url}/share/v1/segments/${segment}/tokens`, {
+              method: 'POST', headers: { authorization: `Bearer ${key.key}`, 'content-type': 'application/json' }, body,
+            });
+            if (r.status !== 200) throw new Error(`api answered ${r.status}: ${await r.text()}`);
+            const a = (await r.json()) as { written: number; held: number };
+            written += a.written + a.held; // held: durable, waiting for an opt-out answer
+          }
+        }),
+      );
+      api.push(TOKENS / ((performance.now() - t0) / 1000));
+      if (written !== TOKENS) throw new Error(`api wrote ${written} of ${TOKENS}`);
+
+      // file: drop, then wait for the report
+      const dir = join(drops, String(SITES.acme), `bench-file-${round}`);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, '.f.tmp'), csv);
+      t0 = performance.now();
+      renameSync(join(dir, '.f.tmp'), join(dir, 'f.csv'));
+      const report = await waitFor(() => (existsSync(join(dir, 'f.csv.report.json')) ? (JSON.parse(readFileSync(join(dir, 'f.csv.report.json'), 'utf8')) as { written: number }) : null), 'file report', 600_000);
+      file.push(TOKENS / ((performance.now() - t0) / 1000));
+      if (report.written !== TOKENS) throw new Error(`file wrote ${report.written} of ${TOKENS}`);
+      console.log(`round ${round + 1}: baseline ${fmt(baseline[round]!)} · api ${fmt(api[round]!)} · file ${fmt(file[round]!)} tokens/s`);
+    }
+
+    const base = median(baseline);
+    const row = (name: string, v: number, ref = base) => `| ${name} | ${fmt(v)} | ${Math.round((v / ref) * 100)} % |`;
+    console.log('\n| route | tokens/s | vs baseline (median) |\n|---|---|---|');
+    console.log(row('baseline: bare decryptToken', base));
+    console.log(row('api, cold (round 1: every opt-out asked)', api[0]!));
+    console.log(row(`api, warm (median of rounds 2-${ROUNDS})`, median(api.slice(1).length ? api.slice(1) : api)));
+    console.log(row('file, cold (round 1)', file[0]!));
+    console.log(row(`file, warm (median of rounds 2-${ROUNDS})`, median(file.slice(1).length ? file.slice(1) : file)));
+    console.log('Target: >= 60 % of baseline through the whole route with durable writes.');
+
+    if (BIG_GB > 0) {
+      // The big file: the same tokens repeated, written streamed, then dropped.
+      const bigDir = join(drops, String(SITES.acme), 'bench-big');
+      mkdirSync(bigDir, { recursive: true });
+      const tmp = join(bigDir, '.big.tmp');
+      const out = createWriteStream(tmp);
+      const target = BIG_GB * 1024 ** 3;
+      let bytes = 0;
+      let lines = 0;
+      out.write('token\n');
+      while (bytes < target) {
+        for (let i = 0; i < tokens.length && bytes < target; i += 1000) {
+          const chunk = tokens.slice(i, i + 1000).join('\n') + '\n';
+          bytes += chunk.length;
+          lines += Math.min(1000, tokens.length - i);
+          if (!out.write(chunk)) await once(out, 'drain');
+        }
+      }
+      out.end();
+      await once(out, 'close');
+      const before = vmHwmKb(child.pid!);
+      const t0 = performance.now();
+      renameSync(tmp, join(bigDir, 'big.csv'));
+      const report = await waitFor(
+        () => (existsSync(join(bigDir, 'big.csv.report.json')) ? (JSON.parse(readFileSync(join(bigDir, 'big.csv.report.json'), 'utf8')) as { lines: number; written: number }) : null),
+        'big file report', 4 * 3600_000, 500,
+      );
+      const seconds = (performance.now() - t0) / 1000;
+      const peak = vmHwmKb(child.pid!);
+      console.log(`\nbig file: ${(bytes / 1024 ** 3).toFixed(2)} GiB, ${fmt(lines)} lines, ingested in ${seconds.toFixed(0)} s (${fmt(lines / seconds)} lines/s); report lines ${fmt(report.lines)}`);
+      console.log(`collector peak RSS (VmHWM): ${fmt(before / 1024)} MB before the big file, ${fmt(peak / 1024)} MB after (target < 200 MB)`);
+    }
+    await operator.close();
+  } finally {
+    collector?.kill('SIGKILL');
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

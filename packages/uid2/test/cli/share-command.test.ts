@@ -1,0 +1,100 @@
+// `uid2 share`: help and usage errors, `share file` into a directory with keys fetched from the real
+// local operator (whole gzipped files in place, tokens that decrypt for the receiver back to the input),
+// exit 1 when a line is not a raw UID2, and the same functions called from a program.
+import { gunzipSync } from 'node:zlib';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startOperator, type RunningOperator } from '../../../../apps/operator/src/index.ts';
+import { SharingClient } from '../../src/clients/sharing-client.ts';
+import { shareViaFiles } from '../../src/share/index.ts';
+import { runCli } from './run-cli.ts';
+
+let operator: RunningOperator;
+let dir: string;
+const rawUid = () => Buffer.concat([Buffer.from([0]), randomBytes(32)]).toString('base64');
+
+function credentials(siteId: number): { baseUrl: string; apiKey: string; secret: string } {
+  const p = operator.fixture.participants.find((x) => x.siteId === siteId)!;
+  return { baseUrl: operator.url, apiKey: p.apiKey, secret: p.secret };
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'uid2-cli-share-'));
+  operator = await startOperator({ dataDir: join(dir, 'operator'), port: 0 });
+});
+afterAll(async () => {
+  await operator.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('uid2 share', () => {
+  it('--help for each form, and usage errors exit 2', async () => {
+    for (const args of [['share', '--help'], ['share', 'api', '--help'], ['share', 'file', '--help'], ['help', 'share']]) {
+      const r = await runCli(args);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('uid2 share api');
+      expect(r.stdout).toContain('uid2 share file');
+    }
+    expect((await runCli(['share'])).code).toBe(2);
+    const noTo = await runCli(['share', 'file', '--segment', 's']);
+    expect(noTo.code).toBe(2);
+    expect(noTo.stderr).toContain('--to is required');
+    const badSegment = await runCli(['share', 'api', '--to', 'http://127.0.0.1:1', '--segment', 'a b']);
+    expect(badSegment.code).toBe(2);
+    const noKey = await runCli(['share', 'api', '--to', 'http://127.0.0.1:1', '--segment', 's'], { env: { UID2_SENDER_KEY: undefined } });
+    expect(noKey.code).toBe(2);
+    expect(noKey.stderr).toContain('UID2_SENDER_KEY');
+  }, 120_000);
+
+  it('share file into a directory: whole gzipped CSV files whose tokens the receiver decrypts to the input', async () => {
+    const acme = credentials(101);
+    const uids = Array.from({ length: 2500 }, rawUid);
+    const input = join(dir, 'uids.txt');
+    writeFileSync(input, uids.join('\n') + '\n');
+    const to = join(dir, 'drops', '101');
+    const r = await runCli(['share', 'file', '--to', to, '--segment', 'acme-list', '--name', 'day', '--lines-per-file', '1000', input], {
+      env: { UID2_BASE_URL: acme.baseUrl, UID2_API_KEY: acme.apiKey, UID2_SECRET: acme.secret },
+    });
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(summary).toMatchObject({ command: 'share file', read: 2500, notEncrypted: 0, delivered: 2500, undelivered: 0 });
+    expect(summary.files).toEqual(['acme-list/day-00001.csv.gz', 'acme-list/day-00002.csv.gz', 'acme-list/day-00003.csv.gz']);
+    expect(readdirSync(join(to, 'acme-list')).sort()).toEqual(['day-00001.csv.gz', 'day-00002.csv.gz', 'day-00003.csv.gz']);
+    const receiver = new SharingClient({ ...credentials(104), refreshIntervalMs: 3_600_000 });
+    await receiver.start();
+    receiver.stop();
+    const back: string[] = [];
+    for (const f of ['day-00001.csv.gz', 'day-00002.csv.gz', 'day-00003.csv.gz']) {
+      const [header, ...rows] = gunzipSync(readFileSync(join(to, 'acme-list', f))).toString('utf8').trim().split('\n');
+      expect(header).toBe('token');
+      for (const t of rows) back.push(receiver.decrypt(t).uid!);
+    }
+    expect(back).toEqual(uids);
+    expect(r.stdout + r.stderr).not.toContain(uids[0]);
+  }, 60_000);
+
+  it('a line that is not a raw UID2 is not sent: counted, and the exit status is 1', async () => {
+    const acme = credentials(101);
+    const input = join(dir, 'mixed.txt');
+    writeFileSync(input, `${rawUid()}\nuser@example.com\n\n${rawUid()}\n`);
+    const r = await runCli(['share', 'file', '--to', join(dir, 'mixed'), '--segment', 's', '--format', 'ndjson', input], {
+      env: { UID2_BASE_URL: acme.baseUrl, UID2_API_KEY: acme.apiKey, UID2_SECRET: acme.secret },
+    });
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ read: 3, notEncrypted: 1, delivered: 2, undelivered: 0 });
+    expect(r.stdout + r.stderr).not.toContain('user@example.com');
+  }, 60_000);
+
+  it('the same function from a program: shareViaFiles with a started SharingClient', async () => {
+    const sharing = new SharingClient({ ...credentials(101), refreshIntervalMs: 3_600_000 });
+    await sharing.start();
+    sharing.stop();
+    const summary = await shareViaFiles({ rawUids: [rawUid(), rawUid()], sharing, to: { kind: 'dir', path: join(dir, 'program') }, segment: 'seg', name: 'x', format: 'ndjson' });
+    expect(summary).toMatchObject({ delivered: 2, undelivered: 0, files: ['seg/x-00001.ndjson.gz'] });
+    const lines = gunzipSync(readFileSync(join(dir, 'program', 'seg', 'x-00001.ndjson.gz'))).toString().trim().split('\n');
+    expect(lines.map((l) => Object.keys(JSON.parse(l) as object))).toEqual([['token'], ['token']]);
+  });
+});
