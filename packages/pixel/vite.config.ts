@@ -18,9 +18,10 @@ export default defineConfig(({ mode }) => {
     define: { __LITE__: JSON.stringify(lite) },
     build: {
       target: 'es2020',
-      // terser squeezes ~40 B (gzipped) more than esbuild out of the IIFE; only safe transforms.
+      // terser squeezes ~40 B (gzipped) more than esbuild out of the IIFE. unsafe_arrows (function
+      // expressions to arrows, ~15 B) is safe here: no function of ours uses this, arguments or new.
       minify: 'terser',
-      terserOptions: { ecma: 2020, compress: { passes: 2 }, format: { comments: false } },
+      terserOptions: { ecma: 2020, compress: { passes: 2, unsafe_arrows: true }, format: { comments: false } },
       emptyOutDir: false, // the other build's file lives in the same directory
       reportCompressedSize: false,
       rollupOptions: { output: { strict: false } }, // every module is strict already; saves the prologue

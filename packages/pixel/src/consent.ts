@@ -20,23 +20,37 @@ const ask = (api: any, args: unknown[], final: (d: any) => unknown, wait: number
     }
   });
 
-/** Why the CMP does not allow a token ('' when it does), and the TC string to send with the request. */
-export const consent = (p: ConsentPolicy | undefined, euid: boolean): Promise<[string, string?]> =>
-  check(p || {}, euid).catch(() => ['unreadable CMP answer']);
+type Answer = [string, string?];
 
-async function check(p: ConsentPolicy, euid: boolean): Promise<[string, string?]> {
-  const w = window as any;
-  const wait = p.wait ?? 500;
-  const tcf = 'tcf' in p ? p.tcf : euid && 'require';
-  if ('gpp' in p ? p.gpp : !euid) {
-    const d = w.__gpp && (await ask(w.__gpp, ['addEventListener'], (e) => e?.pingData?.signalStatus == 'ready', wait));
+/**
+ * Why the CMP does not allow a token ('' when it does), and the TC string to send with the request. At
+ * once when there is no CMP to ask (so a page without one sees its token right after init); else a promise.
+ */
+export const consent = (p: ConsentPolicy = {}, euid: boolean): Answer | Promise<Answer> => {
+  try {
+    const w = window as any;
+    const tcf = 'tcf' in p ? p.tcf : euid && 'require';
+    const gpp = ('gpp' in p ? p.gpp : !euid) && w.__gpp;
+    const tcfApi = tcf && w.__tcfapi;
+    // Without a TCF CMP to ask: 'no TCF CMP' when the policy requires one, else a yes (as far as TCF goes).
+    const noTcf: Answer = [tcf == 'require' ? 'no TCF CMP' : ''];
+    return gpp || tcfApi ? check(p.wait ?? 500, gpp, tcfApi, noTcf).catch(unreadable) : noTcf;
+  } catch {
+    return unreadable(); // a consent option that is not an object
+  }
+};
+
+const unreadable = (): Answer => ['unreadable CMP answer'];
+
+async function check(wait: number, gpp: any, tcfApi: any, noTcf: Answer): Promise<Answer> {
+  if (gpp) {
+    const d = await ask(gpp, ['addEventListener'], (e) => e?.pingData?.signalStatus == 'ready', wait);
     const sections = d?.pingData?.parsedSections;
     if (sections && Object.values(sections).flat().some((s: any) => s && (s.SaleOptOut == 1 || s.SharingOptOut == 1 || s.TargetedAdvertisingOptOut == 1)))
       return ['GPP US opt-out'];
   }
-  if (!tcf) return [''];
-  if (!w.__tcfapi) return [tcf == 'require' ? 'no TCF CMP' : ''];
-  const d = await ask(w.__tcfapi, ['addEventListener', 2], (d) => d?.gdprApplies === false || /tcloaded|useractioncomplete/.test(d?.eventStatus), wait);
+  if (!tcfApi) return noTcf;
+  const d = await ask(tcfApi, ['addEventListener', 2], (d) => d?.gdprApplies === false || /tcloaded|useractioncomplete/.test(d?.eventStatus), wait);
   if (d === 0) return ['TCF CMP did not answer'];
   if (d?.gdprApplies === false) return [''];
   return EUID_PURPOSES.every((n) => d?.purpose?.consents?.[n]) && d.vendor?.consents?.[EUID_VENDOR] && typeof d.tcString == 'string'

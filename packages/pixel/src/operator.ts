@@ -7,11 +7,12 @@ import type { Identity, Reply } from './types.ts';
 const EC = { name: 'ECDH', namedCurve: 'P-256' };
 const GCM = 'AES-GCM';
 
-const post = async (url: string, path: string, body: string): Promise<Response> => {
+/** A 400 comes back as an answer when `refresh` (the caller reads its status), else it throws. */
+const post = async (url: string, path: string, body: string, refresh?: boolean): Promise<Response> => {
   // A hung request would hold the single refresh slot forever; ten seconds is plenty for an operator.
   const res = await fetch(url.replace(/\/$/, '') + path, { method: 'POST', body, signal: AbortSignal.timeout?.(1e4) });
   // The error's text is what the caller logs: the operator's own JSON message, never DII.
-  if (res.status > 299 && res.status != 400) throw Error(`${path}: ${res.status} ${await res.text()}`);
+  if (res.status > 299 && !(refresh && res.status == 400)) throw Error(`${path}: ${res.status} ${await res.text()}`);
   return res;
 };
 
@@ -47,9 +48,8 @@ export async function generate(url: string, serverPublicKey: string, subscriptio
       subscription_id: subscriptionId,
     }),
   );
-  if (res.ok) return open(key, await res.text());
-  // A 400 is a setup or input error (bad subscription id, undecryptable payload): the caller logs it.
-  throw Error(`CSTG: 400 ${await res.text()}`);
+  // A 400 (a setup or input error: bad subscription id, undecryptable payload) threw: the caller logs it.
+  return open(key, await res.text());
 }
 
 /**
@@ -59,7 +59,7 @@ export async function generate(url: string, serverPublicKey: string, subscriptio
  * than that for invalid or expired tokens). Other failures throw: they are transient.
  */
 export async function refresh(url: string, id: Identity): Promise<Reply> {
-  const res = await post(url, '/v2/token/refresh', id.refresh_token);
+  const res = await post(url, '/v2/token/refresh', id.refresh_token, true);
   if (!res.ok) return { status: res.status };
   const k = id.refresh_response_key;
   return k ? open(await subtle.importKey('raw', fromB64(k), GCM, false, ['decrypt']), await res.text()) : res.json();

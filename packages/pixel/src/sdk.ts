@@ -23,8 +23,10 @@ export function createSdk(euidByDefault = false) {
   let epoch = 0; // bumped by every set/clear, so a late answer cannot resurrect a replaced identity
   let timer: ReturnType<typeof setInterval>;
   let last: unknown = ''; // the token (or 0 for opt-out) the last IdentityUpdated reported
-  let consented = true; // false after the CMP said no (the policy decides)
-  let checking: Promise<unknown> | undefined; // the latest consent check; getToken waits for it
+  // True once a consent check answered yes; false before the first answer (the lite build asks no CMP)
+  // and after a no. A re-check keeps the last answer until it has its own.
+  let consented = __LITE__;
+  let checking: Promise<boolean> | undefined; // the latest consent check; getToken waits for it
   let tcString: string | undefined; // EUID: the TC string the CMP gave, sent with CSTG
   let initDone: () => void;
   const ready = new Promise<void>((r) => (initDone = r));
@@ -100,22 +102,36 @@ export function createSdk(euidByDefault = false) {
     return undefined;
   };
 
-  /** Fires NoConsent (and IdentityUpdated, as the token is no longer usable) with a reason in the log. */
+  /**
+   * Fires NoConsent (and IdentityUpdated, as the token is no longer usable) with a reason in the log. An
+   * answer that refuses (the CMP's or the operator's) also removes a stored identity: the policy says
+   * this user gets no token. A CMP that is missing, silent or broken only hides it (it may load late).
+   */
   const refuse = (why: string): void => {
     consented = false;
     log(`no consent: ${why}`);
     emit('NoConsent');
-    sync();
+    if (/consent|opt-out/.test(why) && (stored() as Identity | undefined)?.advertising_token) forget();
+    else sync();
   };
 
-  /** True when the page's CMP allows a token (always true when the policy consults nothing). */
-  const allowed = async (): Promise<boolean> => {
-    // The lite build asks no CMP (the bundler drops consent.ts).
-    const [why, tc] = __LITE__ ? [''] : await (checking = consent(o.consent, euid()));
+  /** Records the CMP's answer; true when it allows a token. */
+  const answer = ([why, tc]: [string, string?]): boolean => {
     tcString = tc;
     consented = true;
     if (why) refuse(why);
+    else if (inited) sync(); // a stored token just became usable
     return consented;
+  };
+
+  /**
+   * Whether the page's CMP allows a token: at once when no CMP is to be asked (so the getters answer
+   * right after init), else a promise. Until a check has answered yes, the getters show no token.
+   */
+  const allowed = (): boolean | Promise<boolean> => {
+    // The lite build asks no CMP (the bundler drops consent.ts).
+    const a = __LITE__ ? [''] as [string] : consent(o.consent, euid());
+    return a instanceof Promise ? (checking = a.then(answer)) : answer(a);
   };
 
   const startRefresh = (id: Identity): Promise<void> =>
@@ -149,18 +165,41 @@ export function createSdk(euidByDefault = false) {
     return getAdvertisingToken();
   };
 
-  /** Forgets the identity (a logout): storage and cookie both; an answer still on its way is ignored. */
-  const disconnect = (): void => {
+  /** Forgets the identity: storage and cookie both; an answer still on its way is ignored. */
+  const forget = (): void => {
     epoch++;
     generating = undefined; // nobody waits on a generation whose answer will be ignored
     store();
     sync();
   };
 
+  /** (Re)starts the background timer: each tick re-reads storage (another tab may have refreshed or
+   * logged out) and refreshes when due. */
+  const arm = (): void => {
+    clearInterval(timer);
+    timer = setInterval(
+      guard(() => (due(), sync())),
+      o.refreshRetryPeriod || 5e3,
+    );
+  };
+
+  /** A logout: forgets the identity and stops the timer, as the official SDK does (init, setIdentity
+   * or a set* call start it again). */
+  const disconnect = (): void => {
+    clearInterval(timer);
+    forget();
+  };
+
+  /** Forgets the identity and, once init ran, makes sure the timer runs for the one coming. */
+  const replace = (): void => {
+    forget();
+    retryAt = 0;
+    if (inited) arm();
+  };
+
   /** An identity the server generated (or an opt-out marker): replaces the current one. */
   const setIdentity = (v: Stored): void => {
-    disconnect();
-    retryAt = 0;
+    replace();
     if (valid(v)) store(v);
     else log('not an identity');
     due();
@@ -175,12 +214,11 @@ export function createSdk(euidByDefault = false) {
   const generateFrom = (field: string, value: unknown, hashIt?: boolean) => (v: string, opts?: Options) => {
     const p = (async () => {
       Object.assign(o, opts);
-      disconnect();
-      retryAt = 0;
+      replace();
       const e = epoch;
       let hash = typeof v == 'string' && value ? (hashIt ? await sha256(value as string) : v) : '';
       // A hex hash (64 characters) is what many tools produce; the operator's CSTG wants base64.
-      if (/^[0-9a-f]{64}$/i.test(hash)) hash = toB64(new Uint8Array(hash.match(/../g)!.map((h) => parseInt(h, 16))));
+      if (/^[0-9a-f]{64}$/i.test(hash)) hash = toB64(hash.match(/../g)!.map((h) => parseInt(h, 16)));
       if (!/^[A-Za-z0-9+/]{43}=$/.test(hash)) return log('invalid DII');
       if (!o.subscriptionId || !o.serverPublicKey) return log('no serverPublicKey/subscriptionId');
       if (!(await allowed())) return;
@@ -212,13 +250,8 @@ export function createSdk(euidByDefault = false) {
       // The official rule: a server-provided identity wins when nothing is stored or it expires later.
       if (valid(identity) && !(stored()?.identity_expires! >= identity.identity_expires)) setIdentity(identity);
       else if (identity) log('identity not used');
-      clearInterval(timer);
-      // Each tick re-reads storage (another tab may have refreshed or logged out) and refreshes when due.
-      timer = setInterval(
-        guard(() => (due(), sync())),
-        o.refreshRetryPeriod || 5e3,
-      );
-      void allowed(); // a stored token is not used once the CMP says no
+      arm();
+      void allowed(); // a stored token is used only once the CMP said yes
       if (!inited) {
         inited = true;
         last = getAdvertisingToken() || (hasOptedOut() ? 0 : '');
@@ -237,7 +270,8 @@ export function createSdk(euidByDefault = false) {
     getIdentity,
     hasOptedOut,
     /** False while an identity, an opt-out or a request in flight stands (the official semantics). */
-    isLoginRequired: (): boolean | undefined => (inited ? !(stored() || generating || refreshing) : undefined),
+    // Before consent answered yes, a stored identity counts as none (an opt-out marker always counts).
+    isLoginRequired: (): boolean | undefined => (inited ? !(((consented || hasOptedOut()) && stored()) || generating || refreshing) : undefined),
     isIdentityAvailable: (): boolean => !!(getIdentity() || generating || refreshing),
     isInitComplete: (): boolean => !!inited,
     disconnect,

@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, inject, test, vi } from 'vitest';
 import { encodeTcfString } from '@uid2-pixels/uid2/tcf';
 import type { Callback, Options } from '../src/index.ts';
-import { baseOptions, client, hitsOn, sinkUrl, start, uniquePath } from './support/page.ts';
+import { baseOptions, client, hitsOn, sinkUrl, start, stored, uniquePath } from './support/page.ts';
 import { FULL_EUID_CONSENT, installGpp, installTcf, removeCmps } from './support/cmp.ts';
 
 const euidOptions = (over: Partial<Options> = {}) => baseOptions({ operatorUrl: inject('euidOperatorUrl'), ...inject('euidAdvertiser'), ...over });
@@ -141,5 +141,53 @@ describe('EUID (default: TCF consent required, the TC string sent to the operato
 
   test("{tcf: 'ifApplies'}: without a CMP, GDPR is taken as not applying", async () => {
     expect(await watched(euidOptions({ consent: { tcf: 'ifApplies' } })).sdk.setEmail('tcf.ifapplies@example.com')).toMatch(/^E/);
+  });
+});
+
+describe('a stored token before and after the CMP answers', () => {
+  /** A UID2 token stored by an earlier page view that had no CMP. */
+  async function storedToken(): Promise<string> {
+    const token = await watched(baseOptions()).sdk.setEmail('stored.before@example.com');
+    expect(token).toBeTruthy();
+    return token!;
+  }
+
+  test('until the CMP answered yes, the sync getters show no token; then they do, with IdentityUpdated', async () => {
+    const token = await storedToken();
+    installGpp({ silent: true }); // no signal within the wait is no opt-out: a yes after 300 ms
+    const w = watched(baseOptions({ consent: { wait: 300 } }));
+    expect(w.sdk.getAdvertisingToken()).toBeUndefined();
+    expect(w.sdk.isIdentityAvailable()).toBe(false);
+    expect(w.sdk.getIdentity()).toBeNull();
+    expect(w.sdk.isLoginRequired()).toBe(true);
+    expect(w.events).toEqual(['SdkLoaded', 'InitCompleted']);
+    expect(await w.sdk.getToken()).toBe(token);
+    expect(w.sdk.getAdvertisingToken()).toBe(token);
+    expect(w.sdk.isIdentityAvailable()).toBe(true);
+    expect(w.sdk.isLoginRequired()).toBe(false);
+    expect(w.events).toEqual(['SdkLoaded', 'InitCompleted', 'IdentityUpdated']);
+  });
+
+  test('a no (GPP US opt-out): the stored token is never shown and is removed from storage', async () => {
+    await storedToken();
+    installGpp({ optOut: true });
+    const w = watched(baseOptions());
+    expect(w.sdk.getAdvertisingToken()).toBeUndefined();
+    expect(await w.sdk.getToken()).toBeUndefined();
+    expect(w.events).toEqual(['SdkLoaded', 'InitCompleted', 'NoConsent']);
+    expect(stored()).toBeNull();
+    expect(w.warn).toHaveBeenCalledWith(expect.stringContaining('no consent: GPP US opt-out'));
+  });
+
+  test('a CMP that never answers (EUID): the token is not used, but kept, as the CMP may answer on the next page', async () => {
+    installTcf({ mode: 'final', ...FULL_EUID_CONSENT });
+    const token = await watched(euidOptions()).sdk.setEmail('euid.kept@example.com');
+    expect(token).toMatch(/^E/);
+    installTcf({ mode: 'silent' });
+    const w = watched(euidOptions({ consent: { wait: 300 } }), true);
+    expect(w.sdk.getAdvertisingToken()).toBeUndefined();
+    expect(await w.sdk.getToken()).toBeUndefined();
+    expect(w.warn).toHaveBeenCalledWith(expect.stringContaining('TCF CMP did not answer'));
+    expect(JSON.parse(localStorage.getItem('EUID-sdk-identity')!).advertising_token).toBe(token);
   });
 });

@@ -1,12 +1,12 @@
 // Size is a promise: the <script> build (UID2 + EUID, the official SDK's API and events, the refresh
-// timer, cookie storage, TCF/GPP consent, pixels), minified and gzipped (-9), stays within 4,250 bytes,
+// timer, cookie storage, TCF/GPP consent, pixels), minified and gzipped (-9), stays within 4,206 bytes,
 // under half the official SDK's 8,988 (which has no pixels and no consent), and the README's figure does
 // not understate it. The build measured is the one global-setup.ts made from this checkout a moment ago.
 // (Issue 13 aimed at 3,000 bytes; the README says how far this is from it.)
 import { expect, inject, test } from 'vitest';
 import './support/provided.ts';
 
-const BUDGET = 4250;
+const BUDGET = 4206;
 const OFFICIAL_SDK = 8988;
 
 /** The bold byte figure in the README size-table row that starts with `label`. */
@@ -22,7 +22,7 @@ function readmeFigure(label: string): number {
 test(`the minified, gzipped IIFE is at most ${BUDGET} bytes`, () => {
   const { gzipBytes, bytes, code } = inject('snippet');
   expect(code.length).toBe(bytes);
-  expect(code).toMatch(/^[!(]function\(\)\{/); // the IIFE, minified
+  expect(code).toMatch(/^(?:[!(]function\(\)|\(\(\)=>)\{/); // the IIFE (a function or, with unsafe_arrows, an arrow), minified
   expect(code.trim().split('\n')).toHaveLength(1);
   expect(gzipBytes).toBeGreaterThan(1000); // a real build, not an empty file
   expect(gzipBytes).toBeLessThanOrEqual(BUDGET);

@@ -56,3 +56,20 @@ test("each tick re-reads storage: another tab's new identity, and its logout, re
   await expect.poll(() => updates.at(-1), { timeout: 3000 }).toBeNull();
   expect(thisTab.getAdvertisingToken()).toBeUndefined();
 });
+
+test('disconnect stops the timer, as the official SDK does; a later init starts it again', async () => {
+  const thisTab = client();
+  thisTab.init(SHORT());
+  const updates: (string | null)[] = [];
+  thisTab.callbacks.push(((e, p) => e == 'IdentityUpdated' && updates.push(p.identity?.advertising_token ?? null)) as Callback);
+  thisTab.disconnect();
+  // Another tab signs in: only this tab's timer could notice (nothing here asks a getter).
+  const otherTab = client();
+  otherTab.init(baseOptions({ operatorUrl: inject('shortOperatorUrl') }));
+  const token = await otherTab.setEmail('after.disconnect@example.com');
+  expect(token).toBeTruthy();
+  await new Promise((r) => setTimeout(r, 2500)); // two periods: a running timer would have ticked
+  expect(updates).toEqual([]);
+  thisTab.init({});
+  await expect.poll(() => updates.at(-1), { timeout: 3000 }).toBe(token);
+});
