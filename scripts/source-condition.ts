@@ -2,11 +2,26 @@
 // "@uid2-pixels/source" export condition (see packages/uid2/package.json), so nothing needs building
 // before a test or `npm start`. Node gets it from .npmrc (node-options), TypeScript from tsconfig.json
 // (customConditions), and Vite and Vitest from this fragment, spread into each config.
-import { defaultClientConditions, defaultServerConditions } from 'vite';
+import { defaultClientConditions, defaultServerConditions, type Plugin } from 'vite';
 
 export const SOURCE_CONDITION = '@uid2-pixels/source';
 
+/**
+ * Environments that the settings below do not reach start without the condition: Vitest's own
+ * `__vitest__` environment, which loads a browser project's global setup in Node, is one. Without this a
+ * fresh clone (no dist/ yet) cannot resolve workspace packages there.
+ */
+const everyEnvironment: Plugin = {
+  name: 'uid2-pixels:source-condition',
+  configEnvironment(_name, config) {
+    const conditions = config.resolve?.conditions ?? (config.consumer === 'client' ? defaultClientConditions : defaultServerConditions);
+    if (!conditions.includes(SOURCE_CONDITION)) return { resolve: { conditions: [SOURCE_CONDITION, ...conditions] } };
+    return undefined;
+  },
+};
+
 export const sourceConditions = {
+  plugins: [everyEnvironment],
   resolve: { conditions: [SOURCE_CONDITION, ...defaultClientConditions] },
   ssr: { resolve: { conditions: [SOURCE_CONDITION, ...defaultServerConditions], externalConditions: [SOURCE_CONDITION] } },
 };

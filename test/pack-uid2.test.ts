@@ -3,7 +3,7 @@
 // where ESM and CJS consumers decrypt a vector token and encrypt a raw UID2, a TypeScript consumer
 // type-checks under nodenext and bundler, and the `uid2` bin runs. publint and arethetypeswrong check
 // the tarball itself.
-import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vectors } from '../packages/uid2/test/vectors.ts';
@@ -50,8 +50,10 @@ describe('the @uid2-pixels/uid2 tarball', () => {
     }
     expect(files.filter((f) => f.startsWith('test/') || f.includes('tsconfig') || f.endsWith('.test.ts') || f.endsWith('.tsbuildinfo'))).toEqual([]);
     const manifest = JSON.parse(readFileSync(join(project, 'node_modules/@uid2-pixels/uid2/package.json'), 'utf8')) as Record<string, unknown>;
-    // zod, and the S3 client that bulk sharing through file drops needs (src/share).
-    expect(manifest.dependencies).toEqual({ zod: expect.any(String), '@aws-sdk/client-s3': expect.any(String) });
+    // zod only; the S3 client is an optional peer, needed only to drop token files into S3 (src/share).
+    expect(manifest.dependencies).toEqual({ zod: expect.any(String) });
+    expect(manifest.peerDependenciesMeta).toEqual({ '@aws-sdk/client-s3': { optional: true } });
+    expect(existsSync(join(project, 'node_modules/@aws-sdk/client-s3'))).toBe(false);
     expect(manifest.engines).toEqual({ node: '>=20.19' });
   });
 

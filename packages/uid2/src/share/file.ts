@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { once } from 'node:events';
 import { createGzip } from 'node:zlib';
+import { Uid2Error } from '../errors.ts';
 import { backoffMs, encryptInBatches, sleep, type SharingEncrypter } from './encrypt-stream.ts';
 
 export interface S3Destination {
@@ -86,7 +87,10 @@ async function writeCopy(from: string, to: string): Promise<void> {
 }
 
 async function s3Putter(d: S3Destination): Promise<Putter> {
-  const { S3Client, PutObjectCommand } = await import('@aws-sdk/client-s3');
+  // The S3 client is an optional peer dependency: only senders that drop files into S3 install it.
+  const { S3Client, PutObjectCommand } = await import('@aws-sdk/client-s3').catch((cause: unknown) => {
+    throw new Uid2Error('S3_CLIENT_MISSING', 'sharing files to S3 needs the AWS SDK: npm install @aws-sdk/client-s3', { cause });
+  });
   const client = new S3Client({
     region: d.region ?? process.env.AWS_REGION ?? 'us-east-1',
     ...(d.endpoint && { endpoint: d.endpoint }),
