@@ -2,9 +2,14 @@
 // "@uid2-pixels/source" export condition (see packages/uid2/package.json), so nothing needs building
 // before a test or `npm start`. Node gets it from .npmrc (node-options), TypeScript from tsconfig.json
 // (customConditions), and Vite and Vitest from this fragment, spread into each config.
-import { defaultClientConditions, defaultServerConditions, type Plugin } from 'vite';
+import { defaultClientConditions, type Plugin } from 'vite';
 
 export const SOURCE_CONDITION = '@uid2-pixels/source';
+
+// In Node, Vite's default 'module' condition would pick bundler-only builds of dependencies (the AWS SDK's
+// dist-es, whose extensionless imports Node cannot load once Vitest externalises them): Node's own
+// conditions, and ours, only.
+const serverConditions = [SOURCE_CONDITION, 'node', 'development|production'];
 
 /**
  * Environments that the settings below do not reach start without the condition: Vitest's own
@@ -14,14 +19,15 @@ export const SOURCE_CONDITION = '@uid2-pixels/source';
 const everyEnvironment: Plugin = {
   name: 'uid2-pixels:source-condition',
   configEnvironment(_name, config) {
-    const conditions = config.resolve?.conditions ?? (config.consumer === 'client' ? defaultClientConditions : defaultServerConditions);
-    if (!conditions.includes(SOURCE_CONDITION)) return { resolve: { conditions: [SOURCE_CONDITION, ...conditions] } };
-    return undefined;
+    const conditions = config.resolve?.conditions;
+    if (conditions?.includes(SOURCE_CONDITION)) return undefined;
+    if (conditions) return { resolve: { conditions: [SOURCE_CONDITION, ...conditions] } };
+    return { resolve: { conditions: config.consumer === 'client' ? [SOURCE_CONDITION, ...defaultClientConditions] : serverConditions } };
   },
 };
 
 export const sourceConditions = {
   plugins: [everyEnvironment],
   resolve: { conditions: [SOURCE_CONDITION, ...defaultClientConditions] },
-  ssr: { resolve: { conditions: [SOURCE_CONDITION, ...defaultServerConditions], externalConditions: [SOURCE_CONDITION] } },
+  ssr: { resolve: { conditions: serverConditions, externalConditions: [SOURCE_CONDITION] } },
 };

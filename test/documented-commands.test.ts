@@ -25,8 +25,10 @@
 //   - Files a command writes into the checkout (keys.json, acme.csv, ...) are removed afterwards.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { SharingClient } from '@uid2-pixels/uid2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, run, strangerEnv, tempDir } from './helpers/run.ts';
 
@@ -167,7 +169,28 @@ async function startStack(): Promise<NonNullable<typeof stack>> {
     child.stderr!.on('data', onData);
     child.once('exit', (code) => reject(new Error(`the temporary stack exited (${code}):\n${output}`)));
   });
-  return { child, operatorPort, collectorPort, dir };
+  const started = { child, operatorPort, collectorPort, dir };
+  await playTheStory(started);
+  return started;
+}
+
+/**
+ * The docs' commands come after the README's story (an order at Acme Shop, an ad on Daily Planet), so
+ * their segments have a member: one conversion from Acme (101) and one impression from Bidwell (102),
+ * sent as real pixels with tokens from each sender's sharing keys.
+ */
+async function playTheStory(at: { operatorPort: number; collectorPort: number }): Promise<void> {
+  const rawUid = Buffer.concat([Buffer.from([0]), randomBytes(32)]).toString('base64');
+  for (const [siteId, kind, segment] of [[101, 'conversion', 'acme-converters'], [102, 'impression', 'bidwell-impressions']] as const) {
+    const { apiKey, secret } = fixture.participants.find((p) => p.siteId === siteId)!;
+    const client = new SharingClient({ baseUrl: `http://127.0.0.1:${at.operatorPort}`, apiKey, secret });
+    await client.refreshKeys();
+    const { status, token } = client.encrypt(rawUid);
+    expect(status).toBe('Success');
+    const query = new URLSearchParams({ uid2_token: token!, segment });
+    const pixel = await fetch(`http://127.0.0.1:${at.collectorPort}/pixel/${kind}?${query}`);
+    expect(pixel.status).toBe(200);
+  }
 }
 
 function stackEnv(): NodeJS.ProcessEnv {

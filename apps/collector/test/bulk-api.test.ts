@@ -12,6 +12,7 @@ import { hashSenderKey, issueSenderKey, SenderKeys } from '../src/share/sender-k
 import { COLLECTOR_BIN } from './helpers/child.ts';
 import { captureLogs, type CapturedLogs } from './helpers/logs.ts';
 import { ADMIN_TOKEN, collectorConfig, encryptFor, makeRawUid, optOutUser, sender, SITES, startTestOperator, tempDir, type TestOperator } from './helpers/stack.ts';
+import { exportedMembers } from './helpers/http.ts';
 
 let op: TestOperator;
 let collector: RunningCollector;
@@ -41,11 +42,7 @@ async function post(segment: string, body: string | Buffer, headers: Record<stri
   return { status: r.status, headers: r.headers, json: text ? JSON.parse(text) : null };
 }
 
-async function exported(segment: string): Promise<Array<Record<string, unknown>>> {
-  const r = await fetch(`${collector.url}/admin/segments/${segment}/export?format=ndjson`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
-  expect(r.status).toBe(200);
-  return (await r.text()).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
-}
+const exported = (segment: string) => exportedMembers(collector.url, ADMIN_TOKEN, segment);
 
 async function metricsText(): Promise<string> {
   return (await fetch(`${collector.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).text();

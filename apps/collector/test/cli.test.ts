@@ -90,7 +90,7 @@ describe.concurrent('collector --help and bad input', () => {
   it.each([
     [['--workers', '-3'], 'collector: config: workers: must be at least 0, got -3 (config file field workers, COLLECTOR_WORKERS, --workers)\n'],
     [['--port'], 'collector: --port needs a value\nRun "collector --help" for usage.\n'],
-    [['expor'], 'collector: unknown command "expor" (did you mean export?) (commands: serve, export)\nRun "collector --help" for usage.\n'],
+    [['expor'], 'collector: unknown command "expor" (did you mean export?) (commands: serve, export, sender-key)\nRun "collector --help" for usage.\n'],
   ])('%j: exit 2 with a message that says what is wrong, no stack trace', async (args, message) => {
     const r = await run(args);
     expect(r.code).toBe(2);

@@ -53,7 +53,7 @@ describe('loadConfig', () => {
 
   it('an operator URL without its scheme says what to write and where', () => {
     expect(() => loadConfig({ base, flags: { 'operator-url': 'localhost:18080' } })).toThrow(
-      'config: operator.url: must be an http(s) URL with its scheme, e.g. http://127.0.0.1:8080 (config file field operator.url, or COLLECTOR_OPERATOR_URL)',
+      'config: operator.url: must be an http(s) URL with its scheme, e.g. http://127.0.0.1:8080 (config file field operator.url, COLLECTOR_OPERATOR_URL, --operator-url)',
     );
   });
 

@@ -12,6 +12,7 @@ import { startCollector, type RunningCollector } from '../src/server.ts';
 import { captureLogs, type CapturedLogs } from './helpers/logs.ts';
 import { csvFile, dropFile, gz, ndjsonFile, readReport, waitFor } from './helpers/drops.ts';
 import { ADMIN_TOKEN, collectorConfig, encryptFor, makeRawUid, optOutUser, sender, SITES, startTestOperator, tempDir, type TestOperator } from './helpers/stack.ts';
+import { exportedMembers } from './helpers/http.ts';
 
 let op: TestOperator;
 let collector: RunningCollector;
@@ -29,11 +30,7 @@ const tokenOf = (client: SharingClient, uid = makeRawUid()) => {
   return { token: t, uid };
 };
 
-async function exported(segment: string): Promise<Array<Record<string, unknown>>> {
-  const r = await fetch(`${collector.url}/admin/segments/${segment}/export?format=ndjson`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
-  expect(r.status).toBe(200);
-  return (await r.text()).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
-}
+const exported = (segment: string) => exportedMembers(collector.url, ADMIN_TOKEN, segment);
 
 const report = (key: string) => waitFor(() => readReport(drops, key), `report ${key}`);
 

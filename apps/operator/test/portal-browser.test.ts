@@ -107,7 +107,7 @@ describe('portal page', () => {
     await byId('role-grant').click();
     await expect.poll(() => byId('role-result').textContent()).toBe('Rival Retail has MAPPER');
     expect((await admin(op, 'GET', '/participants')).json.find((p: { siteId: number }) => p.siteId === 105).roles).toEqual(['SHARER', 'MAPPER']);
-    expect(await byId('participant-row-105').textContent()).toContain('SHARER, MAPPER');
+    await expect.poll(() => byId('participant-row-105').textContent()).toContain('SHARER, MAPPER'); // the table reloads after the answer
 
     await byId('salt-rotate-share').fill('50');
     await byId('salt-rotate').click();

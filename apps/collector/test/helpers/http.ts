@@ -1,4 +1,5 @@
 // Small HTTP helpers for tests: fetch a pixel and keep what a caller would see.
+import { expect } from 'vitest';
 export interface Seen {
   status: number;
   headers: Record<string, string>;
@@ -36,4 +37,18 @@ export async function waitDecided(base: string, token: string, timeoutMs = 15_00
     if (Date.now() > end) throw new Error(`${held} held events were not decided in ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/**
+ * A segment's members through the admin export (NDJSON). A segment nobody has written is a 404
+ * `unknown_segment`: no members. Any other failure fails the test.
+ */
+export async function exportedMembers(base: string, token: string, segment: string): Promise<Array<Record<string, unknown>>> {
+  const r = await fetch(`${base}/admin/segments/${encodeURIComponent(segment)}/export?format=ndjson`, { headers: { authorization: `Bearer ${token}` } });
+  if (r.status === 404) {
+    expect(((await r.json()) as { error?: string }).error).toBe('unknown_segment');
+    return [];
+  }
+  expect(r.status).toBe(200);
+  return (await r.text()).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
 }
