@@ -53,7 +53,7 @@ afterAll(() => {
 describe('production start with plain node', () => {
   it('runs the operator and the collector from dist/, and stops them on SIGTERM', async () => {
     const operator = start('apps/operator/bin/uid2-operator.mjs', ['--port', '0', '--data-dir', join(dir, 'operator'), '--log-level', 'warn']);
-    const operatorPort = await announcedPort(operator.output, /UID2 operator on http:\/\/127\.0\.0\.1:(\d+)/, operator.child);
+    const operatorPort = await announcedPort(operator.output, /UID2 operator on http:\/\/(?:localhost|127\.0\.0\.1):(\d+)/, operator.child);
     await waitOk(`http://127.0.0.1:${operatorPort}/ops/healthcheck`);
 
     const collector = start('apps/collector/bin/collector.mjs', ['--port', '0', '--data-dir', join(dir, 'collector'), '--operator-url', `http://127.0.0.1:${operatorPort}`, '--log-level', 'info',
