@@ -12,7 +12,7 @@ import { hashSenderKey, issueSenderKey, SenderKeys } from '../src/share/sender-k
 import { COLLECTOR_BIN } from './helpers/child.ts';
 import { captureLogs, type CapturedLogs } from './helpers/logs.ts';
 import { ADMIN_TOKEN, collectorConfig, encryptFor, makeRawUid, optOutUser, sender, SITES, startTestOperator, tempDir, type TestOperator } from './helpers/stack.ts';
-import { exportedMembers } from './helpers/http.ts';
+import { exportedMembers, sumSeries } from './helpers/http.ts';
 
 let op: TestOperator;
 let collector: RunningCollector;
@@ -48,15 +48,7 @@ async function metricsText(): Promise<string> {
   return (await fetch(`${collector.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).text();
 }
 
-function metric(text: string, name: string, labels: Record<string, string>): number {
-  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  let total = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name + '{')) continue;
-    if (want.every((w) => line.includes(w))) total += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return total;
-}
+const metric = sumSeries;
 
 beforeAll(async () => {
   op = await startTestOperator();

@@ -23,6 +23,7 @@ import { waitFor } from './helpers/drops.ts';
 import { freePort } from './helpers/ports.ts';
 import { S3_ENV, startS3, type S3Handle } from './helpers/s3.ts';
 import { ADMIN_TOKEN, collectorConfig, makeRawUid, optOutUser, SITES, startTestOperator, tempDir, type TestOperator } from './helpers/stack.ts';
+import { scrapedTotal } from './helpers/http.ts';
 
 const N = Number(process.env.E2E_UIDS ?? 100_000);
 const UID2_BIN = fileURLToPath(new URL('../../../packages/uid2/bin/uid2.mjs', import.meta.url));
@@ -74,17 +75,7 @@ async function stopCollector(): Promise<void> {
 const url = () => `http://127.0.0.1:${port}`;
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
-async function counter(name: string, labels: Record<string, string>): Promise<number> {
-  try {
-    const text = await (await fetch(`${url()}/metrics`, { headers: auth })).text();
-    const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-    let total = 0;
-    for (const line of text.split('\n')) if (line.startsWith(name + '{') && want.every((w) => line.includes(w))) total += Number(line.slice(line.lastIndexOf(' ') + 1));
-    return total;
-  } catch {
-    return 0;
-  }
-}
+const counter = (name: string, labels: Record<string, string>) => scrapedTotal(url(), ADMIN_TOKEN, name, labels);
 
 async function exportedUids(segment: string): Promise<string[]> {
   const r = await fetch(`${url()}/admin/segments/${segment}/export?format=csv`, { headers: auth });

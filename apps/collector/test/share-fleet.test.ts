@@ -15,6 +15,7 @@ import { csvFile, waitFor } from './helpers/drops.ts';
 import { startRedis, type RedisHandle } from './helpers/redis.ts';
 import { S3_ENV, startS3, type S3Handle } from './helpers/s3.ts';
 import { ADMIN_TOKEN, collectorConfig, encryptFor, makeRawUid, sender, SITES, startTestOperator, tempDir, type TestOperator } from './helpers/stack.ts';
+import { scrapedTotal } from './helpers/http.ts';
 
 let op: TestOperator;
 let redis: RedisHandle;
@@ -34,17 +35,7 @@ function config(name: string): CollectorConfig {
   } as CollectorConfig;
 }
 
-async function counter(c: ChildCollector, name: string, labels: Record<string, string>): Promise<number> {
-  try {
-    const text = await (await fetch(`${c.url}/metrics`, { headers: auth })).text();
-    const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-    let total = 0;
-    for (const line of text.split('\n')) if (line.startsWith(name + '{') && want.every((w) => line.includes(w))) total += Number(line.slice(line.lastIndexOf(' ') + 1));
-    return total;
-  } catch {
-    return 0;
-  }
-}
+const counter = (c: ChildCollector, name: string, labels: Record<string, string>) => scrapedTotal(c.url, ADMIN_TOKEN, name, labels);
 
 function tokens(n: number): { tokens: string[]; uids: string[] } {
   const uids = Array.from({ length: n }, () => makeRawUid());

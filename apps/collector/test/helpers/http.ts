@@ -52,3 +52,22 @@ export async function exportedMembers(base: string, token: string, segment: stri
   expect(r.status).toBe(200);
   return (await r.text()).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
 }
+
+/** The sum of a counter's series in Prometheus text whose labels include all of `labels`. */
+export function sumSeries(text: string, name: string, labels: Record<string, string>): number {
+  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  let total = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith(`${name}{`) && want.every((w) => line.includes(w))) total += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return total;
+}
+
+/** sumSeries over a collector's /metrics; 0 while the collector does not answer (killed, restarting). */
+export async function scrapedTotal(base: string, token: string, name: string, labels: Record<string, string>): Promise<number> {
+  try {
+    return sumSeries(await (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text(), name, labels);
+  } catch {
+    return 0;
+  }
+}
