@@ -125,11 +125,21 @@ export class Intake {
     const senders = new Array<number | null>(items.length).fill(null);
     const uncached: number[] = [];
 
+    // Decrypt results are counted per run of equal (sender, status): one metrics call for a typical batch.
+    let runSite: number | null = null;
+    let runStatus: DecryptionStatus | null = null;
+    let run = 0;
     for (let i = 0; i < items.length; i++) {
       const item = items[i]!;
       // decrypt
       const result = decrypter.decrypt(item.token);
-      metrics.decrypt(result.siteId, result.status);
+      if (result.siteId !== runSite || result.status !== runStatus) {
+        if (run > 0) metrics.decrypt(runSite, runStatus!, run);
+        runSite = result.siteId;
+        runStatus = result.status;
+        run = 0;
+      }
+      run++;
       senders[i] = result.siteId;
       if (result.status !== 'Success' || result.uid === null || result.siteId === null) {
         outcomes[i] = failedDecryption(result.status);
@@ -162,9 +172,17 @@ export class Intake {
       else uncached.push(i);
     }
 
+    if (run > 0) metrics.decrypt(runSite, runStatus!, run);
+
     if (uncached.length > 0) await this.decideUncached(uncached, events, outcomes, options.optout ?? 'defer');
     await this.commit(events, outcomes);
-    for (let i = 0; i < outcomes.length; i++) metrics.outcome(outcomes[i]!, senders[i]!);
+    let start = 0;
+    for (let i = 1; i <= outcomes.length; i++) {
+      if (i === outcomes.length || outcomes[i] !== outcomes[start] || senders[i] !== senders[start]) {
+        metrics.outcome(outcomes[start]!, senders[start]!, i - start);
+        start = i;
+      }
+    }
     return outcomes;
   }
 
@@ -229,35 +247,55 @@ export class Intake {
    */
   private async commit(events: Array<SegmentEvent | undefined>, outcomes: IntakeOutcome[]): Promise<void> {
     const { store } = this.deps;
-    const pending: Promise<void>[] = [];
-    let held = false;
+    const written: SegmentEvent[] = [];
+    const held: SegmentEvent[] = [];
     for (let i = 0; i < outcomes.length; i++) {
       const o = outcomes[i];
-      if (o === 'written') pending.push(store.write(events[i]!));
-      else if (o === 'held') {
-        pending.push(store.hold(events[i]!));
-        held = true;
-      }
+      if (o === 'written') written.push(events[i]!);
+      else if (o === 'held') held.push(events[i]!);
     }
-    const kept = pending.length;
+    // One promise per kind of record for the whole batch: both join the same group commit.
+    const writing = written.length ? store.writeMany(written) : null;
+    const holding = held.length ? store.holdMany(held) : null;
     // Nothing to keep, or some items keep nothing: they wait for the same commit. (not_ready batches too:
     // the keys are missing for every item alike, but a store failure must still be reported.)
-    if (kept < outcomes.length) pending.push(store.sync());
-    const settled = await Promise.allSettled(pending);
-    let failure: unknown = null;
-    for (const s of settled) if (s.status === 'rejected') failure ??= s.reason;
-    let k = 0;
-    for (let i = 0; i < outcomes.length; i++) {
-      const o = outcomes[i]!;
-      if (o === 'written' || o === 'held') {
-        const s = settled[k++]!;
-        if (s.status === 'rejected') outcomes[i] = 'store_unavailable';
-        else if (o === 'written') this.deps.metrics.written(events[i]!.segment, events[i]!.kind);
-      } else if (failure !== null && o !== 'not_ready') {
-        outcomes[i] = 'store_unavailable';
+    const syncing = written.length + held.length < outcomes.length ? store.sync() : null;
+    const [w, h, y] = await Promise.allSettled([writing, holding, syncing]);
+    const writeFailed = w!.status === 'rejected';
+    const holdFailed = h!.status === 'rejected';
+    const failure: unknown =
+      w!.status === 'rejected' ? w!.reason : h!.status === 'rejected' ? h!.reason : y!.status === 'rejected' ? y!.reason : null;
+    if (failure !== null) {
+      for (let i = 0; i < outcomes.length; i++) {
+        const o = outcomes[i]!;
+        if (o === 'written') {
+          if (writeFailed) outcomes[i] = 'store_unavailable';
+        } else if (o === 'held') {
+          if (holdFailed) outcomes[i] = 'store_unavailable';
+        } else if (o !== 'not_ready') outcomes[i] = 'store_unavailable';
       }
+      this.storeFailed(failure);
     }
-    if (failure !== null) this.storeFailed(failure);
-    if (held) this.deps.onHeld?.();
+    if (!writeFailed) countRuns(written, (e) => e.segment + '|' + e.kind, (e, n) => this.deps.metrics.written(e.segment, e.kind, n));
+    if (held.length) this.deps.onHeld?.();
   }
+}
+
+/**
+ * Calls `count` once per run of consecutive items with the same key, with the run's length: a batch is
+ * almost always one segment and one sender, so its metrics cost one call, not one per item.
+ */
+function countRuns<T>(items: readonly T[], key: (item: T) => string, count: (first: T, n: number) => void): void {
+  let start = 0;
+  let runKey = '';
+  for (let i = 0; i < items.length; i++) {
+    const k = key(items[i]!);
+    if (i === 0) runKey = k;
+    else if (k !== runKey) {
+      count(items[start]!, i - start);
+      start = i;
+      runKey = k;
+    }
+  }
+  if (items.length) count(items[start]!, items.length - start);
 }
