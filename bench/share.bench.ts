@@ -9,9 +9,12 @@
 //              in memory, and the figure is about streaming the file), peak RSS of the collector
 //              (VmHWM) while it is ingested
 // Each api/file round fills a new segment. The first round asks the operator about every UID2's
-// opt-out status (cold); later rounds find the verdicts cached (warm); both are shown.
+// opt-out status (cold); later rounds find the verdicts cached (warm); both are shown. A warm-up with
+// 10,000 other tokens runs first (not measured), so that round 1 is cold in opt-outs, not in the JIT.
 // The local operator runs in this process (it answers the collector's key and opt-out calls).
-// Env: BENCH_SHARE_TOKENS (default 100000), BENCH_ROUNDS (default 3), BENCH_SHARE_BIG_GB (default 2, 0 = skip).
+// Env: BENCH_SHARE_TOKENS (default 100000), BENCH_ROUNDS (default 3), BENCH_SHARE_BIG_GB (default 2, 0 = skip),
+// BENCH_COLLECTOR_NODE_ARGS (extra node flags for the collector process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p";
+// the collector is stopped with SIGTERM at the end so that a profile is written).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
@@ -33,6 +36,12 @@ const IN_FLIGHT = 4;
 
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
 const fmt = (n: number) => Math.round(n).toLocaleString('en');
+
+/** CPU time (user + system) a process has used so far, in µs, from /proc (clock ticks of 10 ms). */
+function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
 
 function vmHwmKb(pid: number): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -82,7 +91,8 @@ async function main(): Promise<void> {
     };
     const configPath = join(work, 'collector.json');
     writeFileSync(configPath, JSON.stringify(config), { mode: 0o600 });
-    const child = spawn(process.execPath, [COLLECTOR_BIN, '--config', configPath, '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const nodeArgs = (process.env.BENCH_COLLECTOR_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const child = spawn(process.execPath, [...nodeArgs, COLLECTOR_BIN, '--config', configPath, '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'inherit'] });
     collector = child;
     // Ctrl-C or a kill of the bench takes its collector (and the temp files) with it.
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -108,16 +118,40 @@ async function main(): Promise<void> {
     for (let i = 0; i < TOKENS; i += BATCH) bodies.push(JSON.stringify({ tokens: tokens.slice(i, i + BATCH) }));
     const csv = 'token\n' + tokens.join('\n') + '\n';
 
+    // Warm-up, not measured: other tokens (other UID2s) through the baseline, the API and a file, so
+    // that round 1 measures a cold opt-out cache, not code that has not been compiled yet.
+    const warm = Array.from({ length: 10_000 }, () => acme.encrypt(makeRawUid()).token!);
+    for (const t of warm) lumen.decrypt(t);
+    for (let i = 0; i < warm.length; i += BATCH) {
+      const r = await fetch(`${url}/share/v1/segments/bench-warmup/tokens`, {
+        method: 'POST', headers: { authorization: `Bearer ${key.key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ tokens: warm.slice(i, i + BATCH) }),
+      });
+      if (r.status !== 200) throw new Error(`warm-up answered ${r.status}`);
+    }
+    const warmDir = join(drops, String(SITES.acme), 'bench-warmup');
+    mkdirSync(warmDir, { recursive: true });
+    writeFileSync(join(warmDir, '.w.tmp'), 'token\n' + warm.join('\n') + '\n');
+    renameSync(join(warmDir, '.w.tmp'), join(warmDir, 'w.csv'));
+    await waitFor(() => existsSync(join(warmDir, 'w.csv.report.json')), 'warm-up report', 600_000);
+
     const baseline: number[] = [];
     const api: number[] = [];
     const file: number[] = [];
+    // CPU µs per token: the collector's (from /proc, whatever else runs on the machine) and the baseline's.
+    const cpu = { baseline: [] as number[], api: [] as number[], file: [] as number[] };
+    const pid = child.pid!;
     for (let round = 0; round < ROUNDS; round++) {
       // baseline: bare decrypt of the same tokens
       let t0 = performance.now();
+      const c0 = process.cpuUsage();
       let ok = 0;
       for (const t of tokens) if (lumen.decrypt(t).status === 'Success') ok++;
       if (ok !== TOKENS) throw new Error(`baseline decrypted ${ok} of ${TOKENS}`);
       baseline.push(TOKENS / ((performance.now() - t0) / 1000));
+      const c1 = process.cpuUsage(c0);
+      cpu.baseline.push((c1.user + c1.system) / TOKENS);
+      let p0 = cpuMicros(pid);
 
       // api: every batch through the route, IN_FLIGHT at once
       const segment = `bench-api-${round}`;
@@ -138,6 +172,7 @@ async function main(): Promise<void> {
         }),
       );
       api.push(TOKENS / ((performance.now() - t0) / 1000));
+      cpu.api.push((cpuMicros(pid) - p0) / TOKENS);
       if (written !== TOKENS) throw new Error(`api wrote ${written} of ${TOKENS}`);
 
       // file: drop, then wait for the report
@@ -145,11 +180,16 @@ async function main(): Promise<void> {
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, '.f.tmp'), csv);
       t0 = performance.now();
+      p0 = cpuMicros(pid);
       renameSync(join(dir, '.f.tmp'), join(dir, 'f.csv'));
       const report = await waitFor(() => (existsSync(join(dir, 'f.csv.report.json')) ? (JSON.parse(readFileSync(join(dir, 'f.csv.report.json'), 'utf8')) as { written: number }) : null), 'file report', 600_000);
       file.push(TOKENS / ((performance.now() - t0) / 1000));
+      cpu.file.push((cpuMicros(pid) - p0) / TOKENS);
       if (report.written !== TOKENS) throw new Error(`file wrote ${report.written} of ${TOKENS}`);
-      console.log(`round ${round + 1}: baseline ${fmt(baseline[round]!)} · api ${fmt(api[round]!)} · file ${fmt(file[round]!)} tokens/s`);
+      console.log(
+        `round ${round + 1}: baseline ${fmt(baseline[round]!)} · api ${fmt(api[round]!)} · file ${fmt(file[round]!)} tokens/s; ` +
+          `CPU µs/token: baseline ${cpu.baseline[round]!.toFixed(1)} · api ${cpu.api[round]!.toFixed(1)} · file ${cpu.file[round]!.toFixed(1)} (collector)`,
+      );
     }
 
     const base = median(baseline);
@@ -196,7 +236,14 @@ async function main(): Promise<void> {
     }
     await operator.close();
   } finally {
-    collector?.kill('SIGKILL');
+    if (collector && collector.exitCode === null) {
+      // SIGTERM first: a graceful stop writes a --cpu-prof profile; SIGKILL if it does not stop soon.
+      const exited = once(collector, 'exit');
+      collector.kill('SIGTERM');
+      const timer = setTimeout(() => collector?.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    }
     rmSync(work, { recursive: true, force: true });
   }
 }

@@ -102,6 +102,15 @@ function failedDecryption(status: DecryptionStatus): IntakeOutcome {
   }
 }
 
+/** What submit decided synchronously, by item index. */
+interface Decided {
+  outcomes: IntakeOutcome[];
+  events: Array<SegmentEvent | undefined>;
+  senders: Array<number | null>;
+  /** Items whose UID2's opt-out status is not cached. */
+  uncached: number[];
+}
+
 export class Intake {
   constructor(private readonly deps: IntakeDeps) {}
 
@@ -114,9 +123,25 @@ export class Intake {
    * Decides every item and makes the kept ones durable in one group commit. Resolves with one outcome
    * per item, in order. Never rejects: when the commit fails, every item not already durable is
    * 'store_unavailable' (see commit()).
+   *
+   * `items` are read only during this call, before it returns (decrypt, authorise and the cached opt-out
+   * are synchronous): a caller may release them as soon as it has the promise. The bulk routes do, so a
+   * batch's 5,000 token strings do not stay live through the opt-out call and the commit, where every
+   * young-generation GC would copy them.
    */
-  async submit(items: readonly IntakeItem[], options: IntakeOptions = {}): Promise<IntakeOutcome[]> {
-    if (items.length === 0) return [];
+  submit(items: readonly IntakeItem[], options: IntakeOptions = {}): Promise<IntakeOutcome[]> {
+    if (items.length === 0) return Promise.resolve([]);
+    let decided: Decided;
+    try {
+      decided = this.decide(items, options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.settleDecided(decided, options);
+  }
+
+  /** The synchronous part of submit: decrypt -> authorise -> declared segment -> cached opt-out. */
+  private decide(items: readonly IntakeItem[], options: IntakeOptions): Decided {
     const { decrypter, acl, gate, metrics } = this.deps;
     const at = options.now ?? Date.now();
     const outcomes = new Array<IntakeOutcome>(items.length);
@@ -124,7 +149,6 @@ export class Intake {
     /** The site id each token names (null when it could not be opened): outcomes are counted by sender. */
     const senders = new Array<number | null>(items.length).fill(null);
     const uncached: number[] = [];
-
     // Decrypt results are counted per run of equal (sender, status): one metrics call for a typical batch.
     let runSite: number | null = null;
     let runStatus: DecryptionStatus | null = null;
@@ -173,13 +197,17 @@ export class Intake {
     }
 
     if (run > 0) metrics.decrypt(runSite, runStatus!, run);
+    return { outcomes, events, senders, uncached };
+  }
 
+  /** The asynchronous part of submit: uncached opt-outs, the durable commit, the outcome metrics. */
+  private async settleDecided({ outcomes, events, senders, uncached }: Decided, options: IntakeOptions): Promise<IntakeOutcome[]> {
     if (uncached.length > 0) await this.decideUncached(uncached, events, outcomes, options.optout ?? 'defer');
     await this.commit(events, outcomes);
     let start = 0;
     for (let i = 1; i <= outcomes.length; i++) {
       if (i === outcomes.length || outcomes[i] !== outcomes[start] || senders[i] !== senders[start]) {
-        metrics.outcome(outcomes[start]!, senders[start]!, i - start);
+        this.deps.metrics.outcome(outcomes[start]!, senders[start]!, i - start);
         start = i;
       }
     }
