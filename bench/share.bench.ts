@@ -6,8 +6,8 @@
 //   file       a CSV file of the same tokens dropped in the drop directory, from drop to report
 //   big file   a file of BENCH_SHARE_BIG_GB (default 2) GB, generated streamed from the same tokens
 //              repeated (so the segment stays BENCH_SHARE_TOKENS members: the file store keeps members
-//              in memory, and the figure is about streaming the file), peak RSS of the collector
-//              (VmHWM) while it is ingested
+//              in memory, and the figure is about streaming the file), peak RSS (VmHWM) of a fresh
+//              collector that ingests only it
 // Each api/file round fills a new segment. The first round asks the operator about every UID2's
 // opt-out status (cold); later rounds find the verdicts cached (warm); both are shown. A warm-up with
 // 10,000 other tokens runs first (not measured), so that round 1 is cold in opt-outs, not in the JIT.
@@ -60,7 +60,7 @@ async function waitFor<T>(probe: () => T | null | undefined, what: string, timeo
 
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'bench-share-'));
-  let collector: ChildProcess | null = null;
+  const collectors: ChildProcess[] = [];
   try {
     const fixture = testFixture();
     const operator = await startOperator({ dataDir: join(work, 'operator'), port: 0, fixture });
@@ -78,41 +78,54 @@ async function main(): Promise<void> {
 
     // The collector: one process, file store, drop directory.
     const key = issueSenderKey(SITES.acme);
-    const drops = join(work, 'drops');
     const lumenP = fixture.participants.find((x) => x.siteId === SITES.lumen)!;
-    const config = {
-      host: '127.0.0.1', port: 0, dataDir: join(work, 'collector'),
-      operator: { url: operator.url, apiKey: lumenP.apiKey, secret: lumenP.secret },
-      senders: [{ siteId: SITES.acme, segments: ['bench-*'], keyHashes: [key.hash], maxSegmentsPerPattern: 1000 }],
-      optout: { cacheMaxEntries: 2_000_000, maxBatch: 5000, timeoutMs: 30_000 },
-      bulk: { tokensPerSecond: 100_000_000, burstTokens: 100_000_000 },
-      drops: { source: 'dir', dir: drops, pollMs: 50, chunkLines: 5000 },
-      logLevel: 'warn',
-    };
-    const configPath = join(work, 'collector.json');
-    writeFileSync(configPath, JSON.stringify(config), { mode: 0o600 });
     const nodeArgs = (process.env.BENCH_COLLECTOR_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    const child = spawn(process.execPath, [...nodeArgs, COLLECTOR_BIN, '--config', configPath, '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    collector = child;
-    // Ctrl-C or a kill of the bench takes its collector (and the temp files) with it.
+    // BENCH_COLLECTOR_BUILT=1: run the compiled collector (dist/, as in production: plain node, no tsx),
+    // not the TypeScript sources the repository's .npmrc condition selects. Build it first.
+    const built = process.env.BENCH_COLLECTOR_BUILT === '1';
+    if (built && !existsSync(fileURLToPath(new URL('../apps/collector/dist/main.js', import.meta.url)))) {
+      throw new Error('BENCH_COLLECTOR_BUILT=1 needs the build: pnpm --filter "@uid2-pixels/collector..." build');
+    }
+    const collectorEnv = built
+      ? { ...process.env, NODE_OPTIONS: (process.env.NODE_OPTIONS ?? '').replace('--conditions=@uid2-pixels/source', '') }
+      : process.env;
+    // Ctrl-C or a kill of the bench takes its collectors (and the temp files) with it.
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       process.once(signal, () => {
-        child.kill('SIGKILL');
+        for (const c of collectors) c.kill('SIGKILL');
         rmSync(work, { recursive: true, force: true });
         process.exit(130);
       });
     }
-    const url = await new Promise<string>((resolve, reject) => {
-      createInterface({ input: child.stdout! }).on('line', (line) => {
-        if (line.includes('"collector listening"')) resolve((JSON.parse(line) as { url: string }).url);
+    const startCollector = async (name: string): Promise<{ child: ChildProcess; url: string; drops: string }> => {
+      const drops = join(work, name, 'drops');
+      const config = {
+        host: '127.0.0.1', port: 0, dataDir: join(work, name, 'data'),
+        operator: { url: operator.url, apiKey: lumenP.apiKey, secret: lumenP.secret },
+        senders: [{ siteId: SITES.acme, segments: ['bench-*'], keyHashes: [key.hash], maxSegmentsPerPattern: 1000 }],
+        optout: { cacheMaxEntries: 2_000_000, maxBatch: 5000, timeoutMs: 30_000 },
+        bulk: { tokensPerSecond: 100_000_000, burstTokens: 100_000_000 },
+        drops: { source: 'dir', dir: drops, pollMs: 50, chunkLines: 5000 },
+        logLevel: 'warn',
+      };
+      mkdirSync(join(work, name), { recursive: true });
+      const configPath = join(work, name, 'collector.json');
+      writeFileSync(configPath, JSON.stringify(config), { mode: 0o600 });
+      const child = spawn(process.execPath, [...nodeArgs, COLLECTOR_BIN, '--config', configPath, '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'inherit'], env: collectorEnv });
+      collectors.push(child);
+      const url = await new Promise<string>((resolve, reject) => {
+        createInterface({ input: child.stdout! }).on('line', (line) => {
+          if (line.includes('"collector listening"')) resolve((JSON.parse(line) as { url: string }).url);
+        });
+        child.once('exit', (code) => reject(new Error(`collector exited ${code}`)));
       });
-      child.once('exit', (code) => reject(new Error(`collector exited ${code}`)));
-    });
-    await waitFor(() => true, 'start', 1000);
-    for (let i = 0; i < 200; i++) {
-      if ((await fetch(`${url}/readyz`)).status === 200) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+      for (let i = 0; i < 200; i++) {
+        if ((await fetch(`${url}/readyz`)).status === 200) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return { child, url, drops };
+    };
+    const { child, url, drops } = await startCollector('routes');
 
     const bodies: string[] = [];
     for (let i = 0; i < TOKENS; i += BATCH) bodies.push(JSON.stringify({ tokens: tokens.slice(i, i + BATCH) }));
@@ -203,8 +216,13 @@ async function main(): Promise<void> {
     console.log('Target: >= 60 % of baseline through the whole route with durable writes.');
 
     if (BIG_GB > 0) {
-      // The big file: the same tokens repeated, written streamed, then dropped.
-      const bigDir = join(drops, String(SITES.acme), 'bench-big');
+      // The big file: the same tokens repeated, written streamed, then dropped into a collector of its
+      // own, so that its peak RSS is the file's streaming and the segment it fills, not the members the
+      // api and file rounds left in the first collector's in-memory index (6 x BENCH_SHARE_TOKENS).
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+      const big = await startCollector('big');
+      const bigDir = join(big.drops, String(SITES.acme), 'bench-big');
       mkdirSync(bigDir, { recursive: true });
       const tmp = join(bigDir, '.big.tmp');
       const out = createWriteStream(tmp);
@@ -222,7 +240,7 @@ async function main(): Promise<void> {
       }
       out.end();
       await once(out, 'close');
-      const before = vmHwmKb(child.pid!);
+      const before = vmHwmKb(big.child.pid!);
       const t0 = performance.now();
       renameSync(tmp, join(bigDir, 'big.csv'));
       const report = await waitFor(
@@ -230,17 +248,18 @@ async function main(): Promise<void> {
         'big file report', 4 * 3600_000, 500,
       );
       const seconds = (performance.now() - t0) / 1000;
-      const peak = vmHwmKb(child.pid!);
+      const peak = vmHwmKb(big.child.pid!);
       console.log(`\nbig file: ${(bytes / 1024 ** 3).toFixed(2)} GiB, ${fmt(lines)} lines, ingested in ${seconds.toFixed(0)} s (${fmt(lines / seconds)} lines/s); report lines ${fmt(report.lines)}`);
-      console.log(`collector peak RSS (VmHWM): ${fmt(before / 1024)} MB before the big file, ${fmt(peak / 1024)} MB after (target < 200 MB)`);
+      console.log(`collector peak RSS (VmHWM): ${fmt(before / 1024)} MB after start, ${fmt(peak / 1024)} MB after the file (target < 200 MB)`);
     }
     await operator.close();
   } finally {
-    if (collector && collector.exitCode === null) {
+    for (const collector of collectors) {
+      if (collector.exitCode !== null || collector.signalCode !== null) continue;
       // SIGTERM first: a graceful stop writes a --cpu-prof profile; SIGKILL if it does not stop soon.
       const exited = once(collector, 'exit');
       collector.kill('SIGTERM');
-      const timer = setTimeout(() => collector?.kill('SIGKILL'), 10_000);
+      const timer = setTimeout(() => collector.kill('SIGKILL'), 10_000);
       await exited;
       clearTimeout(timer);
     }
