@@ -116,13 +116,13 @@ export class OptoutGate {
     }
     if (ask.length) {
       this.metrics?.optoutCheck('asked', ask.length);
-      for (const [uid, optedOut] of await this.lookup(ask)) out.set(uid, optedOut);
+      await this.lookup(ask, out);
     }
     return out;
   }
 
-  /** One operator round for uncached UID2s; fills the cache. */
-  private async lookup(uids: string[]): Promise<Map<string, boolean>> {
+  /** One operator round for uncached UID2s; fills the cache, and `out` (a new map when not given). */
+  private async lookup(uids: string[], out = new Map<string, boolean>()): Promise<Map<string, boolean>> {
     let answer: Map<string, number | null>;
     try {
       answer = await this.source.getOptOutStatus(uids);
@@ -132,7 +132,6 @@ export class OptoutGate {
       throw err;
     }
     this.failedUntil = 0;
-    const out = new Map<string, boolean>();
     const now = Date.now();
     for (const uid of uids) {
       const optedOut = answer.get(uid) != null;
