@@ -73,6 +73,8 @@ export interface RunningCollector {
   close(): Promise<void>;
 }
 
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
 /** Unready this long before the last sharing key expires, while refreshing fails. */
 const KEYS_EXPIRING_MS = 60_000;
 /** Unready this long after a failed commit (a store that fails without disconnecting, e.g. a full disk). */
@@ -256,7 +258,10 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
   }
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
-  log.info({ url, store: store.kind, senders: config.senders.map((s) => s.siteId) }, 'collector listening');
+  // As the operator and the demo sites say it: the address a browser opens (localhost for a loopback
+  // interface, as the `npm start` banner prints it), and the interface actually bound.
+  const browserUrl = config.publicUrl?.replace(/\/+$/, '') ?? (LOOPBACK.has(config.host) || config.host === '0.0.0.0' ? `http://localhost:${port}` : url);
+  log.info({ url: browserUrl, listen: `${host}:${port}`, store: store.kind, senders: config.senders.map((s) => s.siteId) }, 'collector listening');
 
   let closed: Promise<void> | null = null;
   const close = () => {
