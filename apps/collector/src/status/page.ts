@@ -197,7 +197,7 @@ ${STATUS_CHART_JS}
   }
 
   function senderLabel(d, id) {
-    if (id === 'unknown') return 'sender unknown (not a token, or sealed with a key no site can be named for: see below)';
+    if (id === 'unknown') return 'sender unknown (not a token, or sealed with a key no site can be named for)';
     var s = d.senders[id] || { name: null, domains: [] };
     return (s.name ? s.name + ' (' + id + ')' : 'site ' + id) + (s.domains.length ? ' \u00b7 ' + s.domains.join(', ') : '');
   }
