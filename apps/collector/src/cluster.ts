@@ -164,6 +164,7 @@ export async function runWorker(): Promise<RunningCollector> {
     // Drops: one ingester per collector (Redis: each collector's worker 1, the claims keep them apart).
     ingestDrops: slot === 1,
     ...(config.store.kind === 'file' && { idempotency: new IpcIdempotencyStore(ipc) }),
+    keyOwnersFile: `key-owners-${slot}.json`,
     metricsText: () => ipc.call<string>('metrics'),
   });
   return running;
