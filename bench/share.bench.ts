@@ -105,7 +105,7 @@ async function main(): Promise<void> {
         senders: [{ siteId: SITES.acme, segments: ['bench-*'], keyHashes: [key.hash], maxSegmentsPerPattern: 1000 }],
         optout: { cacheMaxEntries: 2_000_000, maxBatch: 5000, timeoutMs: 30_000 },
         bulk: { tokensPerSecond: 100_000_000, burstTokens: 100_000_000 },
-        drops: { source: 'dir', dir: drops, pollMs: 50, chunkLines: 5000 },
+        drops: { source: 'dir', dir: drops, pollMs: 50 }, // chunkLines: the default
         logLevel: 'warn',
       };
       mkdirSync(join(work, name), { recursive: true });
