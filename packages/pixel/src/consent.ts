@@ -29,8 +29,8 @@ type Answer = [string, string?];
 export const consent = (p: ConsentPolicy = {}, euid: boolean): Answer | Promise<Answer> => {
   try {
     const w = window as any;
-    const tcf = 'tcf' in p ? p.tcf : euid && 'require';
-    const gpp = ('gpp' in p ? p.gpp : !euid) && w.__gpp;
+    const tcf = p.tcf ?? (euid && 'require');
+    const gpp = (p.gpp ?? !euid) && w.__gpp;
     const tcfApi = tcf && w.__tcfapi;
     // Without a TCF CMP to ask: 'no TCF CMP' when the policy requires one, else a yes (as far as TCF goes).
     const noTcf: Answer = [tcf == 'require' ? 'no TCF CMP' : ''];

@@ -8,10 +8,13 @@ import { guard, guardAll } from './guard.ts';
 import { sha256 } from './hash.ts';
 import { generate, refresh } from './operator.ts';
 import { pixels } from './pixel.ts';
-import { load, names, save, valid } from './store.ts';
+import { load, save, saveConfig, valid } from './store.ts';
 import type { Callback, EventType, Identity, Options, OptOut, Reply, Stored } from './types.ts';
 
 const OPT_OUT_MS = 2592e5; // 72 h: how long an opt-out is remembered (the official SDK's 3 days)
+
+/** The legacy `init({callback})` status codes, by the official SDK's names (also its statusText). */
+const STATUS: Record<string, number> = { ESTABLISHED: 0, REFRESHED: 1, EXPIRED: 100, NO_IDENTITY: -1, INVALID: -2, REFRESH_EXPIRED: -3, OPTOUT: -4 };
 
 export function createSdk(euidByDefault = false) {
   const o: Options = {};
@@ -23,6 +26,8 @@ export function createSdk(euidByDefault = false) {
   let epoch = 0; // bumped by every set/clear, so a late answer cannot resurrect a replaced identity
   let timer: ReturnType<typeof setInterval>;
   let last: unknown = ''; // the token (or 0 for opt-out) the last IdentityUpdated reported
+  let hadToken = false; // legacy callback: a token seen before makes the next one REFRESHED, not ESTABLISHED
+  let reason: string | undefined; // legacy callback: the status an event just decided (REFRESHED, INVALID, REFRESH_EXPIRED)
   // True once a consent check answered yes; false before the first answer (the lite build asks no CMP)
   // and after a no. A re-check keeps the last answer until it has its own.
   let consented = __LITE__;
@@ -59,7 +64,20 @@ export function createSdk(euidByDefault = false) {
       log(`${event} handler threw: ${e}`); // the page's handler must not break us or the other handlers
     }
   };
-  const emit = (event: EventType): void => callbacks.forEach((cb) => run(cb, event));
+  const emit = (event: EventType): void => {
+    callbacks.forEach((cb) => run(cb, event));
+    if (/^I/.test(event)) legacy(); // InitCompleted and IdentityUpdated
+  };
+
+  /** The legacy init({callback}) with the official status codes: after init and every identity change. */
+  const legacy = (): void => {
+    const t = getAdvertisingToken();
+    const text = hasOptedOut() ? 'OPTOUT' : reason || (t ? (hadToken ? 'REFRESHED' : 'ESTABLISHED') : consented && stored() ? 'EXPIRED' : 'NO_IDENTITY');
+    hadToken ||= !!t;
+    reason = undefined;
+    const cb = o.callback;
+    if (cb) run(() => cb({ advertisingToken: t, advertising_token: t, status: STATUS[text]!, statusText: text }), 'callback' as EventType);
+  };
   // Late subscribers get SdkLoaded (and InitCompleted once init ran) at once, as in the official SDK.
   callbacks.push = (...cbs: Callback[]): number => {
     for (const cb of cbs)
@@ -78,13 +96,14 @@ export function createSdk(euidByDefault = false) {
       last = now;
       if (now === 0) emit('OptoutReceived');
       emit('IdentityUpdated');
-    }
+    } else if (reason) legacy(); // refused or dead, though no usable token changed: only the legacy callback hears
   };
 
   /** Stores what the operator answered and returns the token, if any. */
   const apply = (r: Reply, from?: Identity): string | undefined => {
     const s = r.status;
     if (s == 'success' && valid(r.body)) {
+      if (from) reason = 'REFRESHED';
       store(r.body);
       return r.body.advertising_token;
     }
@@ -92,13 +111,16 @@ export function createSdk(euidByDefault = false) {
     else if (s == 'optout') {
       const t = Date.now() + OPT_OUT_MS;
       store({ status: 'optout', identity_expires: t, refresh_expires: t });
-    } else if (from) {
-      // 400 (or an authenticated caller's invalid/expired status): this refresh token is dead. Drop
-      // it and stop refreshing until the next identity.
-      log(`refresh refused: ${s}`);
-      store();
-      retryAt = 1 / 0;
-    } else log(`bad answer: ${s}`);
+    } else {
+      log(`${from ? 'refresh' : 'CSTG'} failed: ${s}`);
+      if (from) {
+        // 400 (or an invalid/expired status): this refresh token is dead. Drop it and stop refreshing
+        // until the next identity.
+        reason = 'REFRESH_EXPIRED';
+        store();
+        retryAt = 1 / 0;
+      }
+    }
     return undefined;
   };
 
@@ -187,6 +209,7 @@ export function createSdk(euidByDefault = false) {
    * or a set* call start it again). */
   const disconnect = (): void => {
     clearInterval(timer);
+    hadToken = false;
     forget();
   };
 
@@ -201,7 +224,10 @@ export function createSdk(euidByDefault = false) {
   const setIdentity = (v: Stored): void => {
     replace();
     if (valid(v)) store(v);
-    else log('not an identity');
+    else {
+      log('not an identity');
+      reason = 'INVALID';
+    }
     due();
     sync();
   };
@@ -247,6 +273,7 @@ export function createSdk(euidByDefault = false) {
         log('refreshRetryPeriod < 1000');
         delete o.refreshRetryPeriod;
       }
+      saveConfig(o, euid()); // for the self-bootstrap on the next page load (global.ts), as the official SDK does
       // The official rule: a server-provided identity wins when nothing is stored or it expires later.
       if (valid(identity) && !(stored()?.identity_expires! >= identity.identity_expires)) setIdentity(identity);
       else if (identity) log('identity not used');
