@@ -28,7 +28,7 @@ const run = (c: Command): void => {
 const helper = {
   normalizeEmail,
   isNormalizedPhone,
-  hashIdentifier: async (v: string) => Array.from(await digest(v), (b) => b.toString(16).padStart(2, '0')).join(''),
+  hashIdentifier: async (v: string) => Array.from(await digest(v), (b) => (b + 256).toString(16).slice(1)).join(''),
   hashAndEncodeIdentifier: async (v: string) => toB64(await digest(v)),
 };
 
