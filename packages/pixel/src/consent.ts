@@ -72,9 +72,8 @@ export const consent = (p: ConsentPolicy | undefined, euid: boolean): Answer | P
 async function check(wait: number, gpp: any, tcfApi: any, noTcf: Answer): Promise<Answer> {
   if (gpp) {
     const d = await ask(gpp, ['addEventListener'], (e) => e?.pingData?.signalStatus == 'ready', wait);
-    const sections = d?.pingData?.parsedSections;
-    if (sections && Object.values(sections).flat().some((s: any) => s && (s.SaleOptOut == 1 || s.SharingOptOut == 1 || s.TargetedAdvertisingOptOut == 1)))
-      return ['GPP US opt-out'];
+    // Any US section (usnat, usca, usva, …) whose sale, sharing or targeted-advertising opt-out is 1 (opted out).
+    if (/"(Sale|Sharing|TargetedAdvertising)OptOut":"?1\b/.test(JSON.stringify(d?.pingData?.parsedSections))) return ['GPP US opt-out'];
   }
   if (!tcfApi) return noTcf;
   const d = await ask(tcfApi, ['addEventListener', 2], (d) => d?.gdprApplies === false || /tcloaded|useractioncomplete/.test(d?.eventStatus), wait);
