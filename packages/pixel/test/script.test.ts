@@ -161,6 +161,16 @@ describe('the next page load: the init config an earlier page stored', () => {
     loadSnippet();
     expect(global().isInitComplete!()).toBe(false);
   });
+
+  test.each(['not json', '5', '[1,2]', 'null', '{"baseUrl":5,"refreshRetryPeriod":"soon","useCookie":"x"}'])(
+    'a broken stored config (%s) throws nothing into the page',
+    (config) => {
+      localStorage.setItem(CONFIG_KEY, config);
+      expect(loadSnippet).not.toThrow(); // an error in the script would also fail the run as an uncaught error
+      expect(w.__euid).toBeDefined(); // the script ran past the __uid2 bootstrap
+      expect(global().getAdvertisingToken!()).toBeUndefined();
+    },
+  );
 });
 
 test('`__uid2Helper` / `__euidHelper`: the official helpers (hex and base64 hashes) against the vectors', async () => {
