@@ -11,6 +11,11 @@ import { sourceConditions } from '../../scripts/source-condition.ts';
 // build.ts runs them all (`pnpm --filter @uid2-pixels/pixel build`).
 const src = (f: string) => fileURLToPath(new URL(`./src/${f}`, import.meta.url));
 
+// terser squeezes ~40 B (gzipped) more than esbuild out of the IIFE. unsafe_arrows (function
+// expressions to arrows, ~15 B) is safe here: no function of ours uses this, arguments or new.
+// size-parts.ts minifies with the same options.
+export const terserOptions = { ecma: 2020, compress: { passes: 2, unsafe_arrows: true }, format: { comments: false } } as const;
+
 export default defineConfig(({ mode }) => {
   const esm = mode == 'esm';
   const lite = mode == 'lite';
@@ -21,10 +26,8 @@ export default defineConfig(({ mode }) => {
     define: { __LITE__: JSON.stringify(lite), __EUID__: JSON.stringify(secureSignals == 'euid') },
     build: {
       target: 'es2020',
-      // terser squeezes ~40 B (gzipped) more than esbuild out of the IIFE. unsafe_arrows (function
-      // expressions to arrows, ~15 B) is safe here: no function of ours uses this, arguments or new.
       minify: 'terser',
-      terserOptions: { ecma: 2020, compress: { passes: 2, unsafe_arrows: true }, format: { comments: false } },
+      terserOptions,
       emptyOutDir: false, // the other build's file lives in the same directory
       reportCompressedSize: false,
       rollupOptions: { output: { strict: false } }, // every module is strict already; saves the prologue
