@@ -28,15 +28,16 @@ type Answer = [string, string?];
  * The CMP's API (`__tcfapi` or `__gpp`): the page's own, else a stand-in that posts
  * `{<name>Call: {command, parameter, version, callId}}` to the nearest ancestor holding the
  * `<name>Locator` frame and calls back with its `{<name>Return: {returnValue, success, callId}}`.
+ * The stand-in's message listeners go when `signal` aborts (the check is over).
  */
-const cmp = (w: any, name: string): any => {
+const cmp = (w: any, name: string, signal: AbortSignal): any => {
   if (w[name]) return w[name];
   for (let f = w; ; f = f.parent) {
     try {
       if (f.frames[name + 'Locator'])
         return (command: string, ...a: any[]) => {
           const callback = a.pop();
-          const callId = Math.random() + '';
+          const callId = Math.random(); // loose == below: a CMP that answers it as a string matches too
           addEventListener('message', ({ data }) => {
             try {
               const r = (typeof data == 'string' ? JSON.parse(data) : data)[name + 'Return'];
@@ -44,7 +45,7 @@ const cmp = (w: any, name: string): any => {
             } catch {
               // a message that is not a CMP's answer
             }
-          });
+          }, { signal });
           f.postMessage({ [name + 'Call']: { command, callId, version: a[0] ?? '1.1' } }, '*');
         };
     } catch {
@@ -61,12 +62,17 @@ const cmp = (w: any, name: string): any => {
 export const consent = (p: ConsentPolicy | undefined, euid: boolean): Answer | Promise<Answer> => {
   // A policy that is not an object (null, a string) has no fields: the defaults apply.
   const w = window as any;
+  const c = new AbortController(); // ends the frame locators' listeners once this check is answered or timed out
   const tcf = p?.tcf ?? (euid && 'require');
-  const gpp = (p?.gpp ?? !euid) && cmp(w, '__gpp');
-  const tcfApi = tcf && cmp(w, '__tcfapi');
+  const gpp = (p?.gpp ?? !euid) && cmp(w, '__gpp', c.signal);
+  const tcfApi = tcf && cmp(w, '__tcfapi', c.signal);
   // Without a TCF CMP to ask: 'no TCF CMP' when the policy requires one, else a yes (as far as TCF goes).
   const noTcf: Answer = [tcf == 'require' ? 'no TCF CMP' : ''];
-  return gpp || tcfApi ? check(p?.wait ?? 500, gpp, tcfApi, noTcf).catch((): Answer => ['unreadable CMP answer']) : noTcf;
+  return gpp || tcfApi
+    ? check(p?.wait ?? 500, gpp, tcfApi, noTcf)
+        .catch((): Answer => ['unreadable CMP answer'])
+        .finally(() => c.abort())
+    : noTcf;
 };
 
 async function check(wait: number, gpp: any, tcfApi: any, noTcf: Answer): Promise<Answer> {

@@ -46,7 +46,8 @@ export function createSdk(euidByDefault = false) {
     }
   };
   const baseUrl = (): string => o.baseUrl || o.operatorUrl || (euid() ? 'https://prod.euid.eu' : 'https://prod.uidapi.com');
-  const stored = (): Stored | undefined => load(o, euid(), log);
+  // An identity whose refresh_expires passed is dropped: the legacy callback reports REFRESH_EXPIRED.
+  const stored = (): Stored | undefined => load(o, euid(), log, () => (reason = 'REFRESH_EXPIRED'));
   const store = (v?: Stored): void => save(o, euid(), v, log);
 
   /** The identity whose token may be used now (not expired, consent not refused), or null. */
@@ -91,6 +92,8 @@ export function createSdk(euidByDefault = false) {
 
   /** Fires IdentityUpdated (after OptoutReceived, for an opt-out) when the usable token changed. */
   const sync = (): void => {
+    // While a generation is in flight, its outcome is what gets told (and with it the old identity's end).
+    if (generating) return;
     const now = getAdvertisingToken() || (hasOptedOut() ? 0 : '');
     if (now !== last) {
       last = now;
@@ -187,11 +190,17 @@ export function createSdk(euidByDefault = false) {
     return getAdvertisingToken();
   };
 
-  /** Forgets the identity: storage and cookie both; an answer still on its way is ignored. */
-  const forget = (): void => {
+  /** Drops the identity from storage and cookie both; an answer still on its way is ignored. The next
+   * identity is a new one (ESTABLISHED to the legacy callback). */
+  const drop = (): void => {
+    hadToken = false;
     epoch++;
     generating = undefined; // nobody waits on a generation whose answer will be ignored
     store();
+  };
+  /** Forgets the identity, and says so (IdentityUpdated, the legacy callback). */
+  const forget = (): void => {
+    drop();
     sync();
   };
 
@@ -209,13 +218,16 @@ export function createSdk(euidByDefault = false) {
    * or a set* call start it again). */
   const disconnect = (): void => {
     clearInterval(timer);
-    hadToken = false;
     forget();
   };
 
-  /** Forgets the identity and, once init ran, makes sure the timer runs for the one coming. */
+  /**
+   * Drops the identity for the one coming and, once init ran, makes sure the timer runs. Silent: the
+   * outcome (the new identity, or none) is reported once, so the legacy callback hears ESTABLISHED for
+   * a new identity, not NO_IDENTITY and then REFRESHED.
+   */
   const replace = (): void => {
-    forget();
+    drop();
     retryAt = 0;
     if (inited) arm();
   };
@@ -238,28 +250,28 @@ export function createSdk(euidByDefault = false) {
    * `opts` takes the official SDK's per-call `{serverPublicKey, subscriptionId}`.
    */
   const generateFrom = (field: string, value: unknown, hashIt?: boolean) => (v: string, opts?: Options) => {
+    Object.assign(o, opts);
+    replace();
+    const e = epoch;
     const p = (async () => {
-      Object.assign(o, opts);
-      replace();
-      const e = epoch;
-      let hash = typeof v == 'string' && value ? (hashIt ? await sha256(value as string) : v) : '';
-      // A hex hash (64 characters) is what many tools produce; the operator's CSTG wants base64.
-      if (/^[0-9a-f]{64}$/i.test(hash)) hash = toB64(hash.match(/../g)!.map((h) => parseInt(h, 16)));
-      if (!/^[A-Za-z0-9+/]{43}=$/.test(hash)) return log('invalid DII');
-      if (!o.subscriptionId || !o.serverPublicKey) return log('no serverPublicKey/subscriptionId');
-      if (!(await allowed())) return;
       try {
+        // Always awaited, so `generating` is this generation before anything below (finally included) runs.
+        let hash = await (typeof v == 'string' && value ? (hashIt ? sha256(value as string) : v) : '');
+        // A hex hash (64 characters) is what many tools produce; the operator's CSTG wants base64.
+        if (/^[0-9a-f]{64}$/i.test(hash)) hash = toB64(hash.match(/../g)!.map((h) => parseInt(h, 16)));
+        if (!/^[A-Za-z0-9+/]{43}=$/.test(hash)) return log('invalid DII');
+        if (!o.subscriptionId || !o.serverPublicKey) return log('no serverPublicKey/subscriptionId');
+        if (!(await allowed())) return;
         // EUID: the TC string rides inside the encrypted payload; the operator checks it again.
         const r = await generate(baseUrl(), o.serverPublicKey, o.subscriptionId, { [field]: hash, tcf_consent_string: euid() ? tcString : undefined });
         if (e == epoch) return apply(r);
       } catch (x) {
         log(`CSTG failed: ${x}`);
       } finally {
-        sync();
+        if (e == epoch) generating = undefined; // still this generation's: no set or clear came since
+        sync(); // the outcome, whatever it is, and so the old identity's end
       }
     })();
-    const done = () => generating == p && (generating = undefined);
-    p.then(done, done);
     return (generating = p);
   };
 

@@ -93,9 +93,10 @@ export const loadConfig = (euid: boolean): Options | undefined => {
 /**
  * The current identity or opt-out marker, or undefined: of ours (localStorage, cookie, memory) and
  * Prebid's, the usable one that expires last. A legacy cookie (only advertising_token and refresh_token)
- * gets the official SDK's default times and is stored again; our own dead entries are removed.
+ * gets the official SDK's default times and is stored again; our own dead entries are removed, and
+ * `expired` hears of an identity removed because its refresh_expires passed.
  */
-export function load(o: Options, euid: boolean, log?: (m: string) => void): Stored | undefined {
+export function load(o: Options, euid: boolean, log: (m: string) => void, expired: () => void): Stored | undefined {
   let best = memory[+euid];
   names(euid).forEach((name, i) => {
     let v = read(name);
@@ -106,7 +107,8 @@ export function load(o: Options, euid: boolean, log?: (m: string) => void): Stor
     if (usable(v)) {
       if (!(best && best.identity_expires >= v.identity_expires)) best = v;
     } else if (v && i < 2) {
-      log?.('dropped expired or malformed identity');
+      log('dropped expired or malformed identity');
+      if (v.advertising_token && valid(v)) expired(); // well-formed, so only its refresh time passed
       i ? setCookie(o, name, '', 0) : localStorage.removeItem(name);
     }
   });

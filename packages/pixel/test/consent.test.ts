@@ -237,6 +237,61 @@ describe('the CMP in an ancestor frame (a creative inside an ad iframe): the IAB
     expect(await win.__uid2.setEmail('locator.gpp@example.com')).toBeUndefined();
   });
 
+  /**
+   * Counts the calls of every `message` listener the frame adds from now on (each is wrapped; its
+   * options, such as an AbortSignal, are kept), so a test can tell whether any is still attached.
+   */
+  function messageListeners(win: Record<string, any>) {
+    const wrapped = new Map<unknown, (e: Event) => void>();
+    let added = 0;
+    let calls = 0;
+    const add = win.addEventListener;
+    const remove = win.removeEventListener;
+    win.addEventListener = function (type: string, fn: (e: Event) => void, options?: unknown) {
+      if (type != 'message') return add.call(this, type, fn, options);
+      added++;
+      const w = (e: Event) => (calls++, fn(e));
+      wrapped.set(fn, w);
+      return add.call(this, type, w, options);
+    };
+    win.removeEventListener = function (type: string, fn: (e: Event) => void, options?: unknown) {
+      return remove.call(this, type, (type == 'message' && wrapped.get(fn)) || fn, options);
+    };
+    return {
+      added: () => added,
+      /** How many of them a message reaching the frame now still calls. */
+      stillAttached: () => {
+        calls = 0;
+        win.dispatchEvent(new win.MessageEvent('message', { data: { __tcfapiReturn: {}, __gppReturn: {} } }));
+        return calls;
+      },
+    };
+  }
+
+  test('each check removes its message listener once answered: a second check does not hear the first', async () => {
+    installTcf({ mode: 'final', ...FULL_EUID_CONSENT });
+    installGpp({ optOut: false });
+    installLocators();
+    const win = await snippetInFrame();
+    const listeners = messageListeners(win);
+    win.__euid.init(euidOptions({ consent: { gpp: true } }));
+    expect(await win.__euid.setEmail('locator.listeners@example.com')).toMatch(/^E/);
+    expect(listeners.added()).toBeGreaterThanOrEqual(2); // init's check and setEmail's, GPP and TCF each
+    expect(listeners.stillAttached()).toBe(0);
+    win.__euid.disconnect();
+  });
+
+  test('a CMP behind the locator that never answers: the listener goes when the wait is over', async () => {
+    installTcf({ mode: 'silent' });
+    installLocators();
+    const win = await snippetInFrame();
+    const listeners = messageListeners(win);
+    win.__euid.init(euidOptions({ consent: { wait: 200 } }));
+    expect(await win.__euid.setEmail('locator.silent@example.com')).toBeUndefined();
+    expect(listeners.added()).toBeGreaterThanOrEqual(1);
+    expect(listeners.stillAttached()).toBe(0);
+  });
+
   test('without locator frames the frame finds no CMP (EUID requires one: no token)', async () => {
     installTcf({ mode: 'final', ...FULL_EUID_CONSENT });
     const win = await snippetInFrame();

@@ -26,19 +26,31 @@ function legacyClient(options = {}) {
 }
 
 describe('init({callback}): the official status codes', () => {
-  test('NO_IDENTITY at init, ESTABLISHED after CSTG, REFRESHED for the next token, OPTOUT, NO_IDENTITY after disconnect', async () => {
+  test('NO_IDENTITY at init, ESTABLISHED after CSTG and for each new person, OPTOUT, NO_IDENTITY after disconnect', async () => {
     const { sdk, seen } = legacyClient();
     expect(seen).toEqual([[-1, 'NO_IDENTITY', undefined]]);
     const first = await sdk.setEmail('legacy.first@example.com');
-    expect(seen.at(-1)).toEqual([0, 'ESTABLISHED', first]);
+    expect(seen).toEqual([[-1, 'NO_IDENTITY', undefined], [0, 'ESTABLISHED', first]]);
+    // A new person: one report, ESTABLISHED, with no NO_IDENTITY for the old identity on the way.
     const second = await sdk.setEmail('legacy.second@example.com');
-    // A new person: the old identity goes first (NO_IDENTITY), then the new token counts as a refresh, as
-    // in the official SDK, where only the first identity of a page is ESTABLISHED.
-    expect(seen.slice(-2)).toEqual([[-1, 'NO_IDENTITY', undefined], [1, 'REFRESHED', second]]);
+    expect(seen.slice(2)).toEqual([[0, 'ESTABLISHED', second]]);
+    // Likewise an identity the server generated, replacing the current one.
+    const server = await check<Identity>('generate', { email: 'legacy.server@example.com' });
+    sdk.setIdentity(server);
+    expect(seen.slice(3)).toEqual([[0, 'ESTABLISHED', server.advertising_token]]);
     await sdk.setEmail('optout@example.com');
-    expect(seen.at(-1)).toEqual([-4, 'OPTOUT', undefined]);
+    expect(seen.slice(4)).toEqual([[-4, 'OPTOUT', undefined]]);
     sdk.disconnect();
-    expect(seen.at(-1)).toEqual([-1, 'NO_IDENTITY', undefined]);
+    expect(seen.slice(5)).toEqual([[-1, 'NO_IDENTITY', undefined]]);
+  });
+
+  test('a new person whose DII is invalid: the old identity ends with one NO_IDENTITY', async () => {
+    const { sdk, seen } = legacyClient();
+    const first = await sdk.setEmail('legacy.before.invalid@example.com');
+    expect(seen.at(-1)).toEqual([0, 'ESTABLISHED', first]);
+    expect(await sdk.setEmail('not an email')).toBeUndefined();
+    expect(seen.slice(2)).toEqual([[-1, 'NO_IDENTITY', undefined]]);
+    expect(sdk.getAdvertisingToken()).toBeUndefined();
   });
 
   test('a stored identity: ESTABLISHED at init; an expired one: EXPIRED, then REFRESHED once refreshed', async () => {
@@ -54,6 +66,21 @@ describe('init({callback}): the official status codes', () => {
     expect(fresh).toMatch(/^A/);
     expect(fresh).not.toBe(id.advertising_token);
     expect(seen.slice(1)).toEqual([[1, 'REFRESHED', fresh]]);
+  });
+
+  test('REFRESH_EXPIRED for a stored identity whose refresh time has passed: at init, and when it passes later', async () => {
+    const id = await check<Identity>('generate', { email: 'legacy.refresh.expired@example.com' });
+    const now = Date.now();
+    localStorage.setItem(KEY, JSON.stringify({ ...id, identity_expires: now - 2, refresh_expires: now - 1 }));
+    expect(legacyClient().seen).toEqual([[-3, 'REFRESH_EXPIRED', undefined]]);
+    expect(localStorage.getItem(KEY)).toBeNull();
+
+    // Usable now; no refresh due; the refresh time passes a moment later and the timer (1 s) finds it.
+    localStorage.setItem(KEY, JSON.stringify({ ...id, refresh_from: now + 864e5, identity_expires: now + 300, refresh_expires: now + 600 }));
+    const { seen } = legacyClient({ refreshRetryPeriod: 1000 });
+    expect(seen).toEqual([[0, 'ESTABLISHED', id.advertising_token]]);
+    await expect.poll(() => seen.at(-1), { timeout: 5000 }).toEqual([-3, 'REFRESH_EXPIRED', undefined]);
+    expect(localStorage.getItem(KEY)).toBeNull();
   });
 
   test('INVALID for something that is not an identity; REFRESH_EXPIRED when the operator refuses the refresh token', async () => {
