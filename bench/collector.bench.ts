@@ -128,7 +128,7 @@ function spawnServer(name: string, args: string[], env: NodeJS.ProcessEnv = {}, 
     const onLine = (line: string) => {
       lines.push(line);
       const plain = /^LISTENING (\d+)$/.exec(line);
-      const logged = line.includes('"collector listening"') ? /"url":"http:\/\/127\.0\.0\.1:(\d+)"/.exec(line) : null;
+      const logged = line.includes('"collector listening"') ? /"listen":"127\.0\.0\.1:(\d+)"/.exec(line) : null;
       const port = plain?.[1] ?? logged?.[1];
       // Cluster mode: wait for every worker, so no round starts with one of them still loading.
       if (port && ++seen >= listeners) resolve({ name, child, port: Number(port), rounds: [] });

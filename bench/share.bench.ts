@@ -94,7 +94,7 @@ async function main(): Promise<void> {
     }
     const url = await new Promise<string>((resolve, reject) => {
       createInterface({ input: child.stdout! }).on('line', (line) => {
-        if (line.includes('"collector listening"')) resolve((JSON.parse(line) as { url: string }).url);
+        if (line.includes('"collector listening"')) resolve(`http://${(JSON.parse(line) as { listen: string }).listen}`);
       });
       child.once('exit', (code) => reject(new Error(`collector exited ${code}`)));
     });

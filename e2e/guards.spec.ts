@@ -2,7 +2,7 @@
 // permission, a permission revoked in the portal, an opted-out email, and tampered and expired tokens.
 // In each case the browser gets the same answer as on success, and nothing reaches a segment.
 import { encryptRawUid, KeyRing, SharingClient, tryCreativePixelUrl } from '@uid2-pixels/uid2';
-import { counter, segmentMembers, segmentSizes, type CollectorAccess } from './support/collector.ts';
+import { counter, decrypts, segmentMembers, segmentSizes, type CollectorAccess } from './support/collector.ts';
 import { expect, freshEmail, test } from './support/fixtures.ts';
 import { admin, optedOutRawUids, participant, rawUidFor } from './support/operator.ts';
 import { identifyingForms, leaks } from './support/privacy.ts';
@@ -45,9 +45,14 @@ test.describe('what must not happen', () => {
     }
   });
 
-  test('a permission revoked in the portal stops writes after the next key refresh; granting again restores them', async ({ page, stack, browser }) => {
+  test('a permission revoked in the portal stops writes after the next key refresh, still attributed to the sender; granting again restores them', async ({ page, stack, browser }) => {
     const portal = await browser.newPage();
     try {
+      // While Acme shares, its pixel is written: the collector learns which site Acme's key belongs to.
+      const sharedEmail = freshEmail('while-shared');
+      expect(await checkout(page, stack, sharedEmail)).toBe('sent');
+      await expect.poll(() => uids(stack.collector, SEGMENTS.conversion)).toContain(await rawUidFor(stack, sharedEmail));
+
       await openPortal(portal, stack, 101);
       await portal.getByTestId('revoke-site-104').click();
       await expect(portal.getByTestId('site-status-104')).toHaveText('not shared');
@@ -62,6 +67,16 @@ test.describe('what must not happen', () => {
       await expect.poll(() => decryptStatus(stack.collector, 'NotAuthorizedForKey')).toBe(before + 1);
       const revokedUid = (await rawUidFor(stack, revokedEmail))!;
       expect(await uids(stack.collector, SEGMENTS.conversion)).not.toContain(revokedUid);
+      // The failure is Acme's, by name, on the status page and in the metrics: not "sender unknown".
+      expect(await decrypts(stack.collector, 101, 'NotAuthorizedForKey')).toBeGreaterThanOrEqual(1);
+      expect(await decrypts(stack.collector, 'unknown', 'NotAuthorizedForKey')).toBe(0);
+      const status = await browser.newPage();
+      await status.goto(`${stack.urls.collector}/status`);
+      await expect(status.getByTestId('sender-101')).toContainText(/^Acme Shop \(101\) · localhost, shop\.uid2\.test: .*not_authorised \d+.* — key no longer shared with us \(\d+ pixels? sealed with it\)$/);
+      await expect(status.getByTestId('sender-unknown')).toHaveCount(0);
+      await status.getByRole('heading', { name: 'By sender' }).evaluate((h) => h.scrollIntoView());
+      await screenshot(status, '07b-status-revoked-sender');
+      await status.close();
 
       await openPortal(portal, stack, 101);
       await portal.getByTestId('grant-site-104').click();

@@ -6,12 +6,16 @@ import { expect, test } from './support/fixtures.ts';
 import { consoleErrors, expectNoHorizontalOverflow, WIDTHS } from './support/page-quality.ts';
 import { screenshot } from './support/story.ts';
 
-test('the stack terminal: operator addresses as the banner gives them, no request lines or config warning by default', async ({ stack }) => {
+test('the stack terminal: every part names its addresses as the banner does, no request lines or config warning by default', async ({ stack }) => {
   const output = stack.output.join('\n');
   const operatorLines = stack.output.filter((line) => line.startsWith('[operator]'));
-  const operatorUrls = new Set(operatorLines.flatMap((line) => line.match(/https?:\/\/[^\s"(),]+/g) ?? []).map((url) => new URL(url).origin));
-  expect([...operatorUrls]).toEqual([new URL(stack.urls.operator).origin]);
-  expect(output).toContain(`operator   ${stack.urls.operator}`);
+  const urlsOf = (part: string) => new Set(stack.output.filter((line) => line.startsWith(`[${part}]`)).flatMap((line) => line.match(/https?:\/\/[^\s"(),]+/g) ?? []).map((url) => new URL(url).origin));
+  // Each part's startup lines give the very URLs the banner prints (the interface bound is a separate "listen").
+  expect([...urlsOf('operator')]).toEqual([new URL(stack.urls.operator).origin]);
+  expect([...urlsOf('collector')]).toEqual([new URL(stack.urls.collector).origin]);
+  expect([...urlsOf('demo')].sort()).toEqual([stack.urls.shop, stack.urls.publisher, stack.urls.dsp].map((url) => new URL(url).origin).sort());
+  for (const [label, url] of Object.entries(stack.urls)) expect(output).toContain(`${label.padEnd(10)} ${url}`);
+  expect(output).not.toMatch(/https?:\/\/127\.0\.0\.1/);
   expect(operatorLines.filter((line) => / request \{/.test(line))).toEqual([]);
   expect(output).not.toContain('no --config given');
 });

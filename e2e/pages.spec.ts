@@ -57,10 +57,32 @@ for (const width of WIDTHS) {
       await expectNoHorizontalOverflow(page);
       await screenshot(page, `publisher-signed-in-${width}`, { fullPage: true });
 
+      // A reload keeps the reader signed in, from the snippet's stored identity: no form, the ad again.
+      await page.reload();
+      await expect(page.getByTestId('signed-in')).toBeVisible();
+      await expect(page.getByTestId('signin-form')).toBeHidden();
+      await expect(page.getByTestId('signed-in-text')).toHaveText('Signed in', { useInnerText: true });
+      await expect(page.getByTestId('signed-in-kept')).toBeVisible();
+      await expect(page.getByTestId('ad-status')).toHaveAttribute('data-state', 'rendered');
+      await expect(page.frameLocator('[data-testid=ad-frame]').locator('img.banner')).toBeVisible();
+      // ...and the page never stored the email: only the snippet's token is kept.
+      const kept = await page.evaluate(() => JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage }, cookie: document.cookie }));
+      expect(kept).toContain('advertising_token');
+      expect(kept.toLowerCase()).not.toContain(email.toLowerCase());
+      expect(kept).not.toContain(encodeURIComponent(email));
+      await expectNoHorizontalOverflow(page);
+      await screenshot(page, `publisher-signed-in-reloaded-${width}`, { fullPage: true });
+
+      // Sign-out is the snippet's disconnect(): the identity is gone, and stays gone after a reload.
       await page.getByTestId('sign-out').click();
       await expect(page.getByTestId('signin-form')).toBeVisible();
       await expect(page.getByTestId('signed-in')).toBeHidden();
       await expect(page.getByTestId('ad-status')).toContainText('Signed out');
+      await expect.poll(() => page.evaluate(() => Object.keys(localStorage).filter((k) => /uid2|euid/i.test(k)).length + (/__uid_2|UID2/.test(document.cookie) ? 1 : 0))).toBe(0);
+      await page.reload();
+      await expect(page.getByTestId('signin-form')).toBeVisible();
+      await expect(page.getByTestId('signed-in')).toBeHidden();
+      await expect(page.getByTestId('ad-status')).toHaveAttribute('data-state', 'idle');
       expect(errors).toEqual([]);
     });
 
@@ -84,7 +106,7 @@ for (const width of WIDTHS) {
       // Both segments hold the story's events (the specs above ran first in this worker's stack).
       await expect(chart).toHaveAttribute('aria-label', /acme-converters [1-9]\d*, bidwell-impressions [1-9]\d*/);
       await expect(page.locator('#events path')).toHaveCount(2);
-      await expect(page.getByTestId('sender-101')).toContainText('site 101 Acme Shop');
+      await expect(page.getByTestId('sender-101')).toContainText('Acme Shop (101)');
       await expect(page.getByTestId('events-legend')).toContainText('since start');
       await expectNoHorizontalOverflow(page);
       const fontSize = await page.locator('#events svg text').first().evaluate((t) => getComputedStyle(t).fontSize);

@@ -176,6 +176,7 @@ function planParts(config: StackConfig): Part[] {
       entry: 'apps/collector/src/main.ts',
       args: [
         '--port', String(ports.collector),
+        '--public-url', collectorUrl,
         '--data-dir', join(config.dataDir, 'collector'),
         '--operator-url', local(ports.operator),
       ],
@@ -423,8 +424,6 @@ async function main(): Promise<void> {
   if (stopping) return;
 
   const lines = parts.flatMap((part) => part.urls).map(([label, url]) => `  ${label.padEnd(10)} ${url}`);
-  // The collector and the demo sites log the address they listen on; browsers use the names above.
-  const listening = parts.filter((part) => part.name !== 'operator').flatMap((part) => part.ports.map(([port]) => `127.0.0.1:${port}`)).join(', ');
   const started = new Set(parts.map((part) => part.name));
   const hints = started.has('demo') && started.has('collector')
     ? [
@@ -435,7 +434,6 @@ async function main(): Promise<void> {
     : [];
   process.stdout.write(
     `\nuid2-pixels stack is up (data in ${config.dataDir}):\n${lines.join('\n')}\n` +
-      `${listening ? `(the collector and demo sites listen on ${listening}, as their log lines say; open the names above)\n` : ''}` +
       `${hints.map((h) => `${h}\n`).join('')}` +
       'Ctrl-C stops everything.\n\n',
   );

@@ -58,7 +58,7 @@ describe('production start with plain node', () => {
 
     const collector = start('apps/collector/bin/collector.mjs', ['--port', '0', '--data-dir', join(dir, 'collector'), '--operator-url', `http://127.0.0.1:${operatorPort}`, '--log-level', 'info',
       '--config', join(repoRoot, 'apps/collector/config/dev.json')], { NODE_ENV: 'production' });
-    const collectorPort = await announcedPort(collector.output, /"url":"http:\/\/127\.0\.0\.1:(\d+)"/, collector.child);
+    const collectorPort = await announcedPort(collector.output, /"listen":"127\.0\.0\.1:(\d+)"/, collector.child);
     const ready = await waitOk(`http://127.0.0.1:${collectorPort}/readyz`);
     expect(await ready.json()).toMatchObject({ ready: true });
 

@@ -156,6 +156,7 @@ export async function runWorker(): Promise<RunningCollector> {
     // Drops: one ingester per collector (Redis: each collector's worker 1, the claims keep them apart).
     ingestDrops: slot === 1,
     idempotencyFile: `idempotency-${slot}.log`,
+    keyOwnersFile: `key-owners-${slot}.json`,
     metricsText: () => ipc.call<string>('metrics'),
   });
   return running;

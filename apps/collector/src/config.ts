@@ -61,6 +61,8 @@ const FileStoreSchema = z.strictObject({
 export const ConfigSchema = z.strictObject({
   host: z.string().min(1).default('127.0.0.1'),
   port: port.default(8090),
+  /** The URL browsers use for this collector (a proxy, a host name), as its log says it; default localhost for a loopback host. */
+  publicUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL with its scheme, e.g. http://localhost:8090' }).optional(),
   dataDir: z.string().min(1).default('.data/collector'),
   /** HTTP worker processes (node:cluster). 1 = a single process; 0 = one per CPU core. */
   workers: z.number().int().min(0).max(64).default(1),
@@ -182,6 +184,7 @@ export type ConfigInput = z.input<typeof ConfigSchema>;
 export const ENV_FIELDS: Record<string, { path: string; type: 'string' | 'number' | 'list' | 'boolean' }> = {
   COLLECTOR_HOST: { path: 'host', type: 'string' },
   COLLECTOR_PORT: { path: 'port', type: 'number' },
+  COLLECTOR_PUBLIC_URL: { path: 'publicUrl', type: 'string' },
   COLLECTOR_DATA_DIR: { path: 'dataDir', type: 'string' },
   COLLECTOR_WORKERS: { path: 'workers', type: 'number' },
   COLLECTOR_OPERATOR_URL: { path: 'operator.url', type: 'string' },
@@ -204,6 +207,7 @@ export const ENV_FIELDS: Record<string, { path: string; type: 'string' | 'number
 export const FLAG_FIELDS: Record<string, { path: string; type: 'string' | 'number' | 'list' | 'boolean' }> = {
   host: { path: 'host', type: 'string' },
   port: { path: 'port', type: 'number' },
+  'public-url': { path: 'publicUrl', type: 'string' },
   'data-dir': { path: 'dataDir', type: 'string' },
   workers: { path: 'workers', type: 'number' },
   'operator-url': { path: 'operator.url', type: 'string' },

@@ -8,6 +8,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type LabelValues } from 'prom-client';
 import type { DecryptionStatus } from '@uid2-pixels/uid2';
 import type { IntakeOutcome } from './intake/intake.ts';
+import type { UnattributedKey } from './status/key-owners.ts';
 
 /** What became of one request or item: an intake outcome, or a pixel request that did not parse. */
 export type PixelOutcome = IntakeOutcome | 'invalid_request';
@@ -90,6 +91,7 @@ export class CollectorMetrics {
   readonly bulkRequests: Counter<'status'>;
   readonly dropFiles: Counter<'result'>;
   readonly heldDecided: Counter<'result'>;
+  readonly unattributedKeys: Counter<'key_id' | 'key'>;
 
   private readonly hotRequests: HotCounts<'kind' | 'method'>;
   private readonly hotOutcomes: HotCounts<'outcome' | 'sender'>;
@@ -97,6 +99,7 @@ export class CollectorMetrics {
   private readonly hotWritten: HotCounts<'segment' | 'kind'>;
   private readonly hotOptout: HotCounts<'result'>;
   private readonly hotBulk: HotCounts<'route' | 'outcome'>;
+  private readonly hotUnattributed: HotCounts<'key_id' | 'key'>;
 
   constructor(options: MetricsOptions = {}) {
     const pixel = options.pixel ?? true;
@@ -173,6 +176,14 @@ export class CollectorMetrics {
       collect: () => this.hotBulk.flush(),
     });
     this.hotBulk = new HotCounts(this.bulkItems, maxSeries);
+    // Key ids come only out of layers our master keys opened (an operator sealed them), and a handful
+    // is all a reader needs: past 20, they count under "other".
+    this.unattributedKeys = new Counter({
+      name: 'collector_unattributed_key_total', help: 'Tokens sealed with a sender key we do not hold and cannot attribute to a site, by key id and what we know of the key (never_shared: no key sync ever gave it to us; owner_unknown: shared once, but no token of it ever opened here)',
+      labelNames: ['key_id', 'key'], registers: pixelRegisters,
+      collect: () => this.hotUnattributed.flush(),
+    });
+    this.hotUnattributed = new HotCounts(this.unattributedKeys, 20);
     this.bulkRequests = new Counter({ name: 'collector_bulk_requests_total', help: 'Bulk API requests by HTTP status', labelNames: ['status'], registers: pixelRegisters });
     this.dropFiles = new Counter({ name: 'collector_drop_files_total', help: 'Dropped files finished, by result (done: ingested and reported; failed: moved to the failed area)', labelNames: ['result'], registers: storeRegisters });
   }
@@ -182,8 +193,9 @@ export class CollectorMetrics {
   }
 
   /**
-   * `sender`: the site id the decrypted token names, or null before that is known. Bounded: a site id
-   * comes only out of a token that decrypted with one of the keys the operator gave us.
+   * `sender`: the site id the decrypted token names (or, for a token sealed with a key no longer shared
+   * with us, the site that key belonged to), or null when unknown. Bounded: a site id comes only out of
+   * a token that decrypted with one of the keys the operator gave us.
    */
   outcome(o: PixelOutcome, sender: number | null = null): void {
     this.hotOutcomes.cell(`${o}|${sender}`, () => ({ outcome: o, sender: sender === null ? 'unknown' : String(sender) })).n++;
@@ -191,6 +203,10 @@ export class CollectorMetrics {
 
   decrypt(sender: number | null, status: DecryptionStatus): void {
     this.hotDecrypts.cell(`${sender}|${status}`, () => ({ sender: sender === null ? 'unknown' : String(sender), status })).n++;
+  }
+
+  unattributedKey(keyId: number, what: UnattributedKey): void {
+    this.hotUnattributed.cell(`${keyId}|${what}`, () => ({ key_id: String(keyId), key: what })).n++;
   }
 
   written(segment: string, kind: string, n = 1): void {

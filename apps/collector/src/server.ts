@@ -3,6 +3,7 @@
 // Express. Used by main.ts (single process), by each cluster worker (cluster.ts), and by tests.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
 import { OptOutStatusClient, SharingClient } from '@uid2-pixels/uid2';
 import { createApp } from './app.ts';
 import { SenderAcl } from './authorise.ts';
@@ -16,6 +17,7 @@ import { OptoutGate, type OptoutStatusSource } from './optout-gate.ts';
 import { Intake } from './intake/intake.ts';
 import { createPixelHandler } from './pixel/handler.ts';
 import { historyValues } from './status/data.ts';
+import { KeyOwners, keyOwnersFile } from './status/key-owners.ts';
 import { StatusHistory } from './status/history.ts';
 import { LiveMembers } from './status/members.ts';
 import { createStore } from './store/create.ts';
@@ -44,6 +46,8 @@ export interface StartCollectorOptions {
   ingestDrops?: boolean;
   /** Name of this process's idempotency log in <dataDir>/share (cluster workers each keep their own). */
   idempotencyFile?: string;
+  /** Name of this process's key owners file in <dataDir> (the status page's attribution; cluster workers each keep their own). */
+  keyOwnersFile?: string;
   /** Called after events were held (default: this process's held resolver runs a pass soon). */
   onHeld?: () => void;
 }
@@ -68,6 +72,8 @@ export interface RunningCollector {
   /** Stops accepting, answers every pixel in flight, flushes and closes the store. */
   close(): Promise<void>;
 }
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
 /** Unready this long before the last sharing key expires, while refreshing fails. */
 const KEYS_EXPIRING_MS = 60_000;
@@ -100,6 +106,14 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
   const store = options.store ?? createStore(config, { metrics, log });
   await store.open();
 
+  // Which site each sender key belonged to, so a token sealed with a key no longer shared is still named.
+  const keyOwners = new KeyOwners({
+    file: keyOwnersFile(resolve(config.dataDir), options.keyOwnersFile),
+    log,
+    onUnattributed: (keyId, what) => metrics.unattributedKey(keyId, what),
+  });
+  await keyOwners.load();
+
   // decrypt: the receiver's sharing keys, fetched now and then hourly with jitter; last good keys kept.
   let sharing: SharingClient | null = null;
   let decrypter = options.decrypter;
@@ -111,7 +125,11 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
       retry: { initialDelayMs: config.operator.keyRetryMs, maxDelayMs: Math.max(config.operator.keyRetryMs, 60_000) },
       logger: log,
     });
-    sharing.onRefresh(() => metrics.keyRefreshes.labels('ok').inc());
+    const synced = sharing;
+    sharing.onRefresh(() => {
+      metrics.keyRefreshes.labels('ok').inc();
+      if (synced.keyRing) keyOwners.keysSynced(synced.keyRing);
+    });
     sharing.onRefreshError(() => metrics.keyRefreshes.labels('failed').inc());
     // Not awaited to completion: with the operator down the collector still starts, answers pixels,
     // and says not-ready until the first keys arrive (the client keeps retrying).
@@ -153,6 +171,7 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
     metrics,
     onHeld: options.onHeld ?? (() => resolver?.soon()),
     onStoreError: rateLimited(log, 'segment store write failed; answered as retryable (503)'),
+    keyOwners,
   });
   const inFlight = { value: 0 };
   const pixel = createPixelHandler({ intake, metrics, limits: config.limits, inFlight });
@@ -178,7 +197,8 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
   const senderNames = new Map(config.senders.map((s) => [s.siteId, s.name ?? null]));
   const senderInfo = (siteId: number) => ({
     name: senderNames.get(siteId) ?? null,
-    domains: [...(client?.keyRing?.siteNames(siteId) ?? [])].sort(),
+    // Kept after the sender's keys are gone, so a revoked sender is still named in full.
+    domains: keyOwners.domainsOf(siteId),
   });
   const app = createApp({
     store,
@@ -226,6 +246,7 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
     // Nothing listens: release what was started (key sync, history, store) before saying why.
     history.stop();
     sharing?.stop();
+    await keyOwners.close();
     await resolver?.stop();
     gate.close();
     if (ownsStore) await store.close().catch(() => {});
@@ -237,7 +258,10 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
   }
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
-  log.info({ url, store: store.kind, senders: config.senders.map((s) => s.siteId) }, 'collector listening');
+  // As the operator and the demo sites say it: the address a browser opens (localhost for a loopback
+  // interface, as the `npm start` banner prints it), and the interface actually bound.
+  const browserUrl = config.publicUrl?.replace(/\/+$/, '') ?? (LOOPBACK.has(config.host) || config.host === '0.0.0.0' ? `http://localhost:${port}` : url);
+  log.info({ url: browserUrl, listen: `${host}:${port}`, store: store.kind, senders: config.senders.map((s) => s.siteId) }, 'collector listening');
 
   let closed: Promise<void> | null = null;
   const close = () => {
@@ -256,6 +280,7 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
       await resolver?.stop();
       gate.close();
       sharing?.stop();
+      await keyOwners.close();
       await store.close();
       log.info('collector stopped');
     })();

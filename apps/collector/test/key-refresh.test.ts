@@ -12,19 +12,7 @@ import type { SharingClient } from '@uid2-pixels/uid2';
 import { startCollector, type RunningCollector } from '../src/server.ts';
 import { captureLogs, type CapturedLogs } from './helpers/logs.ts';
 import { killStarted, spawnCollector, waitReady, writeConfig } from './helpers/child.ts';
-import { ADMIN_TOKEN, collectorConfig, encryptFor, makeRawUid, sender, SITES, startTestOperator, tempDir, type TestOperator } from './helpers/stack.ts';
-
-/** Changes Acme's sharing with the collector (site 104) through the operator's admin API, as the portal does. */
-async function acmeSharesWithCollector(op: TestOperator, action: 'grant' | 'revoke'): Promise<void> {
-  const r = await fetch(`${op.url}/admin/sharing/${SITES.acme}/${action}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${op.fixture.adminKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ sites: [SITES.lumen] }),
-  });
-  expect(r.status).toBe(200);
-  const sites = ((await r.json()) as { sites: number[] }).sites;
-  expect(sites.includes(SITES.lumen)).toBe(action === 'grant');
-}
+import { acmeSharesWithCollector, ADMIN_TOKEN, collectorConfig, encryptFor, makeRawUid, sender, SITES, startTestOperator, tempDir, type TestOperator } from './helpers/stack.ts';
 
 async function refresh(url: string, token: string | null = ADMIN_TOKEN): Promise<{ status: number; body: Record<string, unknown>; text: string }> {
   const r = await fetch(`${url}/admin/keys/refresh`, { method: 'POST', headers: token === null ? {} : { authorization: `Bearer ${token}` } });
@@ -66,7 +54,7 @@ describe('POST /admin/keys/refresh (single process)', () => {
   let logs: CapturedLogs;
   let dir: string;
   let acme: SharingClient;
-  // Only Acme sends here. (A token whose site key we lack is counted under sender="unknown".)
+  // Only Acme sends here. (A token whose site key we lack is counted under the site that key belonged to.)
   const count = (status: string) => metric(collector.url, 'collector_decrypt_total', { status });
   // New UID2s are decided off the answer path: count once none is left undecided.
   const written = async () => {

@@ -208,9 +208,12 @@ describe('status page in Chromium', () => {
     ]);
     const text = (testId: string) => late.getByTestId(testId).textContent();
     // New UID2s are held until their opt-out status is known, then written: either way, two of each.
-    expect(await text('sender-101')).toMatch(/^site 101 Acme Shop \(localhost, shop\.uid2\.test\): (held|written) 2$/);
-    expect(await text('sender-102')).toMatch(/^site 102 Bidwell DSP \(dsp\.uid2\.test, localhost\): (held|written) 2$/);
+    expect(await text('sender-101')).toMatch(/^Acme Shop \(101\) · localhost, shop\.uid2\.test: (held|written) 2$/);
+    expect(await text('sender-102')).toMatch(/^Bidwell DSP \(102\) · dsp\.uid2\.test, localhost: (held|written) 2$/);
     expect(await text('sender-unknown')).toContain('not_authorised 1');
+    // Rival never shared with us: named by the key its token was sealed with, and said so.
+    const rivalKey = rival.keyRing!.activeKey(rival.keyRing!.defaultKeysetId!, Date.now())!.id;
+    expect(await text(`key-${rivalKey}`)).toBe(`key id ${rivalKey}, never shared with this collector: 1 pixel not opened`);
     expect(await text('decrypt-NotAuthorizedForKey')).toContain('revoked');
     // Live members are recounted at most every 5 s (held events join their segment on the resolver's pass).
     await expect.poll(() => late.locator('tr[data-segment=acme-converters] td').allTextContents(), { timeout: 15_000 }).toEqual(['acme-converters', '2', '2']);

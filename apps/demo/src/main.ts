@@ -76,7 +76,12 @@ async function main(): Promise<void> {
   const log = createLogger('demo');
   const demo = await startDemo(input, log);
   const { urls } = demo.config;
-  log.info({ shop: urls.shop, publisher: urls.publisher, dsp: urls.dsp, ports: demo.ports }, 'demo sites listening');
+  // As the operator and the collector say it: the URL a browser opens, then the interface bound.
+  const bound = (port: number) => `${demo.config.listenHost.includes(':') ? `[${demo.config.listenHost}]` : demo.config.listenHost}:${port}`;
+  log.info(
+    { shop: urls.shop, publisher: urls.publisher, dsp: urls.dsp, listen: { shop: bound(demo.ports.shop), publisher: bound(demo.ports.publisher), dsp: bound(demo.ports.dsp) } },
+    'demo sites listening',
+  );
 
   let stopping = false;
   const stop = (signal: string) => {

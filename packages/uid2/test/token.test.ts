@@ -219,6 +219,27 @@ describe('decryptToken: clients, lifetimes and the bidstream domain check', () =
     });
   });
 
+  it('fills keyIds with the key ids the token names, as far as its layers opened, whatever the status', () => {
+    const token = operatorToken();
+    const ids = { masterKeyId: -5, siteKeyId: -5 };
+    expect(decryptToken(token, sharing, { now: T0 + 1000, keyIds: ids }).status).toBe('Success');
+    expect(ids).toEqual({ masterKeyId: 101, siteKeyId: 104 });
+    // A ring with the master key but without the sender's key: the site key id is still read.
+    const masterOnly = KeyRing.fromResponseBody({ ...sharingBody, keys: wireKeys.filter((k) => k.id === 101) });
+    const revoked = decryptToken(token, masterOnly, { now: T0 + 1000, keyIds: ids });
+    expect(revoked.status).toBe('NotAuthorizedForKey');
+    expect(revoked.siteId).toBeNull();
+    expect(ids).toEqual({ masterKeyId: 101, siteKeyId: 104 });
+    // Without the master key only the header's id; not a token, or no ring: nothing (stale values cleared).
+    expect(decryptToken(token, KeyRing.fromResponseBody({ ...sharingBody, keys: wireKeys.filter((k) => k.id === 104) }), { now: T0 + 1000, keyIds: ids }).status).toBe('NotAuthorizedForMasterKey');
+    expect(ids).toEqual({ masterKeyId: 101, siteKeyId: null });
+    decryptToken('not a token', sharing, { now: T0, keyIds: ids });
+    expect(ids).toEqual({ masterKeyId: null, siteKeyId: null });
+    ids.masterKeyId = 1;
+    decryptToken(token, null, { keyIds: ids });
+    expect(ids).toEqual({ masterKeyId: null, siteKeyId: null });
+  });
+
   it('uses Date.now() when no clock is given', () => {
     const now = Date.now();
     const liveRing = KeyRing.fromResponseBody({

@@ -24,6 +24,8 @@ Options (each also settable in the JSON config file; environment variable in bra
                                production) the development config config/dev.json is used
   --host <addr>                listen address (default 127.0.0.1) [COLLECTOR_HOST]
   --port <n>                   listen port (default 8090; 0 = any free port) [COLLECTOR_PORT]
+  --public-url <url>           the URL browsers open, as the log line says it (default
+                               http://localhost:<port> on a loopback address) [COLLECTOR_PUBLIC_URL]
   --data-dir <path>            data directory; the embedded store lives in <path>/segments
                                (default .data/collector) [COLLECTOR_DATA_DIR]
   --workers <n>                HTTP worker processes; 1 = single process, 0 = one per core

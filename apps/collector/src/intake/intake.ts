@@ -10,11 +10,12 @@
 // Nothing answered is lost: an item is only ever reported as final ('written', 'held', or a drop
 // reason) once nothing more can happen to it. When it cannot be decided now (no sharing keys yet,
 // keys all expired, store not committing) the outcome is retryable and nothing of it was kept.
-import type { DecryptionStatus } from '@uid2-pixels/uid2';
+import type { DecryptionStatus, TokenKeyIds } from '@uid2-pixels/uid2';
 import type { SenderAcl } from '../authorise.ts';
 import type { TokenDecrypter } from '../decrypter.ts';
 import type { CollectorMetrics } from '../metrics.ts';
 import type { OptoutGate } from '../optout-gate.ts';
+import type { KeyOwners } from '../status/key-owners.ts';
 import type { EventKind, SegmentEvent, SegmentStore } from '../store/segment-store.ts';
 
 /** One thing to take in: a token and where its raw UID2 should go. */
@@ -85,6 +86,8 @@ export interface IntakeDeps {
   onHeld?: () => void;
   /** Called when the store fails a commit (the caller rate-limits logging). Never given an event. */
   onStoreError?: (err: Error) => void;
+  /** Names the sender of a token we could not open by its key id (the status page's attribution). */
+  keyOwners?: Pick<KeyOwners, 'senderOf'>;
 }
 
 /** What decryption failures say, coarsely. */
@@ -103,6 +106,9 @@ function failedDecryption(status: DecryptionStatus): IntakeOutcome {
 }
 
 export class Intake {
+  /** Filled by each decrypt (the loop is synchronous, so one is enough). */
+  private readonly keyIds: TokenKeyIds = { masterKeyId: null, siteKeyId: null };
+
   constructor(private readonly deps: IntakeDeps) {}
 
   /** One item (a pixel). */
@@ -121,16 +127,18 @@ export class Intake {
     const at = options.now ?? Date.now();
     const outcomes = new Array<IntakeOutcome>(items.length);
     const events: Array<SegmentEvent | undefined> = new Array(items.length);
-    /** The site id each token names (null when it could not be opened): outcomes are counted by sender. */
+    /** The site id each token names (or its key's owner; null when unknown): outcomes are counted by sender. */
     const senders = new Array<number | null>(items.length).fill(null);
     const uncached: number[] = [];
 
     for (let i = 0; i < items.length; i++) {
       const item = items[i]!;
       // decrypt
-      const result = decrypter.decrypt(item.token);
-      metrics.decrypt(result.siteId, result.status);
-      senders[i] = result.siteId;
+      const result = decrypter.decrypt(item.token, this.keyIds);
+      // The sender: the site the token names, or for one we cannot open, the site its key belonged to.
+      const sender = this.deps.keyOwners ? this.deps.keyOwners.senderOf(result, this.keyIds) : result.siteId;
+      metrics.decrypt(sender, result.status);
+      senders[i] = sender;
       if (result.status !== 'Success' || result.uid === null || result.siteId === null) {
         outcomes[i] = failedDecryption(result.status);
         continue;

@@ -22,8 +22,15 @@ export interface StatusData {
   decryptByStatus: Record<string, number>;
   /** Outcomes since start: of pixels, and of any other route that counts outcomes. */
   outcomes: Record<string, number>;
-  /** The same, by sender site id ("unknown" when the token did not tell). */
+  /**
+   * The same, by sender site id: the site the token names, or for a token sealed with a key no longer
+   * shared with us, the site that key belonged to ("unknown" when neither is known).
+   */
   outcomesBySender: Record<string, Record<string, number>>;
+  /** Decryption results by sender (as above) and status: NotAuthorizedForKey under a site id = revoked. */
+  decryptBySender: Record<string, Record<string, number>>;
+  /** Tokens sealed with a key id no site can be named for: key id -> what we know of it -> count. */
+  unattributedKeys: Record<string, Record<string, number>>;
   /** What we know of each sender site id that appears above. */
   senders: Record<string, SenderInfo>;
   /** Live members per segment, as an export would count them (opted-out members left out). */
@@ -124,6 +131,8 @@ export function buildStatus(inputs: StatusInputs): StatusData {
     decryptByStatus: sumBy(samples, 'collector_decrypt_total', 'status'),
     outcomes: latest.outcomes,
     outcomesBySender,
+    decryptBySender: sumBy2(samples, 'collector_decrypt_total', 'sender', 'status'),
+    unattributedKeys: sumBy2(samples, 'collector_unattributed_key_total', 'key_id', 'key'),
     senders,
     members: inputs.members.members,
     membersOptoutChecked: inputs.members.optoutChecked,

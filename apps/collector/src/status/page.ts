@@ -27,6 +27,7 @@ export const STATUS_HTML = `<!doctype html>
     <div class="chart" id="outcomes" data-testid="outcomes-chart" role="img" aria-label="loading"></div>
     <ul id="outcome-legend" class="legend"></ul>
     <h3>By sender</h3>
+    <p class="muted note">A token sealed with a key we no longer hold is still named: its key id is readable with our keys, and every token that key sealed while its sender shared with us said which site it was.</p>
     <ul id="senders" class="senders" data-testid="senders"></ul>
     <h3>Decryption results</h3>
     <ul id="decrypt" class="senders" data-testid="decrypt"></ul>
@@ -196,9 +197,30 @@ ${STATUS_CHART_JS}
   }
 
   function senderLabel(d, id) {
-    if (id === 'unknown') return 'sender unknown (the token could not be opened: no key for it, or not a token)';
+    if (id === 'unknown') return 'sender unknown (not a token, or sealed with a key no site can be named for)';
     var s = d.senders[id] || { name: null, domains: [] };
-    return 'site ' + id + (s.name ? ' ' + s.name : '') + (s.domains.length ? ' (' + s.domains.join(', ') + ')' : '');
+    return (s.name ? s.name + ' (' + id + ')' : 'site ' + id) + (s.domains.length ? ' \u00b7 ' + s.domains.join(', ') : '');
+  }
+
+  function plural(n, one, many) { return n + ' ' + (n === 1 ? one : many); }
+
+  // A sender whose tokens arrive sealed with a key we no longer hold has revoked its grant to us (or
+  // rotated to a key it did not share): named from the key id, which was its own while it shared.
+  function senderRow(d, id) {
+    var o = d.outcomesBySender[id], text = Object.keys(o).sort().map(function (n) { return n + ' ' + o[n]; }).join(' \u00b7 ');
+    var revoked = ((d.decryptBySender || {})[id] || {}).NotAuthorizedForKey || 0;
+    if (id !== 'unknown' && revoked > 0) text += ' \u2014 key no longer shared with us (' + plural(revoked, 'pixel', 'pixels') + ' sealed with it)';
+    return [senderLabel(d, id), text, 'sender-' + id];
+  }
+
+  var KEY_WHAT = { never_shared: 'never shared with this collector', owner_unknown: 'shared with us once; no token of it ever opened here, so its sender is unknown' };
+  function unattributedRows(d) {
+    var keys = d.unattributedKeys || {};
+    return Object.keys(keys).sort(function (a, b) { return Number(a) - Number(b); }).map(function (id) {
+      var what = keys[id], n = Object.keys(what).reduce(function (sum, k) { return sum + what[k]; }, 0);
+      var label = id === 'other' ? 'more key ids' : 'key id ' + id + ', ' + Object.keys(what).map(function (k) { return KEY_WHAT[k] || k; }).join('; ');
+      return [label, plural(n, 'pixel', 'pixels') + ' not opened', 'key-' + id];
+    });
   }
 
   function listInto(list, rows) {
@@ -235,10 +257,7 @@ ${STATUS_CHART_JS}
     drawChart($('outcomes'), d.history, 'outcomes', outNames, outcomeColor, 'No pixels yet.');
     drawLegend($('outcome-legend'), d.history, 'outcomes', outNames, outcomeColor);
 
-    listInto($('senders'), Object.keys(d.outcomesBySender).sort().map(function (id) {
-      var o = d.outcomesBySender[id];
-      return [senderLabel(d, id), Object.keys(o).sort().map(function (n) { return n + ' ' + o[n]; }).join(' · '), 'sender-' + id];
-    }));
+    listInto($('senders'), Object.keys(d.outcomesBySender).sort().map(function (id) { return senderRow(d, id); }).concat(unattributedRows(d)));
     if (!$('senders').children.length) listInto($('senders'), [['none yet', 'no pixel has arrived']]);
     listInto($('decrypt'), Object.keys(d.decryptByStatus).sort().map(function (s) {
       return [s + ' ' + d.decryptByStatus[s], DECRYPT_WHY[s] || 'see the UID2 SDK documentation', 'decrypt-' + s];

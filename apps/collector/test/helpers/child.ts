@@ -45,7 +45,7 @@ export async function spawnCollector(
   args: string[],
   options: { expectListening?: number; env?: NodeJS.ProcessEnv; fileSizeLimitKb?: number } = {},
 ): Promise<ChildCollector> {
-  // The URL is read from the info-level "collector listening" line.
+  // The URL is read from the info-level "collector listening" line: the interface it bound (its "url" is the browser's name).
   const withLevel = args.includes('--log-level') ? args : [...args, '--log-level', 'info'];
   const env = { ...process.env, ...options.env };
   const child =
@@ -63,7 +63,7 @@ export async function spawnCollector(
       lines.push(line);
       if (line.includes('"collector listening"')) {
         seen++;
-        if (seen >= want) resolve((JSON.parse(line) as { url: string }).url);
+        if (seen >= want) resolve(`http://${(JSON.parse(line) as { listen: string }).listen}`);
       }
     };
     createInterface({ input: child.stdout! }).on('line', onLine);

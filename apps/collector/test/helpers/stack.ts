@@ -141,3 +141,15 @@ export function collectorConfig(op: TestOperator, dataDir: string, overrides: Pa
 export function tempDir(prefix = 'collector-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
+
+/** Acme grants or revokes sharing with the collector (site 104) through the operator's admin API, as the portal does. */
+export async function acmeSharesWithCollector(op: TestOperator, action: 'grant' | 'revoke'): Promise<void> {
+  const r = await fetch(`${op.url}/admin/sharing/${SITES.acme}/${action}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${op.fixture.adminKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ sites: [SITES.lumen] }),
+  });
+  if (r.status !== 200) throw new Error(`${action}: HTTP ${r.status}`);
+  const sites = ((await r.json()) as { sites: number[] }).sites;
+  if (sites.includes(SITES.lumen) !== (action === 'grant')) throw new Error(`${action} did not take: ${JSON.stringify(sites)}`);
+}

@@ -1,7 +1,7 @@
 // Sharing participants (pixel senders and receivers): keys from /v2/key/sharing, then encrypt raw
 // UID2s into sharing tokens and decrypt the tokens other participants shared with us.
 import type { DecryptionResult, EncryptionResult } from '../types.ts';
-import { decryptToken, encryptRawUid } from '../token/index.ts';
+import { decryptToken, encryptRawUid, type TokenKeyIds } from '../token/index.ts';
 import { KeySync, type KeySyncOptions } from './key-sync.ts';
 
 export type SharingClientOptions = KeySyncOptions;
@@ -24,8 +24,11 @@ export class SharingClient extends KeySync {
     return encryptRawUid(rawUid, this.keyRing, { now: this.#now(), keysetId: options.keysetId });
   }
 
-  /** Decrypts a sharing token with the sharing lifetime rules. Never throws. */
-  decrypt(token: string): DecryptionResult {
-    return decryptToken(token, this.keyRing, { now: this.#now(), client: 'sharing' });
+  /**
+   * Decrypts a sharing token with the sharing lifetime rules. Never throws. `keyIds`, when given, is
+   * filled with the key ids the token names (see TokenKeyIds), whatever the status.
+   */
+  decrypt(token: string, keyIds?: TokenKeyIds): DecryptionResult {
+    return decryptToken(token, this.keyRing, keyIds === undefined ? { now: this.#now(), client: 'sharing' } : { now: this.#now(), client: 'sharing', keyIds });
   }
 }

@@ -34,6 +34,22 @@ export interface DecryptOptions {
   client?: ClientKind;
   /** Bidstream only: the domain or app name the bid request came from (checked for CSTG tokens). */
   domainOrAppName?: string;
+  /**
+   * Filled with the ids of the keys the token names, whatever the status (see TokenKeyIds). Lets a
+   * receiver say whose key a token it could not open was sealed with, at the cost of two field writes.
+   */
+  keyIds?: TokenKeyIds;
+}
+
+/**
+ * The key ids a token names, as far as its layers opened. The master key id is in the token's clear
+ * header; the site key id (the sender's key) sits inside the master layer, so it is known only when the
+ * master key is ours: a receiver learns it even for a token sealed with a site key it does not hold
+ * (NotAuthorizedForKey), which is how it can still say whose token that was. null: not reached.
+ */
+export interface TokenKeyIds {
+  masterKeyId: number | null;
+  siteKeyId: number | null;
 }
 
 function result(
@@ -86,10 +102,16 @@ function full(status: DecryptionStatus, o: OpenedAdvertisingToken, scope: Identi
  * needed. Use decryptToken.
  */
 export function decryptTokenUnguarded(token: string, ring: KeyRing | null | undefined, opts?: DecryptOptions): DecryptionResult {
+  if (opts?.keyIds !== undefined) opts.keyIds.masterKeyId = opts.keyIds.siteKeyId = null;
   if (ring === null || ring === undefined) return emptyDecryptionResult('NotInitialized');
   const now = opts?.now ?? Date.now();
   if (!ring.isValid(now)) return emptyDecryptionResult('KeysNotSynced');
   const o = openAdvertisingTokenUnguarded(token, ring.lookupKey);
+  const keyIds = opts?.keyIds;
+  if (keyIds !== undefined) {
+    keyIds.masterKeyId = o.masterKeyId;
+    keyIds.siteKeyId = o.siteKeyId;
+  }
   // Header bits the operator always writes one way (a divergence: the SDK does not look).
   if (o.identityByte !== null && (o.identityByte & IDENTITY_BYTE_FIXED_MASK) !== IDENTITY_BYTE_FIXED_VALUE) {
     return emptyDecryptionResult('InvalidPayload');
@@ -133,6 +155,7 @@ export function decryptToken(token: string, ring: KeyRing | null | undefined, op
   try {
     return decryptTokenUnguarded(token, ring, opts);
   } catch {
+    if (opts?.keyIds !== undefined) opts.keyIds.masterKeyId = opts.keyIds.siteKeyId = null;
     // Last guard: the code paths above bound every read; this only keeps a bug from becoming a crash.
     return emptyDecryptionResult('InvalidPayload');
   }

@@ -1,6 +1,6 @@
 // Public surface of the token codec. The *Unguarded variants stay internal (tests import them from
 // their modules) so that callers always get the never-throw versions.
-export { decryptToken, emptyDecryptionResult, type DecryptOptions } from './decrypt.ts';
+export { decryptToken, emptyDecryptionResult, type DecryptOptions, type TokenKeyIds } from './decrypt.ts';
 export { encryptRawUid, identityTypeOfRawUid, type EncryptRawUidOptions } from './encrypt.ts';
 export {
   advertisingTokenByteLength,

@@ -22,12 +22,18 @@
     next.hidden = false;
   };
 
-  // Signed in: the form gives way to who is signed in and a way out.
+  const signedInWho = document.querySelector('[data-testid=signed-in-who]');
+  const signedInKept = document.querySelector('[data-testid=signed-in-kept]');
+
+  // Signed in: the form gives way to who is signed in and a way out. After a reload the page knows
+  // only that the snippet holds an identity (email null): it never stores the email itself.
   const showSignedIn = (email) => {
     form.hidden = true;
     signedIn.hidden = false;
     title.textContent = 'Your account';
-    signedInAs.textContent = email;
+    signedInWho.hidden = email === null;
+    signedInKept.hidden = email !== null;
+    signedInAs.textContent = email || '';
   };
 
   const show = (state, text) => {
@@ -82,6 +88,25 @@
     nextStep(`${config.collectorUrl}/status`, 'Next: see both segments on the collector\u2019s status page →');
   }
 
+  // A reader who signed in before (this visit or an earlier one) is still signed in: the snippet kept
+  // the UID2 identity (or the opt-out answer) and refreshes it when due.
+  let signingIn = false;
+  window.uid2pixel.push(async (api) => {
+    try {
+      const token = await api.getToken();
+      if (signingIn) return; // the reader submitted the form meanwhile: that sign-in wins
+      if (token) {
+        showSignedIn(null);
+        await requestAd(token);
+      } else if (api.hasOptedOut()) {
+        showSignedIn(null);
+        show('no-token', 'Signed in. You have opted out of UID2: no token is shared.');
+      }
+    } catch {
+      show('error', 'Could not load an ad.');
+    }
+  });
+
   async function signIn(email) {
     window.uid2pixel.push(async (api) => {
       try {
@@ -101,7 +126,9 @@
   }
 
   document.querySelector('[data-testid=sign-out]').addEventListener('click', () => {
-    window.uid2pixel.push((api) => api.clear());
+    // A logout: the snippet forgets the identity (storage and cookie) and stops refreshing it.
+    window.uid2pixel.push((api) => api.disconnect());
+    signingIn = false;
     form.hidden = false;
     signedIn.hidden = true;
     next.hidden = true;
@@ -120,6 +147,7 @@
       return;
     }
     button.disabled = true;
+    signingIn = true;
     void signIn(email);
   });
 })();
