@@ -1,7 +1,8 @@
 // Our snippet as a drop-in for the official UID2 web SDK, in real Chromium against our operator: the
 // official client-side integration guide's page code with our script in the SDK's place; two tabs
-// sharing one identity through storage and the refresh timer; the identity cookie shared across two
-// subdomains with cookieDomain. Every request, cookie and storage entry is searched for the email,
+// sharing one identity through storage and the refresh timer; the next page load started from the
+// init config the last page stored (localStorage or cookie), with no code of its own; the identity
+// cookie shared across two subdomains with cookieDomain. Every request, cookie and storage entry is searched for the email,
 // its hashes and the raw UID2.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -148,6 +149,30 @@ test('two tabs share one identity: a login, the timer’s refresh and a logout i
   await expect.poll(async () => (await updates(b)).at(-1), { timeout: 5000 }).toBeNull();
   expect(await tokenOf(b)).toBeUndefined();
   await expectNothingIdentifying(requests, [a, b], [email]);
+});
+
+test.describe('the next page load: the stored init config starts a page that never calls init', () => {
+  for (const useCookie of [false, true]) {
+    test(`${useCookie ? 'the `__uid_2_config` cookie' : 'localStorage `UID2-sdk-identity_config`'}: the identity of the last page, and its refresh, with no code on this one`, async ({ page }) => {
+      const email = `bootstrap.${useCookie ? 'cookie' : 'ls'}@example.com`;
+      await page.goto(`http://localhost:${quickSite.port}/tab.html?${encodeURIComponent(JSON.stringify({ useCookie }))}`);
+      const token = await page.evaluate((e) => (window as unknown as { __uid2: { setEmail(e: string): Promise<string> } }).__uid2.setEmail(e), email);
+      expect(token).toBeTruthy();
+      const stored = await page.evaluate(() => ({ cookie: document.cookie, local: localStorage.getItem('UID2-sdk-identity_config') }));
+      if (useCookie) expect(stored.cookie).toContain('__uid_2_config=');
+      else expect(JSON.parse(stored.local!).baseUrl).toBe(quickOperator.url);
+
+      await page.goto(`http://localhost:${quickSite.port}/plain.html`);
+      const uid2 = () => page.evaluate(() => {
+        const sdk = (window as unknown as { __uid2: { isInitComplete(): boolean; getAdvertisingToken(): string } }).__uid2;
+        return { init: sdk.isInitComplete(), token: sdk.getAdvertisingToken() };
+      });
+      expect(await uid2()).toEqual({ init: true, token });
+      // refresh_from passes after 2 s: the bootstrapped client refreshes through the stored baseUrl.
+      await expect.poll(async () => (await uid2()).token, { timeout: 10_000 }).not.toBe(token);
+      expect(await holds(quickOperator, (await uid2()).token, email)).toBe(true);
+    });
+  }
 });
 
 test.describe('cookie storage across two subdomains of one site', () => {

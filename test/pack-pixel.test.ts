@@ -29,7 +29,7 @@ afterAll(() => {
 describe('the @uid2-pixels/pixel tarball', () => {
   it('holds the IIFE, the ESM build and its declarations, and has no dependencies', async () => {
     const files = await tarballFiles(tarball);
-    for (const f of ['dist/uid2-pixel.iife.js', 'dist/uid2-pixel.lite.iife.js', 'dist/uid2-pixel.js', 'dist/types/index.d.ts', 'package.json', 'README.md']) expect(files).toContain(f);
+    for (const f of ['dist/uid2-pixel.iife.js', 'dist/uid2-pixel.lite.iife.js', 'dist/uid2-secure-signals.iife.js', 'dist/euid-secure-signals.iife.js', 'dist/uid2-pixel.js', 'dist/types/index.d.ts', 'package.json', 'README.md']) expect(files).toContain(f);
     expect(files.filter((f) => f.startsWith('src/') || f.startsWith('test/'))).toEqual([]);
     const installed = join(project, 'node_modules/@uid2-pixels/pixel');
     const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as Record<string, unknown>;
@@ -59,7 +59,7 @@ describe('the @uid2-pixels/pixel tarball', () => {
     const publint = await run('pnpm', ['exec', 'publint', '--strict', tarball]);
     expect(publint.stdout).toContain('All good!');
     expect(publint.code).toBe(0);
-    const attw = await run('pnpm', ['exec', 'attw', '--profile', 'esm-only', '--exclude-entrypoints', './iife', './lite.iife', '--no-color', tarball]);
+    const attw = await run('pnpm', ['exec', 'attw', '--profile', 'esm-only', '--exclude-entrypoints', './iife', './lite.iife', './secure-signals.iife', './euid-secure-signals.iife', '--no-color', tarball]);
     expect(attw.stdout).not.toMatch(/Error|💀|❌/);
     expect(attw.code).toBe(0);
   });

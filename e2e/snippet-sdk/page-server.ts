@@ -1,4 +1,5 @@
-// The site of the snippet-sdk spec: the official guide's page, a bare page, our snippet under the
+// The site of the snippet-sdk spec: the official guide's page, a bare page, a page with nothing but
+// the script (plain.html), our snippet under the
 // official SDK's file name, and /config.js with the operator address and CSTG credentials. It listens
 // on 127.0.0.1; the browser opens it as http://localhost:<port> or http://<name>.shop.localhost:<port>
 // (Chromium resolves *.localhost to the loopback address; the operator accepts those origins).
@@ -17,6 +18,7 @@ export async function startSdkSite(files: { snippet: string; dir: string }, conf
   const assets = new Map<string, { type: string; body: string | Buffer }>([
     ['/official.html', { type: html, body: readFileSync(`${files.dir}/official.html`) }],
     ['/tab.html', { type: html, body: readFileSync(`${files.dir}/tab.html`) }],
+    ['/plain.html', { type: html, body: readFileSync(`${files.dir}/plain.html`) }],
     ['/uid2-sdk.js', { type: js, body: readFileSync(files.snippet) }],
     ['/config.js', { type: js, body: `window.CONFIG = ${JSON.stringify(config)};` }],
   ]);

@@ -8,10 +8,13 @@ import { guard, guardAll } from './guard.ts';
 import { sha256 } from './hash.ts';
 import { generate, refresh } from './operator.ts';
 import { pixels } from './pixel.ts';
-import { load, names, save, valid } from './store.ts';
+import { load, save, saveConfig, valid } from './store.ts';
 import type { Callback, EventType, Identity, Options, OptOut, Reply, Stored } from './types.ts';
 
 const OPT_OUT_MS = 2592e5; // 72 h: how long an opt-out is remembered (the official SDK's 3 days)
+
+/** The legacy `init({callback})` status codes, by the official SDK's names (also its statusText). */
+const STATUS: Record<string, number> = { ESTABLISHED: 0, REFRESHED: 1, EXPIRED: 100, NO_IDENTITY: -1, INVALID: -2, REFRESH_EXPIRED: -3, OPTOUT: -4 };
 
 export function createSdk(euidByDefault = false) {
   const o: Options = {};
@@ -23,6 +26,8 @@ export function createSdk(euidByDefault = false) {
   let epoch = 0; // bumped by every set/clear, so a late answer cannot resurrect a replaced identity
   let timer: ReturnType<typeof setInterval>;
   let last: unknown = ''; // the token (or 0 for opt-out) the last IdentityUpdated reported
+  let hadToken = false; // legacy callback: a token seen before makes the next one REFRESHED, not ESTABLISHED
+  let reason: string | undefined; // legacy callback: the status an event just decided (REFRESHED, INVALID, REFRESH_EXPIRED)
   // True once a consent check answered yes; false before the first answer (the lite build asks no CMP)
   // and after a no. A re-check keeps the last answer until it has its own.
   let consented = __LITE__;
@@ -41,7 +46,8 @@ export function createSdk(euidByDefault = false) {
     }
   };
   const baseUrl = (): string => o.baseUrl || o.operatorUrl || (euid() ? 'https://prod.euid.eu' : 'https://prod.uidapi.com');
-  const stored = (): Stored | undefined => load(o, euid(), log);
+  // An identity whose refresh_expires passed is dropped: the legacy callback reports REFRESH_EXPIRED.
+  const stored = (): Stored | undefined => load(o, euid(), log, () => (reason = 'REFRESH_EXPIRED'));
   const store = (v?: Stored): void => save(o, euid(), v, log);
 
   /** The identity whose token may be used now (not expired, consent not refused), or null. */
@@ -59,7 +65,20 @@ export function createSdk(euidByDefault = false) {
       log(`${event} handler threw: ${e}`); // the page's handler must not break us or the other handlers
     }
   };
-  const emit = (event: EventType): void => callbacks.forEach((cb) => run(cb, event));
+  const emit = (event: EventType): void => {
+    callbacks.forEach((cb) => run(cb, event));
+    if (/^I/.test(event)) legacy(); // InitCompleted and IdentityUpdated
+  };
+
+  /** The legacy init({callback}) with the official status codes: after init and every identity change. */
+  const legacy = (): void => {
+    const t = getAdvertisingToken();
+    const text = hasOptedOut() ? 'OPTOUT' : reason || (t ? (hadToken ? 'REFRESHED' : 'ESTABLISHED') : consented && stored() ? 'EXPIRED' : 'NO_IDENTITY');
+    hadToken ||= !!t;
+    reason = undefined;
+    const cb = o.callback;
+    if (cb) run(() => cb({ advertisingToken: t, advertising_token: t, status: STATUS[text]!, statusText: text }), 'callback' as EventType);
+  };
   // Late subscribers get SdkLoaded (and InitCompleted once init ran) at once, as in the official SDK.
   callbacks.push = (...cbs: Callback[]): number => {
     for (const cb of cbs)
@@ -73,18 +92,21 @@ export function createSdk(euidByDefault = false) {
 
   /** Fires IdentityUpdated (after OptoutReceived, for an opt-out) when the usable token changed. */
   const sync = (): void => {
+    // While a generation is in flight, its outcome is what gets told (and with it the old identity's end).
+    if (generating) return;
     const now = getAdvertisingToken() || (hasOptedOut() ? 0 : '');
     if (now !== last) {
       last = now;
       if (now === 0) emit('OptoutReceived');
       emit('IdentityUpdated');
-    }
+    } else if (reason) legacy(); // refused or dead, though no usable token changed: only the legacy callback hears
   };
 
   /** Stores what the operator answered and returns the token, if any. */
   const apply = (r: Reply, from?: Identity): string | undefined => {
     const s = r.status;
     if (s == 'success' && valid(r.body)) {
+      if (from) reason = 'REFRESHED';
       store(r.body);
       return r.body.advertising_token;
     }
@@ -92,13 +114,16 @@ export function createSdk(euidByDefault = false) {
     else if (s == 'optout') {
       const t = Date.now() + OPT_OUT_MS;
       store({ status: 'optout', identity_expires: t, refresh_expires: t });
-    } else if (from) {
-      // 400 (or an authenticated caller's invalid/expired status): this refresh token is dead. Drop
-      // it and stop refreshing until the next identity.
-      log(`refresh refused: ${s}`);
-      store();
-      retryAt = 1 / 0;
-    } else log(`bad answer: ${s}`);
+    } else {
+      log(`${from ? 'refresh' : 'CSTG'} failed: ${s}`);
+      if (from) {
+        // 400 (or an invalid/expired status): this refresh token is dead. Drop it and stop refreshing
+        // until the next identity.
+        reason = 'REFRESH_EXPIRED';
+        store();
+        retryAt = 1 / 0;
+      }
+    }
     return undefined;
   };
 
@@ -165,11 +190,17 @@ export function createSdk(euidByDefault = false) {
     return getAdvertisingToken();
   };
 
-  /** Forgets the identity: storage and cookie both; an answer still on its way is ignored. */
-  const forget = (): void => {
+  /** Drops the identity from storage and cookie both; an answer still on its way is ignored. The next
+   * identity is a new one (ESTABLISHED to the legacy callback). */
+  const drop = (): void => {
+    hadToken = false;
     epoch++;
     generating = undefined; // nobody waits on a generation whose answer will be ignored
     store();
+  };
+  /** Forgets the identity, and says so (IdentityUpdated, the legacy callback). */
+  const forget = (): void => {
+    drop();
     sync();
   };
 
@@ -190,9 +221,13 @@ export function createSdk(euidByDefault = false) {
     forget();
   };
 
-  /** Forgets the identity and, once init ran, makes sure the timer runs for the one coming. */
+  /**
+   * Drops the identity for the one coming and, once init ran, makes sure the timer runs. Silent: the
+   * outcome (the new identity, or none) is reported once, so the legacy callback hears ESTABLISHED for
+   * a new identity, not NO_IDENTITY and then REFRESHED.
+   */
   const replace = (): void => {
-    forget();
+    drop();
     retryAt = 0;
     if (inited) arm();
   };
@@ -201,7 +236,10 @@ export function createSdk(euidByDefault = false) {
   const setIdentity = (v: Stored): void => {
     replace();
     if (valid(v)) store(v);
-    else log('not an identity');
+    else {
+      log('not an identity');
+      reason = 'INVALID';
+    }
     due();
     sync();
   };
@@ -212,28 +250,28 @@ export function createSdk(euidByDefault = false) {
    * `opts` takes the official SDK's per-call `{serverPublicKey, subscriptionId}`.
    */
   const generateFrom = (field: string, value: unknown, hashIt?: boolean) => (v: string, opts?: Options) => {
+    Object.assign(o, opts);
+    replace();
+    const e = epoch;
     const p = (async () => {
-      Object.assign(o, opts);
-      replace();
-      const e = epoch;
-      let hash = typeof v == 'string' && value ? (hashIt ? await sha256(value as string) : v) : '';
-      // A hex hash (64 characters) is what many tools produce; the operator's CSTG wants base64.
-      if (/^[0-9a-f]{64}$/i.test(hash)) hash = toB64(hash.match(/../g)!.map((h) => parseInt(h, 16)));
-      if (!/^[A-Za-z0-9+/]{43}=$/.test(hash)) return log('invalid DII');
-      if (!o.subscriptionId || !o.serverPublicKey) return log('no serverPublicKey/subscriptionId');
-      if (!(await allowed())) return;
       try {
+        // Always awaited, so `generating` is this generation before anything below (finally included) runs.
+        let hash = await (typeof v == 'string' && value ? (hashIt ? sha256(value as string) : v) : '');
+        // A hex hash (64 characters) is what many tools produce; the operator's CSTG wants base64.
+        if (/^[0-9a-f]{64}$/i.test(hash)) hash = toB64(hash.match(/../g)!.map((h) => parseInt(h, 16)));
+        if (!/^[A-Za-z0-9+/]{43}=$/.test(hash)) return log('invalid DII');
+        if (!o.subscriptionId || !o.serverPublicKey) return log('no serverPublicKey/subscriptionId');
+        if (!(await allowed())) return;
         // EUID: the TC string rides inside the encrypted payload; the operator checks it again.
         const r = await generate(baseUrl(), o.serverPublicKey, o.subscriptionId, { [field]: hash, tcf_consent_string: euid() ? tcString : undefined });
         if (e == epoch) return apply(r);
       } catch (x) {
         log(`CSTG failed: ${x}`);
       } finally {
-        sync();
+        if (e == epoch) generating = undefined; // still this generation's: no set or clear came since
+        sync(); // the outcome, whatever it is, and so the old identity's end
       }
     })();
-    const done = () => generating == p && (generating = undefined);
-    p.then(done, done);
     return (generating = p);
   };
 
@@ -247,6 +285,7 @@ export function createSdk(euidByDefault = false) {
         log('refreshRetryPeriod < 1000');
         delete o.refreshRetryPeriod;
       }
+      saveConfig(o, euid()); // for the self-bootstrap on the next page load (global.ts), as the official SDK does
       // The official rule: a server-provided identity wins when nothing is stored or it expires later.
       if (valid(identity) && !(stored()?.identity_expires! >= identity.identity_expires)) setIdentity(identity);
       else if (identity) log('identity not used');

@@ -4,7 +4,8 @@
 // newer identity wins, as in the official SDK, which lets a server hand over an identity in the cookie.
 // Prebid.js's copy (`__uid2_advertising_token` / `__euid_advertising_token`) is read, never written.
 // If the browser refuses to store (sandboxed frame, private mode, a cookie too large), the identity
-// lives in memory for this page. Nothing derived from DII is stored.
+// lives in memory for this page. Nothing derived from DII is stored. The init config is stored beside
+// the identity (`…_config`), as the official SDK does, for the self-bootstrap on the next page.
 import type { Options, Stored } from './types.ts';
 
 const DAY = 864e5;
@@ -48,31 +49,54 @@ const setCookie = (o: Options, name: string, value: string, expires: number): vo
   document.cookie = `${name}=${value};path=${o.cookiePath || '/'}${o.cookieDomain ? ';domain=' + o.cookieDomain : ''};expires=${new Date(expires).toUTCString()}`;
 };
 
-/** Stores `v` (or removes the identity) where the options say; the other place is cleared. */
-export function save(o: Options, euid: boolean, v?: Stored, log?: (m: string) => void): void {
-  const [key, name] = names(euid);
-  const json = v && JSON.stringify(v);
-  const inCookie = v && o.useCookie;
-  memory[+euid] = undefined;
+/**
+ * Writes `json` (or removes it, when undefined) to the cookie `name` with useCookie, else to
+ * localStorage `key`; the other place is cleared. True when the value reads back as written.
+ */
+const put = (o: Options, key: string, name: string, json: string | undefined, expires: number): boolean => {
+  const inCookie = json && o.useCookie;
   try {
-    setCookie(o, name!, inCookie ? encodeURIComponent(json!) : '', inCookie ? v.refresh_expires : 0);
-    if (json && !o.useCookie) localStorage.setItem(key!, json);
-    else localStorage.removeItem(key!);
+    setCookie(o, name, inCookie ? encodeURIComponent(json) : '', inCookie ? expires : 0);
+    json && !inCookie ? localStorage.setItem(key, json) : localStorage.removeItem(key);
   } catch {
     // checked below
   }
-  if (json && JSON.stringify(read(o.useCookie ? name! : key!)) != json) {
+  return !json || JSON.stringify(read(inCookie ? name : key)) == json;
+};
+
+/** Stores `v` (or removes the identity) where the options say; the other place is cleared. */
+export function save(o: Options, euid: boolean, v?: Stored, log?: (m: string) => void): void {
+  const [key, name] = names(euid);
+  memory[+euid] = undefined;
+  if (!put(o, key!, name!, v && JSON.stringify(v), v?.refresh_expires!)) {
     memory[+euid] = v;
     log?.(`storage refused${o.useCookie ? ' (cookie too large?)' : ''}: kept in memory`);
   }
 }
 
+/** The init options the official SDK stores for the next page load, and where: `<key>_config`. */
+const CONFIG = ['baseUrl', 'useCookie', 'refreshRetryPeriod', 'cookiePath', 'cookieDomain'];
+
+/** Stores the init config (the official SDK's fields; our `operatorUrl` as `baseUrl`) for 400 days. */
+export const saveConfig = (o: Options, euid: boolean): void => {
+  const [key, name] = names(euid).map((n) => n + '_config');
+  // An array replacer keeps only the fields it names.
+  put(o, key!, name!, JSON.stringify({ ...o, baseUrl: o.baseUrl || o.operatorUrl }, CONFIG), Date.now() + 400 * DAY);
+};
+
+/** The stored init config (localStorage or cookie), or undefined. */
+export const loadConfig = (euid: boolean): Options | undefined => {
+  const [key, name] = names(euid);
+  return read(key + '_config') || read(name + '_config');
+};
+
 /**
  * The current identity or opt-out marker, or undefined: of ours (localStorage, cookie, memory) and
  * Prebid's, the usable one that expires last. A legacy cookie (only advertising_token and refresh_token)
- * gets the official SDK's default times and is stored again; our own dead entries are removed.
+ * gets the official SDK's default times and is stored again; our own dead entries are removed, and
+ * `expired` hears of an identity removed because its refresh_expires passed.
  */
-export function load(o: Options, euid: boolean, log?: (m: string) => void): Stored | undefined {
+export function load(o: Options, euid: boolean, log: (m: string) => void, expired: () => void): Stored | undefined {
   let best = memory[+euid];
   names(euid).forEach((name, i) => {
     let v = read(name);
@@ -83,7 +107,8 @@ export function load(o: Options, euid: boolean, log?: (m: string) => void): Stor
     if (usable(v)) {
       if (!(best && best.identity_expires >= v.identity_expires)) best = v;
     } else if (v && i < 2) {
-      log?.('dropped expired or malformed identity');
+      log('dropped expired or malformed identity');
+      if (v.advertising_token && valid(v)) expired(); // well-formed, so only its refresh time passed
       i ? setCookie(o, name, '', 0) : localStorage.removeItem(name);
     }
   });

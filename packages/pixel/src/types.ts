@@ -56,6 +56,16 @@ export interface ConsentPolicy {
   wait?: number;
 }
 
+/** What the legacy `init({callback})` receives (the official SDK's format). */
+export interface InitCallbackPayload {
+  advertisingToken?: string;
+  advertising_token?: string;
+  /** ESTABLISHED 0, REFRESHED 1, EXPIRED 100, NO_IDENTITY -1, INVALID -2, REFRESH_EXPIRED -3, OPTOUT -4. */
+  status: number;
+  /** The status's name, e.g. 'ESTABLISHED'. */
+  statusText: string;
+}
+
 export interface Options {
   /** Operator base URL. Default https://prod.uidapi.com (UID2) or https://prod.euid.eu (EUID). */
   baseUrl?: string;
@@ -77,6 +87,8 @@ export interface Options {
   cookieDomain?: string;
   /** The cookie's Path. Default `/`. */
   cookiePath?: string;
+  /** The official SDK's legacy callback: called after init and whenever the identity changes. */
+  callback?: (payload: InitCallbackPayload) => void;
   /** Receives a clear reason whenever something fails. Default: silent. */
   logger?: Logger;
   /** When to ask the page's CMP before generating or refreshing a token. */

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, inject, test, vi } from 'vites
 import { encodeTcfString } from '@uid2-pixels/uid2/tcf';
 import type { Callback, Options } from '../src/index.ts';
 import { baseOptions, client, hitsOn, sinkUrl, start, stored, uniquePath } from './support/page.ts';
-import { FULL_EUID_CONSENT, installGpp, installTcf, removeCmps } from './support/cmp.ts';
+import { FULL_EUID_CONSENT, installGpp, installLocators, installTcf, removeCmps } from './support/cmp.ts';
 
 const euidOptions = (over: Partial<Options> = {}) => baseOptions({ operatorUrl: inject('euidOperatorUrl'), ...inject('euidAdvertiser'), ...over });
 
@@ -189,5 +189,113 @@ describe('a stored token before and after the CMP answers', () => {
     expect(await w.sdk.getToken()).toBeUndefined();
     expect(w.warn).toHaveBeenCalledWith(expect.stringContaining('TCF CMP did not answer'));
     expect(JSON.parse(localStorage.getItem('EUID-sdk-identity')!).advertising_token).toBe(token);
+  });
+});
+
+describe('the CMP in an ancestor frame (a creative inside an ad iframe): the IAB locator protocol', () => {
+  /** The <script> build running in a child frame that has no CMP of its own; the CMP is in this window. */
+  async function snippetInFrame(): Promise<Record<string, any>> {
+    const frame = document.createElement('iframe');
+    frame.srcdoc = '<!doctype html><title>ad</title>';
+    const loaded = new Promise((r) => (frame.onload = r));
+    document.body.append(frame);
+    await loaded;
+    const win = frame.contentWindow as unknown as Record<string, any>;
+    const script = win.document.createElement('script');
+    script.textContent = inject('snippet').code;
+    win.document.head.append(script);
+    expect(win.__tcfapi).toBeUndefined();
+    return win;
+  }
+  afterEach(() => document.querySelectorAll('iframe[srcdoc]').forEach((f) => f.remove()));
+
+  test('EUID: TCF consent from the top window reaches the frame; the EUID operator accepts its TC string', async () => {
+    installTcf({ mode: 'final', ...FULL_EUID_CONSENT });
+    installLocators();
+    const win = await snippetInFrame();
+    win.__euid.init(euidOptions());
+    expect(await win.__euid.setEmail('locator.yes@example.com')).toMatch(/^E/);
+    win.__euid.disconnect();
+  });
+
+  test('EUID: a refusal through the locator: no token, NoConsent', async () => {
+    installTcf({ mode: 'final', purposes: [1], vendors: [21] });
+    installLocators();
+    const win = await snippetInFrame();
+    const events: string[] = [];
+    win.__euid.callbacks.push((e: string) => events.push(e));
+    win.__euid.init(euidOptions());
+    expect(await win.__euid.setEmail('locator.no@example.com')).toBeUndefined();
+    expect(events).toContain('NoConsent');
+  });
+
+  test('UID2: a GPP US opt-out from the top window: no token', async () => {
+    installGpp({ optOut: true });
+    installLocators();
+    const win = await snippetInFrame();
+    win.__uid2.init(baseOptions());
+    expect(await win.__uid2.setEmail('locator.gpp@example.com')).toBeUndefined();
+  });
+
+  /**
+   * Counts the calls of every `message` listener the frame adds from now on (each is wrapped; its
+   * options, such as an AbortSignal, are kept), so a test can tell whether any is still attached.
+   */
+  function messageListeners(win: Record<string, any>) {
+    const wrapped = new Map<unknown, (e: Event) => void>();
+    let added = 0;
+    let calls = 0;
+    const add = win.addEventListener;
+    const remove = win.removeEventListener;
+    win.addEventListener = function (type: string, fn: (e: Event) => void, options?: unknown) {
+      if (type != 'message') return add.call(this, type, fn, options);
+      added++;
+      const w = (e: Event) => (calls++, fn(e));
+      wrapped.set(fn, w);
+      return add.call(this, type, w, options);
+    };
+    win.removeEventListener = function (type: string, fn: (e: Event) => void, options?: unknown) {
+      return remove.call(this, type, (type == 'message' && wrapped.get(fn)) || fn, options);
+    };
+    return {
+      added: () => added,
+      /** How many of them a message reaching the frame now still calls. */
+      stillAttached: () => {
+        calls = 0;
+        win.dispatchEvent(new win.MessageEvent('message', { data: { __tcfapiReturn: {}, __gppReturn: {} } }));
+        return calls;
+      },
+    };
+  }
+
+  test('each check removes its message listener once answered: a second check does not hear the first', async () => {
+    installTcf({ mode: 'final', ...FULL_EUID_CONSENT });
+    installGpp({ optOut: false });
+    installLocators();
+    const win = await snippetInFrame();
+    const listeners = messageListeners(win);
+    win.__euid.init(euidOptions({ consent: { gpp: true } }));
+    expect(await win.__euid.setEmail('locator.listeners@example.com')).toMatch(/^E/);
+    expect(listeners.added()).toBeGreaterThanOrEqual(2); // init's check and setEmail's, GPP and TCF each
+    expect(listeners.stillAttached()).toBe(0);
+    win.__euid.disconnect();
+  });
+
+  test('a CMP behind the locator that never answers: the listener goes when the wait is over', async () => {
+    installTcf({ mode: 'silent' });
+    installLocators();
+    const win = await snippetInFrame();
+    const listeners = messageListeners(win);
+    win.__euid.init(euidOptions({ consent: { wait: 200 } }));
+    expect(await win.__euid.setEmail('locator.silent@example.com')).toBeUndefined();
+    expect(listeners.added()).toBeGreaterThanOrEqual(1);
+    expect(listeners.stillAttached()).toBe(0);
+  });
+
+  test('without locator frames the frame finds no CMP (EUID requires one: no token)', async () => {
+    installTcf({ mode: 'final', ...FULL_EUID_CONSENT });
+    const win = await snippetInFrame();
+    win.__euid.init(euidOptions());
+    expect(await win.__euid.setEmail('locator.none@example.com')).toBeUndefined();
   });
 });

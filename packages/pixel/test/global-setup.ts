@@ -66,6 +66,8 @@ export default async function setup(project: TestProject) {
   const vectors = JSON.parse(await readFile(vectorsUrl, 'utf8')).normalization;
 
   project.provide('esmCode', await readFile(built.esm, 'utf8'));
+  const ss = built.secureSignals;
+  project.provide('secureSignals', { ...ss, uid2: await readFile(ss.uid2, 'utf8'), euid: await readFile(ss.euid, 'utf8') });
   project.provide('liteSnippet', { code: await readFile(built.lite, 'utf8'), gzipBytes: built.liteGzipBytes });
   project.provide('snippet', {
     code: await readFile(built.iife, 'utf8'),

@@ -2,7 +2,8 @@
 // queue, declarative pixels on load, and that nothing it does throws into the host page.
 import { afterEach, beforeEach, describe, expect, inject, test } from 'vitest';
 import * as esm from '../src/index.ts';
-import { check, hitsOn, sinkUrl, start, uniquePath } from './support/page.ts';
+import type { Identity } from '../src/types.ts';
+import { check, hitsOn, KEY, sinkUrl, start, uniquePath } from './support/page.ts';
 
 type Api = Record<string, (...a: unknown[]) => unknown> & { push: (...c: unknown[]) => void };
 const w = window as unknown as { uid2pixel?: unknown; __uid2?: unknown; __euid?: unknown };
@@ -30,6 +31,8 @@ const initCommand = () => ['init', { operatorUrl: inject('operatorUrl'), ...inje
 
 beforeEach(() => {
   start();
+  // start() ran init, which stored its config; a page that loads the script starts as a first visit.
+  localStorage.removeItem('UID2-sdk-identity_config');
   delete w.uid2pixel;
   delete w.__uid2;
   delete w.__euid;
@@ -125,6 +128,65 @@ describe("drop-in under the official SDK's globals", () => {
     const { sha256 } = await import('../src/hash.ts');
     expect(await check('validate', { token: tokens[0], field: 'email_hash', hash: await sha256('drop.in@example.com') })).toBe(true);
   });
+});
+
+describe('the next page load: the init config an earlier page stored', () => {
+  const CONFIG_KEY = 'UID2-sdk-identity_config';
+
+  test('with nobody calling init, the client initialises itself from it (its baseUrl refreshes the stored identity)', async () => {
+    const id = await check<Identity>('generate', { email: 'bootstrap@example.com' });
+    localStorage.setItem(KEY, JSON.stringify({ ...id, refresh_from: Date.now() - 1 }));
+    localStorage.setItem(CONFIG_KEY, JSON.stringify({ baseUrl: inject('operatorUrl'), refreshRetryPeriod: 864e5 }));
+    const events: string[] = [];
+    w.__uid2 = { callbacks: [(e: string) => events.push(e)] };
+    loadSnippet();
+    expect(events).toEqual(['SdkLoaded', 'InitCompleted']);
+    expect(global().isInitComplete!()).toBe(true);
+    expect(await global().getToken!()).toBe(id.advertising_token); // still valid while init's refresh runs
+    // Refreshed through the stored baseUrl (the default, prod.uidapi.com, is out of reach offline).
+    await expect.poll(() => global().getAdvertisingToken!()).not.toBe(id.advertising_token);
+    expect(global().getAdvertisingToken!()).toMatch(/^A/);
+  });
+
+  test("a page that calls init on SdkLoaded wins: its options are used, and stored for the next page", async () => {
+    localStorage.setItem(CONFIG_KEY, JSON.stringify({ baseUrl: 'http://127.0.0.1:9' })); // nothing listens there
+    const sdk = () => w.__uid2 as Api;
+    w.__uid2 = { callbacks: [(e: string) => e === 'SdkLoaded' && sdk().init!({ baseUrl: inject('operatorUrl'), refreshRetryPeriod: 864e5 })] };
+    loadSnippet();
+    expect(await sdk().setIdentityFromEmail!('bootstrap.page@example.com', inject('advertiser'))).toMatch(/^A/);
+    expect(JSON.parse(localStorage.getItem(CONFIG_KEY)!).baseUrl).toBe(inject('operatorUrl'));
+  });
+
+  test('no stored config: no init', () => {
+    loadSnippet();
+    expect(global().isInitComplete!()).toBe(false);
+  });
+
+  test.each(['not json', '5', '[1,2]', 'null', '{"baseUrl":5,"refreshRetryPeriod":"soon","useCookie":"x"}'])(
+    'a broken stored config (%s) throws nothing into the page',
+    (config) => {
+      localStorage.setItem(CONFIG_KEY, config);
+      expect(loadSnippet).not.toThrow(); // an error in the script would also fail the run as an uncaught error
+      expect(w.__euid).toBeDefined(); // the script ran past the __uid2 bootstrap
+      expect(global().getAdvertisingToken!()).toBeUndefined();
+    },
+  );
+});
+
+test('`__uid2Helper` / `__euidHelper`: the official helpers (hex and base64 hashes) against the vectors', async () => {
+  loadSnippet();
+  const h = (window as unknown as Record<string, Record<string, (v: string) => unknown>>).__uid2Helper!;
+  expect((window as unknown as Record<string, unknown>).__euidHelper).toBe(h);
+  for (const v of inject('vectors').email.filter((v) => v.normalized)) {
+    expect(h.normalizeEmail!(v.input)).toBe(v.normalized);
+    const b64 = await h.hashAndEncodeIdentifier!(v.normalized!);
+    expect(b64).toBe(v.normalize_and_hash);
+    const hex = (await h.hashIdentifier!(v.normalized!)) as string;
+    expect(hex).toMatch(/^[0-9a-f]{64}$/);
+    expect(btoa(String.fromCharCode(...hex.match(/../g)!.map((x) => parseInt(x, 16))))).toBe(b64);
+  }
+  expect(h.isNormalizedPhone!('+12345678901')).toBe(true);
+  expect(h.isNormalizedPhone!('12345678901')).toBe(false);
 });
 
 test('the lite build: UID2 through `__uid2`, no `__euid`, and no CMP asked (a GPP opt-out is not seen)', async () => {

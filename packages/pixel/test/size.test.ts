@@ -1,12 +1,13 @@
-// Size is a promise: the <script> build (UID2 + EUID, the official SDK's API and events, the refresh
-// timer, cookie storage, TCF/GPP consent, pixels), minified and gzipped (-9), stays within 4,206 bytes,
-// under half the official SDK's 8,988 (which has no pixels and no consent), and the README's figure does
-// not understate it. The build measured is the one global-setup.ts made from this checkout a moment ago.
-// (Issue 13 aimed at 3,000 bytes; the README says how far this is from it.)
+// Size is a promise: the <script> build (UID2 + EUID, the official SDK's API, events, legacy callback,
+// stored config and helpers, the refresh timer, cookie storage, TCF/GPP consent with frame locators,
+// pixels), minified and gzipped (-9), stays within 4,851 bytes, 54 % of the official SDK's 8,988 (which
+// has no pixels and no consent), and the README's figure does not understate it. The build measured is
+// the one global-setup.ts made from this checkout a moment ago. (Issue 13 aimed at 3,000 bytes; the
+// README says how far this is from it, and what each part costs.) Secure Signals: secure-signals.test.ts.
 import { expect, inject, test } from 'vitest';
 import './support/provided.ts';
 
-const BUDGET = 4206;
+const BUDGET = 4851;
 const OFFICIAL_SDK = 8988;
 
 /** The bold byte figure in the README size-table row that starts with `label`. */
@@ -41,5 +42,8 @@ test("the README shows the snippet's size (not understated) next to the official
   expect(gzipBytes).toBeLessThanOrEqual(ours);
   expect(ours).toBeLessThanOrEqual(BUDGET);
   expect(readmeFigure('official UID2 web SDK')).toBe(OFFICIAL_SDK);
-  expect(ours * 2).toBeLessThan(OFFICIAL_SDK);
+  // No longer under half (4,494): the official SDK's legacy callback, stored config and helpers, and the
+  // CMP frame locators, took it from 4,206 to 4,812; the legacy statuses' fixes and the locators'
+  // listener removal to 4,851 (README "Size").
+  expect(ours).toBeLessThan(OFFICIAL_SDK * 0.55);
 });

@@ -82,4 +82,40 @@ export function installGpp(state: { optOut?: boolean; silent?: boolean }): void 
 export function removeCmps(): void {
   delete w.__tcfapi;
   delete w.__gpp;
+  removeLocators?.();
+}
+
+let removeLocators: (() => void) | undefined;
+
+/**
+ * Makes this window's CMP reachable from frames inside it, as a real CMP does: the `__tcfapiLocator`
+ * and `__gppLocator` frames, and a message handler that answers `__tcfapiCall` / `__gppCall` (object or
+ * JSON string) from the stub above, posting `__tcfapiReturn` / `__gppReturn` back to the caller.
+ */
+export function installLocators(): void {
+  const frames = ['__tcfapiLocator', '__gppLocator'].map((name) => {
+    const f = document.createElement('iframe');
+    f.name = name;
+    f.style.display = 'none';
+    document.body.append(f);
+    return f;
+  });
+  const onMessage = (e: MessageEvent) => {
+    const data = typeof e.data === 'string' ? JSON.parse(e.data) : e.data;
+    for (const name of ['__tcfapi', '__gpp'] as const) {
+      const call = data?.[`${name}Call`];
+      if (!call) continue;
+      const reply = (returnValue: unknown, success: boolean) =>
+        (e.source as Window).postMessage({ [`${name}Return`]: { returnValue, success, callId: call.callId } }, '*');
+      const api = w[name] as ((...a: unknown[]) => void) | undefined;
+      if (name === '__tcfapi') api?.(call.command, call.version, reply, call.parameter);
+      else api?.(call.command, reply, call.parameter, call.version);
+    }
+  };
+  addEventListener('message', onMessage);
+  removeLocators = () => {
+    removeEventListener('message', onMessage);
+    for (const f of frames) f.remove();
+    removeLocators = undefined;
+  };
 }

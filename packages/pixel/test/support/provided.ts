@@ -15,6 +15,8 @@ declare module 'vitest' {
     snippet: { code: string; bytes: number; gzipBytes: number };
     /** The lite IIFE (UID2 only, no consent checks) and its size. */
     liteSnippet: { code: string; gzipBytes: number };
+    /** The Google Secure Signals scripts (UID2, EUID) and their sizes. */
+    secureSignals: { uid2: string; euid: string; uid2GzipBytes: number; euidGzipBytes: number };
     /** The built ESM file (dist/uid2-pixel.js). */
     esmCode: string;
     /** packages/pixel/README.md, URI-encoded (its size table is checked against the build). */
