@@ -6,12 +6,15 @@
 //   file       a CSV file of the same tokens dropped in the drop directory, from drop to report
 //   big file   a file of BENCH_SHARE_BIG_GB (default 2) GB, generated streamed from the same tokens
 //              repeated (so the segment stays BENCH_SHARE_TOKENS members: the file store keeps members
-//              in memory, and the figure is about streaming the file), peak RSS of the collector
-//              (VmHWM) while it is ingested
+//              in memory, and the figure is about streaming the file), peak RSS (VmHWM) of a fresh
+//              collector that ingests only it
 // Each api/file round fills a new segment. The first round asks the operator about every UID2's
-// opt-out status (cold); later rounds find the verdicts cached (warm); both are shown.
+// opt-out status (cold); later rounds find the verdicts cached (warm); both are shown. A warm-up with
+// 10,000 other tokens runs first (not measured), so that round 1 is cold in opt-outs, not in the JIT.
 // The local operator runs in this process (it answers the collector's key and opt-out calls).
-// Env: BENCH_SHARE_TOKENS (default 100000), BENCH_ROUNDS (default 3), BENCH_SHARE_BIG_GB (default 2, 0 = skip).
+// Env: BENCH_SHARE_TOKENS (default 100000), BENCH_ROUNDS (default 3), BENCH_SHARE_BIG_GB (default 2, 0 = skip),
+// BENCH_COLLECTOR_NODE_ARGS (extra node flags for the collector process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p";
+// the collector is stopped with SIGTERM at the end so that a profile is written).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
@@ -34,6 +37,12 @@ const IN_FLIGHT = 4;
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
 const fmt = (n: number) => Math.round(n).toLocaleString('en');
 
+/** CPU time (user + system) a process has used so far, in µs, from /proc (clock ticks of 10 ms). */
+function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
 function vmHwmKb(pid: number): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) : 0;
@@ -51,7 +60,7 @@ async function waitFor<T>(probe: () => T | null | undefined, what: string, timeo
 
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'bench-share-'));
-  let collector: ChildProcess | null = null;
+  const collectors: ChildProcess[] = [];
   try {
     const fixture = testFixture();
     const operator = await startOperator({ dataDir: join(work, 'operator'), port: 0, fixture });
@@ -69,55 +78,93 @@ async function main(): Promise<void> {
 
     // The collector: one process, file store, drop directory.
     const key = issueSenderKey(SITES.acme);
-    const drops = join(work, 'drops');
     const lumenP = fixture.participants.find((x) => x.siteId === SITES.lumen)!;
-    const config = {
-      host: '127.0.0.1', port: 0, dataDir: join(work, 'collector'),
-      operator: { url: operator.url, apiKey: lumenP.apiKey, secret: lumenP.secret },
-      senders: [{ siteId: SITES.acme, segments: ['bench-*'], keyHashes: [key.hash], maxSegmentsPerPattern: 1000 }],
-      optout: { cacheMaxEntries: 2_000_000, maxBatch: 5000, timeoutMs: 30_000 },
-      bulk: { tokensPerSecond: 100_000_000, burstTokens: 100_000_000 },
-      drops: { source: 'dir', dir: drops, pollMs: 50, chunkLines: 5000 },
-      logLevel: 'warn',
-    };
-    const configPath = join(work, 'collector.json');
-    writeFileSync(configPath, JSON.stringify(config), { mode: 0o600 });
-    const child = spawn(process.execPath, [COLLECTOR_BIN, '--config', configPath, '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    collector = child;
-    // Ctrl-C or a kill of the bench takes its collector (and the temp files) with it.
+    const nodeArgs = (process.env.BENCH_COLLECTOR_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    // BENCH_COLLECTOR_BUILT=1: run the compiled collector (dist/, as in production: plain node, no tsx),
+    // not the TypeScript sources the repository's .npmrc condition selects. Build it first.
+    const built = process.env.BENCH_COLLECTOR_BUILT === '1';
+    if (built && !existsSync(fileURLToPath(new URL('../apps/collector/dist/main.js', import.meta.url)))) {
+      throw new Error('BENCH_COLLECTOR_BUILT=1 needs the build: pnpm --filter "@uid2-pixels/collector..." build');
+    }
+    const collectorEnv = built
+      ? { ...process.env, NODE_OPTIONS: (process.env.NODE_OPTIONS ?? '').replace('--conditions=@uid2-pixels/source', '') }
+      : process.env;
+    // Ctrl-C or a kill of the bench takes its collectors (and the temp files) with it.
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       process.once(signal, () => {
-        child.kill('SIGKILL');
+        for (const c of collectors) c.kill('SIGKILL');
         rmSync(work, { recursive: true, force: true });
         process.exit(130);
       });
     }
-    const url = await new Promise<string>((resolve, reject) => {
-      createInterface({ input: child.stdout! }).on('line', (line) => {
-        if (line.includes('"collector listening"')) resolve(`http://${(JSON.parse(line) as { listen: string }).listen}`);
+    const startCollector = async (name: string): Promise<{ child: ChildProcess; url: string; drops: string }> => {
+      const drops = join(work, name, 'drops');
+      const config = {
+        host: '127.0.0.1', port: 0, dataDir: join(work, name, 'data'),
+        operator: { url: operator.url, apiKey: lumenP.apiKey, secret: lumenP.secret },
+        senders: [{ siteId: SITES.acme, segments: ['bench-*'], keyHashes: [key.hash], maxSegmentsPerPattern: 1000 }],
+        optout: { cacheMaxEntries: 2_000_000, maxBatch: 5000, timeoutMs: 30_000 },
+        bulk: { tokensPerSecond: 100_000_000, burstTokens: 100_000_000 },
+        drops: { source: 'dir', dir: drops, pollMs: 50 }, // chunkLines: the default
+        logLevel: 'warn',
+      };
+      mkdirSync(join(work, name), { recursive: true });
+      const configPath = join(work, name, 'collector.json');
+      writeFileSync(configPath, JSON.stringify(config), { mode: 0o600 });
+      const child = spawn(process.execPath, [...nodeArgs, COLLECTOR_BIN, '--config', configPath, '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'inherit'], env: collectorEnv });
+      collectors.push(child);
+      const url = await new Promise<string>((resolve, reject) => {
+        createInterface({ input: child.stdout! }).on('line', (line) => {
+          if (line.includes('"collector listening"')) resolve(`http://${(JSON.parse(line) as { listen: string }).listen}`);
+        });
+        child.once('exit', (code) => reject(new Error(`collector exited ${code}`)));
       });
-      child.once('exit', (code) => reject(new Error(`collector exited ${code}`)));
-    });
-    await waitFor(() => true, 'start', 1000);
-    for (let i = 0; i < 200; i++) {
-      if ((await fetch(`${url}/readyz`)).status === 200) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+      for (let i = 0; i < 200; i++) {
+        if ((await fetch(`${url}/readyz`)).status === 200) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return { child, url, drops };
+    };
+    const { child, url, drops } = await startCollector('routes');
 
     const bodies: string[] = [];
     for (let i = 0; i < TOKENS; i += BATCH) bodies.push(JSON.stringify({ tokens: tokens.slice(i, i + BATCH) }));
     const csv = 'token\n' + tokens.join('\n') + '\n';
 
+    // Warm-up, not measured: other tokens (other UID2s) through the baseline, the API and a file, so
+    // that round 1 measures a cold opt-out cache, not code that has not been compiled yet.
+    const warm = Array.from({ length: 10_000 }, () => acme.encrypt(makeRawUid()).token!);
+    for (const t of warm) lumen.decrypt(t);
+    for (let i = 0; i < warm.length; i += BATCH) {
+      const r = await fetch(`${url}/share/v1/segments/bench-warmup/tokens`, {
+        method: 'POST', headers: { authorization: `Bearer ${key.key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ tokens: warm.slice(i, i + BATCH) }),
+      });
+      if (r.status !== 200) throw new Error(`warm-up answered ${r.status}`);
+    }
+    const warmDir = join(drops, String(SITES.acme), 'bench-warmup');
+    mkdirSync(warmDir, { recursive: true });
+    writeFileSync(join(warmDir, '.w.tmp'), 'token\n' + warm.join('\n') + '\n');
+    renameSync(join(warmDir, '.w.tmp'), join(warmDir, 'w.csv'));
+    await waitFor(() => existsSync(join(warmDir, 'w.csv.report.json')), 'warm-up report', 600_000);
+
     const baseline: number[] = [];
     const api: number[] = [];
     const file: number[] = [];
+    // CPU µs per token: the collector's (from /proc, whatever else runs on the machine) and the baseline's.
+    const cpu = { baseline: [] as number[], api: [] as number[], file: [] as number[] };
+    const pid = child.pid!;
     for (let round = 0; round < ROUNDS; round++) {
       // baseline: bare decrypt of the same tokens
       let t0 = performance.now();
+      const c0 = process.cpuUsage();
       let ok = 0;
       for (const t of tokens) if (lumen.decrypt(t).status === 'Success') ok++;
       if (ok !== TOKENS) throw new Error(`baseline decrypted ${ok} of ${TOKENS}`);
       baseline.push(TOKENS / ((performance.now() - t0) / 1000));
+      const c1 = process.cpuUsage(c0);
+      cpu.baseline.push((c1.user + c1.system) / TOKENS);
+      let p0 = cpuMicros(pid);
 
       // api: every batch through the route, IN_FLIGHT at once
       const segment = `bench-api-${round}`;
@@ -138,6 +185,7 @@ async function main(): Promise<void> {
         }),
       );
       api.push(TOKENS / ((performance.now() - t0) / 1000));
+      cpu.api.push((cpuMicros(pid) - p0) / TOKENS);
       if (written !== TOKENS) throw new Error(`api wrote ${written} of ${TOKENS}`);
 
       // file: drop, then wait for the report
@@ -145,11 +193,16 @@ async function main(): Promise<void> {
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, '.f.tmp'), csv);
       t0 = performance.now();
+      p0 = cpuMicros(pid);
       renameSync(join(dir, '.f.tmp'), join(dir, 'f.csv'));
       const report = await waitFor(() => (existsSync(join(dir, 'f.csv.report.json')) ? (JSON.parse(readFileSync(join(dir, 'f.csv.report.json'), 'utf8')) as { written: number }) : null), 'file report', 600_000);
       file.push(TOKENS / ((performance.now() - t0) / 1000));
+      cpu.file.push((cpuMicros(pid) - p0) / TOKENS);
       if (report.written !== TOKENS) throw new Error(`file wrote ${report.written} of ${TOKENS}`);
-      console.log(`round ${round + 1}: baseline ${fmt(baseline[round]!)} · api ${fmt(api[round]!)} · file ${fmt(file[round]!)} tokens/s`);
+      console.log(
+        `round ${round + 1}: baseline ${fmt(baseline[round]!)} · api ${fmt(api[round]!)} · file ${fmt(file[round]!)} tokens/s; ` +
+          `CPU µs/token: baseline ${cpu.baseline[round]!.toFixed(1)} · api ${cpu.api[round]!.toFixed(1)} · file ${cpu.file[round]!.toFixed(1)} (collector)`,
+      );
     }
 
     const base = median(baseline);
@@ -163,8 +216,13 @@ async function main(): Promise<void> {
     console.log('Target: >= 60 % of baseline through the whole route with durable writes.');
 
     if (BIG_GB > 0) {
-      // The big file: the same tokens repeated, written streamed, then dropped.
-      const bigDir = join(drops, String(SITES.acme), 'bench-big');
+      // The big file: the same tokens repeated, written streamed, then dropped into a collector of its
+      // own, so that its peak RSS is the file's streaming and the segment it fills, not the members the
+      // api and file rounds left in the first collector's in-memory index (6 x BENCH_SHARE_TOKENS).
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+      const big = await startCollector('big');
+      const bigDir = join(big.drops, String(SITES.acme), 'bench-big');
       mkdirSync(bigDir, { recursive: true });
       const tmp = join(bigDir, '.big.tmp');
       const out = createWriteStream(tmp);
@@ -182,7 +240,7 @@ async function main(): Promise<void> {
       }
       out.end();
       await once(out, 'close');
-      const before = vmHwmKb(child.pid!);
+      const before = vmHwmKb(big.child.pid!);
       const t0 = performance.now();
       renameSync(tmp, join(bigDir, 'big.csv'));
       const report = await waitFor(
@@ -190,13 +248,21 @@ async function main(): Promise<void> {
         'big file report', 4 * 3600_000, 500,
       );
       const seconds = (performance.now() - t0) / 1000;
-      const peak = vmHwmKb(child.pid!);
+      const peak = vmHwmKb(big.child.pid!);
       console.log(`\nbig file: ${(bytes / 1024 ** 3).toFixed(2)} GiB, ${fmt(lines)} lines, ingested in ${seconds.toFixed(0)} s (${fmt(lines / seconds)} lines/s); report lines ${fmt(report.lines)}`);
-      console.log(`collector peak RSS (VmHWM): ${fmt(before / 1024)} MB before the big file, ${fmt(peak / 1024)} MB after (target < 200 MB)`);
+      console.log(`collector peak RSS (VmHWM): ${fmt(before / 1024)} MB after start, ${fmt(peak / 1024)} MB after the file (target < 200 MB)`);
     }
     await operator.close();
   } finally {
-    collector?.kill('SIGKILL');
+    for (const collector of collectors) {
+      if (collector.exitCode !== null || collector.signalCode !== null) continue;
+      // SIGTERM first: a graceful stop writes a --cpu-prof profile; SIGKILL if it does not stop soon.
+      const exited = once(collector, 'exit');
+      collector.kill('SIGTERM');
+      const timer = setTimeout(() => collector.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    }
     rmSync(work, { recursive: true, force: true });
   }
 }

@@ -27,6 +27,8 @@ import { OptoutGate } from './optout-gate.ts';
 import { startCollector, type RunningCollector } from './server.ts';
 import { createStore } from './store/create.ts';
 import { IpcClient, IpcStore, serveStore } from './store/ipc-store.ts';
+import { IpcIdempotencyStore, serveIdempotency, type IdempotencyStore } from './share/idempotency.ts';
+import { openFileIdempotency } from './share/routes.ts';
 import { DAY_MS } from './store/segment-store.ts';
 
 export function workerCount(config: CollectorConfig): number {
@@ -47,8 +49,11 @@ export async function runPrimary(config: CollectorConfig, log: Logger): Promise<
   const store = ownsStore ? createStore(config, { metrics, log }) : null;
   let resolver: HeldResolver | null = null;
   let gate: OptoutGate | null = null;
+  // File store: the one Idempotency-Key log too, so that a retry answered by another worker counts once.
+  let idempotency: IdempotencyStore | null = null;
   if (store) {
     await store.open();
+    idempotency = await openFileIdempotency(config);
     const operator = { baseUrl: config.operator.url, apiKey: config.operator.apiKey, secret: config.operator.secret, timeoutMs: config.operator.timeoutMs };
     gate = new OptoutGate({
       source: new OptOutStatusClient(operator),
@@ -85,7 +90,8 @@ export async function runPrimary(config: CollectorConfig, log: Logger): Promise<
   const fork = (slot: number): Worker => {
     const worker = cluster.fork({ COLLECTOR_WORKER_SLOT: String(slot) });
     // The worker asks for its config once its code has loaded (a message sent earlier would be lost).
-    const extra = { metrics: clusterMetrics, config: async () => config, refreshKeys: refreshEveryWorker };
+    const keys = idempotency ? serveIdempotency(idempotency) : null;
+    const extra = { metrics: clusterMetrics, config: async () => config, refreshKeys: refreshEveryWorker, ...keys?.ops };
     const dropCursors = serveStore(worker, store, extra, () => resolver?.soon());
     toWorker.set(slot, new IpcClient(worker));
     worker.on('listening', () => {
@@ -94,6 +100,7 @@ export async function runPrimary(config: CollectorConfig, log: Logger): Promise<
     });
     worker.on('exit', (code, signal) => {
       dropCursors();
+      void keys?.release(); // its batches in progress were never acknowledged: a retry may run
       listening.delete(slot);
       toWorker.delete(slot);
       if (stopping) return;
@@ -120,6 +127,7 @@ export async function runPrimary(config: CollectorConfig, log: Logger): Promise<
       );
       await resolver?.stop();
       gate?.close();
+      await idempotency?.close();
       await store?.close();
       log.info('collector primary stopped');
     },
@@ -155,7 +163,7 @@ export async function runWorker(): Promise<RunningCollector> {
     ...(config.store.kind === 'file' && { onHeld: () => {} }),
     // Drops: one ingester per collector (Redis: each collector's worker 1, the claims keep them apart).
     ingestDrops: slot === 1,
-    idempotencyFile: `idempotency-${slot}.log`,
+    ...(config.store.kind === 'file' && { idempotency: new IpcIdempotencyStore(ipc) }),
     keyOwnersFile: `key-owners-${slot}.json`,
     metricsText: () => ipc.call<string>('metrics'),
   });

@@ -153,8 +153,12 @@ export const ConfigSchema = z.strictObject({
         .optional(),
       /** How often the source is listed for new files. */
       pollMs: positiveInt.default(5000),
-      /** Lines per durable checkpoint (and per batch through the intake path). */
-      chunkLines: positiveInt.max(100_000).default(5000),
+      /**
+       * Lines per durable checkpoint (and per batch through the intake path). 1000: a chunk in flight
+       * is what stays live across young-generation GCs, so smaller chunks keep the heap small; on the
+       * bench a 0.25 GB file peaked at 161 MB RSS with 1000 against 192 MB with 5000, and went faster.
+       */
+      chunkLines: positiveInt.max(100_000).default(1000),
       /** A claim on a file not renewed for this long is taken over by another collector. */
       claimTtlMs: positiveInt.min(1000).default(60_000),
       /** Rejected lines listed one by one in a report at most (all are counted). */
@@ -163,7 +167,7 @@ export const ConfigSchema = z.strictObject({
     .superRefine((d, ctx) => {
       if (d.source === 's3' && !d.s3) ctx.addIssue({ code: 'custom', path: ['s3'], message: 'source "s3" needs drops.s3.bucket' });
     })
-    .default({ source: 'off', pollMs: 5000, chunkLines: 5000, claimTtlMs: 60_000, reportMaxLines: 10_000 }),
+    .default({ source: 'off', pollMs: 5000, chunkLines: 1000, claimTtlMs: 60_000, reportMaxLines: 10_000 }),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   statusPage: z.boolean().default(true),
   /**

@@ -197,12 +197,12 @@ export class CollectorMetrics {
    * with us, the site that key belonged to), or null when unknown. Bounded: a site id comes only out of
    * a token that decrypted with one of the keys the operator gave us.
    */
-  outcome(o: PixelOutcome, sender: number | null = null): void {
-    this.hotOutcomes.cell(`${o}|${sender}`, () => ({ outcome: o, sender: sender === null ? 'unknown' : String(sender) })).n++;
+  outcome(o: PixelOutcome, sender: number | null = null, n = 1): void {
+    this.hotOutcomes.cell(`${o}|${sender}`, () => ({ outcome: o, sender: sender === null ? 'unknown' : String(sender) })).n += n;
   }
 
-  decrypt(sender: number | null, status: DecryptionStatus): void {
-    this.hotDecrypts.cell(`${sender}|${status}`, () => ({ sender: sender === null ? 'unknown' : String(sender), status })).n++;
+  decrypt(sender: number | null, status: DecryptionStatus, n = 1): void {
+    this.hotDecrypts.cell(`${sender}|${status}`, () => ({ sender: sender === null ? 'unknown' : String(sender), status })).n += n;
   }
 
   unattributedKey(keyId: number, what: UnattributedKey): void {

@@ -1,10 +1,10 @@
 // The opt-out gate: before a raw UID2 joins a segment, ask the operator's /v2/optout/status.
-// Answers are cached (node-cache): "not opted out" for cacheTtlSeconds, "opted out" for twice as long.
+// Answers are cached (verdict-cache.ts): "not opted out" for cacheTtlSeconds, "opted out" for twice as long.
 // UID2s not in the cache wait up to batchWindowMs so that concurrent pixels share one request.
 // If the operator cannot answer, check() says 'unknown' (the caller holds the event durably and the
 // held-event resolver asks again later); after a failure the gate answers 'unknown' at once for a
 // short cool-down rather than make every pixel wait for a timeout.
-import NodeCache from 'node-cache';
+import { VerdictCache } from './verdict-cache.ts';
 import type { CollectorMetrics } from './metrics.ts';
 
 export type OptoutVerdict = 'in' | 'out' | 'unknown';
@@ -27,11 +27,8 @@ export interface OptoutGateOptions {
   onError?: (err: Error) => void;
 }
 
-const OUT = 1;
-const IN = 0;
-
 export class OptoutGate {
-  private readonly cache: NodeCache;
+  private readonly cache: VerdictCache;
   private readonly source: OptoutStatusSource;
   private readonly ttl: number;
   private readonly batchWindowMs: number;
@@ -51,21 +48,17 @@ export class OptoutGate {
     this.coolDownMs = options.coolDownMs ?? 2000;
     this.metrics = options.metrics;
     this.onError = options.onError ?? (() => {});
-    // useClones false: values are 0/1, and cloning would cost on every hit.
-    this.cache = new NodeCache({
-      stdTTL: this.ttl,
-      checkperiod: Math.min(600, Math.max(1, Math.ceil(this.ttl / 10))),
-      useClones: false,
-      maxKeys: options.maxEntries ?? 500_000,
+    this.cache = new VerdictCache({
+      sweepSeconds: Math.min(600, Math.max(1, Math.ceil(this.ttl / 10))),
+      maxEntries: options.maxEntries ?? 500_000,
     });
   }
 
   /** The cached verdict, or undefined when the operator has to be asked. Synchronous: the hot path. */
   cached(uid: string): 'in' | 'out' | undefined {
-    const v = this.cache.get<number>(uid);
-    if (v === undefined) return undefined;
-    this.metrics?.optoutCheck('cached');
-    return v === OUT ? 'out' : 'in';
+    const v = this.cache.get(uid);
+    if (v !== undefined) this.metrics?.optoutCheck('cached');
+    return v;
   }
 
   /** Cached verdict, else one batched operator request. Never rejects. */
@@ -115,20 +108,21 @@ export class OptoutGate {
   async checkMany(uids: readonly string[], options: { fresh?: boolean } = {}): Promise<Map<string, boolean>> {
     const out = new Map<string, boolean>();
     const ask: string[] = [];
+    const now = Date.now();
     for (const uid of uids) {
-      const v = options.fresh ? undefined : this.cache.get<number>(uid);
+      const v = options.fresh ? undefined : this.cache.get(uid, now);
       if (v === undefined) ask.push(uid);
-      else out.set(uid, v === OUT);
+      else out.set(uid, v === 'out');
     }
     if (ask.length) {
       this.metrics?.optoutCheck('asked', ask.length);
-      for (const [uid, optedOut] of await this.lookup(ask)) out.set(uid, optedOut);
+      await this.lookup(ask, out);
     }
     return out;
   }
 
-  /** One operator round for uncached UID2s; fills the cache. */
-  private async lookup(uids: string[]): Promise<Map<string, boolean>> {
+  /** One operator round for uncached UID2s; fills the cache, and `out` (a new map when not given). */
+  private async lookup(uids: string[], out = new Map<string, boolean>()): Promise<Map<string, boolean>> {
     let answer: Map<string, number | null>;
     try {
       answer = await this.source.getOptOutStatus(uids);
@@ -138,22 +132,19 @@ export class OptoutGate {
       throw err;
     }
     this.failedUntil = 0;
-    const out = new Map<string, boolean>();
+    const now = Date.now();
     for (const uid of uids) {
       const optedOut = answer.get(uid) != null;
       out.set(uid, optedOut);
-      try {
-        this.cache.set(uid, optedOut ? OUT : IN, optedOut ? this.ttl * 2 : this.ttl);
-      } catch {
-        // ECACHEFULL: the memory bound is reached; this verdict is simply not kept.
-      }
+      // When the memory bound is reached the verdict is simply not kept (set returns false).
+      this.cache.set(uid, optedOut ? 'out' : 'in', optedOut ? this.ttl * 2 : this.ttl, now);
     }
     return out;
   }
 
   /** Forgets cached verdicts (tests; after an operator-side opt-out import). */
   clear(): void {
-    this.cache.flushAll();
+    this.cache.clear();
   }
 
   close(): void {

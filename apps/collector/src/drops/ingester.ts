@@ -216,6 +216,10 @@ export class DropIngester {
       const outcome = ingest({ route: 'file', senderSiteId: place.sender, segment: place.segment, tokens });
       outcome.catch(() => {});
       const lastLine = fresh[fresh.length - 1]!.line;
+      // Decrypted already: release the chunk's token strings while it commits and the next one is read.
+      tokens.length = 0;
+      fresh.length = 0;
+      lines.length = 0;
       const before = previous;
       previous = (async () => {
         const result = await outcome;

@@ -94,46 +94,84 @@ export async function* decodedBytes(source: AsyncIterable<Buffer | Uint8Array> |
   }
 }
 
-/** Splits bytes into lines (without \n or \r\n), numbered from 1. Overlong lines come back as null. */
-export async function* numberedLines(bytes: AsyncIterable<Buffer>, maxLineBytes = 64 * 1024): AsyncGenerator<[number, string | null]> {
-  let carry: Buffer | null = null;
-  let overlong = false;
-  let n = 0;
-  for await (const chunk of bytes) {
+/**
+ * Splits bytes into lines (without \n or \r\n), numbered from 1; an overlong line comes back as null.
+ * Chunk by chunk, into two arrays it reuses: a file of millions of lines costs no object per line here
+ * (no tuple, no promise per line), which keeps the garbage collector's work, and the heap, small.
+ */
+export class LineSplitter {
+  /** After push()/end(): the numbers and texts of the lines completed, in order. Reused by the next call. */
+  readonly numbers: number[] = [];
+  readonly texts: Array<string | null> = [];
+  private carry: Buffer | null = null;
+  private overlong = false;
+  private n = 0;
+
+  constructor(private readonly maxLineBytes = 64 * 1024) {}
+
+  push(chunk: Buffer): void {
+    this.numbers.length = 0;
+    this.texts.length = 0;
     let start = 0;
     for (;;) {
       const nl = chunk.indexOf(10, start);
       if (nl === -1) break;
-      n++;
-      if (overlong) {
-        overlong = false;
-        yield [n, null];
+      this.n++;
+      if (this.overlong) {
+        this.overlong = false;
+        this.emit(null);
       } else {
-        let line = carry === null ? chunk.subarray(start, nl) : Buffer.concat([carry, chunk.subarray(start, nl)]);
-        carry = null;
-        if (line.length > maxLineBytes) yield [n, null];
+        let line = this.carry === null ? chunk.subarray(start, nl) : Buffer.concat([this.carry, chunk.subarray(start, nl)]);
+        this.carry = null;
+        if (line.length > this.maxLineBytes) this.emit(null);
         else {
           if (line.length && line[line.length - 1] === 13) line = line.subarray(0, line.length - 1);
-          yield [n, line.toString('utf8')];
+          this.emit(line.toString('utf8'));
         }
       }
       start = nl + 1;
     }
-    if (start < chunk.length && !overlong) {
+    if (start < chunk.length && !this.overlong) {
       const tail = chunk.subarray(start);
-      carry = carry === null ? Buffer.from(tail) : Buffer.concat([carry, tail]);
-      if (carry.length > maxLineBytes) {
-        carry = null;
-        overlong = true;
+      this.carry = this.carry === null ? Buffer.from(tail) : Buffer.concat([this.carry, tail]);
+      if (this.carry.length > this.maxLineBytes) {
+        this.carry = null;
+        this.overlong = true;
       }
     }
   }
-  if (overlong) yield [n + 1, null];
-  else if (carry !== null && carry.length) {
-    let line = carry;
-    if (line[line.length - 1] === 13) line = line.subarray(0, line.length - 1);
-    yield [n + 1, line.toString('utf8')];
+
+  /** The last line, when the bytes did not end with a newline. */
+  end(): void {
+    this.numbers.length = 0;
+    this.texts.length = 0;
+    if (this.overlong) {
+      this.n++;
+      this.emit(null);
+    } else if (this.carry !== null && this.carry.length) {
+      let line = this.carry;
+      if (line[line.length - 1] === 13) line = line.subarray(0, line.length - 1);
+      this.n++;
+      this.emit(line.toString('utf8'));
+    }
+    this.carry = null;
   }
+
+  private emit(text: string | null): void {
+    this.numbers.push(this.n);
+    this.texts.push(text);
+  }
+}
+
+/** Splits bytes into lines (without \n or \r\n), numbered from 1. Overlong lines come back as null. */
+export async function* numberedLines(bytes: AsyncIterable<Buffer>, maxLineBytes = 64 * 1024): AsyncGenerator<[number, string | null]> {
+  const lines = new LineSplitter(maxLineBytes);
+  for await (const chunk of bytes) {
+    lines.push(chunk);
+    for (let i = 0; i < lines.numbers.length; i++) yield [lines.numbers[i]!, lines.texts[i]!];
+  }
+  lines.end();
+  for (let i = 0; i < lines.numbers.length; i++) yield [lines.numbers[i]!, lines.texts[i]!];
 }
 
 /** Splits one CSV record into fields (RFC 4180 quoting within a line; a token never needs more). */
@@ -179,42 +217,59 @@ export async function* tokenLines(
   let column = -1; // csv: index of the token column, once the header is read
   let sawFirst = false;
   let batch: TokenLine[] = [];
-  for await (const [line, raw] of numberedLines(decodedBytes(source), options.maxLineBytes)) {
-    let text = raw;
-    if (text !== null) {
-      if (line === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-      if (text.trim() === '') continue;
-    }
-    if (format === 'csv' && column === -1) {
-      const header = text === null ? [] : csvFields(text).map((f) => f.trim().toLowerCase());
-      column = header.indexOf('token');
-      if (column === -1) throw new TokenFileError('NO_TOKEN_COLUMN', `line ${line}: the CSV header has no "token" column`);
-      continue;
-    }
-    let token: string | null = null;
-    if (text !== null) {
-      if (format === 'csv') token = tokenOrNull(csvFields(text)[column]);
-      else {
-        let v: unknown;
-        try {
-          v = JSON.parse(text);
-        } catch {
-          v = undefined;
-        }
-        const isObject = typeof v === 'object' && v !== null && !Array.isArray(v);
-        if (!sawFirst && !isObject) throw new TokenFileError('NOT_NDJSON', `line ${line}: not a JSON object; an NDJSON token file has one {"token": "..."} per line`);
-        if (isObject) token = tokenOrNull((v as { token?: unknown }).token);
+  const lines = new LineSplitter(options.maxLineBytes);
+  /** Takes the lines the splitter completed into the batch. */
+  const take = (): void => {
+    for (let i = 0; i < lines.numbers.length; i++) {
+      const line = lines.numbers[i]!;
+      let text = lines.texts[i]!;
+      if (text !== null) {
+        if (line === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+        if (text.trim() === '') continue;
       }
-    } else if (!sawFirst && format === 'ndjson') {
-      throw new TokenFileError('NOT_NDJSON', `line ${line}: longer than the line limit; not an NDJSON token file`);
+      if (format === 'csv' && column === -1) {
+        const header = text === null ? [] : csvFields(text).map((f) => f.trim().toLowerCase());
+        column = header.indexOf('token');
+        if (column === -1) throw new TokenFileError('NO_TOKEN_COLUMN', `line ${line}: the CSV header has no "token" column`);
+        continue;
+      }
+      let token: string | null = null;
+      if (text !== null) {
+        if (format === 'csv') token = tokenOrNull(column === 0 && !text.includes(',') && !text.includes('"') ? text : csvFields(text)[column]);
+        else {
+          let v: unknown;
+          try {
+            v = JSON.parse(text);
+          } catch {
+            v = undefined;
+          }
+          const isObject = typeof v === 'object' && v !== null && !Array.isArray(v);
+          if (!sawFirst && !isObject) throw new TokenFileError('NOT_NDJSON', `line ${line}: not a JSON object; an NDJSON token file has one {"token": "..."} per line`);
+          if (isObject) token = tokenOrNull((v as { token?: unknown }).token);
+        }
+      } else if (!sawFirst && format === 'ndjson') {
+        throw new TokenFileError('NOT_NDJSON', `line ${line}: longer than the line limit; not an NDJSON token file`);
+      }
+      sawFirst = true;
+      batch.push({ line, token });
     }
-    sawFirst = true;
-    batch.push({ line, token });
-    if (batch.length >= chunkLines) {
-      yield batch;
-      batch = [];
+  };
+  for await (const chunk of decodedBytes(source)) {
+    lines.push(chunk);
+    take();
+    // A chunk of the file may complete more than one batch of lines; they are yielded in order.
+    while (batch.length >= chunkLines) {
+      const full = batch.length === chunkLines ? batch : batch.slice(0, chunkLines);
+      batch = batch.length === chunkLines ? [] : batch.slice(chunkLines);
+      yield full;
     }
   }
+  lines.end();
+  take();
   if (format === 'csv' && column === -1) throw new TokenFileError('NO_TOKEN_COLUMN', 'the file is empty: a CSV token file needs a header with a "token" column');
+  while (batch.length > chunkLines) {
+    yield batch.slice(0, chunkLines);
+    batch = batch.slice(chunkLines);
+  }
   if (batch.length) yield batch;
 }

@@ -105,6 +105,15 @@ function failedDecryption(status: DecryptionStatus): IntakeOutcome {
   }
 }
 
+/** What submit decided synchronously, by item index. */
+interface Decided {
+  outcomes: IntakeOutcome[];
+  events: Array<SegmentEvent | undefined>;
+  senders: Array<number | null>;
+  /** Items whose UID2's opt-out status is not cached. */
+  uncached: number[];
+}
+
 export class Intake {
   /** Filled by each decrypt (the loop is synchronous, so one is enough). */
   private readonly keyIds: TokenKeyIds = { masterKeyId: null, siteKeyId: null };
@@ -120,9 +129,25 @@ export class Intake {
    * Decides every item and makes the kept ones durable in one group commit. Resolves with one outcome
    * per item, in order. Never rejects: when the commit fails, every item not already durable is
    * 'store_unavailable' (see commit()).
+   *
+   * `items` are read only during this call, before it returns (decrypt, authorise and the cached opt-out
+   * are synchronous): a caller may release them as soon as it has the promise. The bulk routes do, so a
+   * batch's 5,000 token strings do not stay live through the opt-out call and the commit, where every
+   * young-generation GC would copy them.
    */
-  async submit(items: readonly IntakeItem[], options: IntakeOptions = {}): Promise<IntakeOutcome[]> {
-    if (items.length === 0) return [];
+  submit(items: readonly IntakeItem[], options: IntakeOptions = {}): Promise<IntakeOutcome[]> {
+    if (items.length === 0) return Promise.resolve([]);
+    let decided: Decided;
+    try {
+      decided = this.decide(items, options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.settleDecided(decided, options);
+  }
+
+  /** The synchronous part of submit: decrypt -> authorise -> declared segment -> cached opt-out. */
+  private decide(items: readonly IntakeItem[], options: IntakeOptions): Decided {
     const { decrypter, acl, gate, metrics } = this.deps;
     const at = options.now ?? Date.now();
     const outcomes = new Array<IntakeOutcome>(items.length);
@@ -130,14 +155,23 @@ export class Intake {
     /** The site id each token names (or its key's owner; null when unknown): outcomes are counted by sender. */
     const senders = new Array<number | null>(items.length).fill(null);
     const uncached: number[] = [];
-
+    // Decrypt results are counted per run of equal (sender, status): one metrics call for a typical batch.
+    let runSite: number | null = null;
+    let runStatus: DecryptionStatus | null = null;
+    let run = 0;
     for (let i = 0; i < items.length; i++) {
       const item = items[i]!;
       // decrypt
       const result = decrypter.decrypt(item.token, this.keyIds);
       // The sender: the site the token names, or for one we cannot open, the site its key belonged to.
       const sender = this.deps.keyOwners ? this.deps.keyOwners.senderOf(result, this.keyIds) : result.siteId;
-      metrics.decrypt(sender, result.status);
+      if (sender !== runSite || result.status !== runStatus) {
+        if (run > 0) metrics.decrypt(runSite, runStatus!, run);
+        runSite = sender;
+        runStatus = result.status;
+        run = 0;
+      }
+      run++;
       senders[i] = sender;
       if (result.status !== 'Success' || result.uid === null || result.siteId === null) {
         outcomes[i] = failedDecryption(result.status);
@@ -170,9 +204,21 @@ export class Intake {
       else uncached.push(i);
     }
 
+    if (run > 0) metrics.decrypt(runSite, runStatus!, run);
+    return { outcomes, events, senders, uncached };
+  }
+
+  /** The asynchronous part of submit: uncached opt-outs, the durable commit, the outcome metrics. */
+  private async settleDecided({ outcomes, events, senders, uncached }: Decided, options: IntakeOptions): Promise<IntakeOutcome[]> {
     if (uncached.length > 0) await this.decideUncached(uncached, events, outcomes, options.optout ?? 'defer');
     await this.commit(events, outcomes);
-    for (let i = 0; i < outcomes.length; i++) metrics.outcome(outcomes[i]!, senders[i]!);
+    let start = 0;
+    for (let i = 1; i <= outcomes.length; i++) {
+      if (i === outcomes.length || outcomes[i] !== outcomes[start] || senders[i] !== senders[start]) {
+        this.deps.metrics.outcome(outcomes[start]!, senders[start]!, i - start);
+        start = i;
+      }
+    }
     return outcomes;
   }
 
@@ -237,35 +283,55 @@ export class Intake {
    */
   private async commit(events: Array<SegmentEvent | undefined>, outcomes: IntakeOutcome[]): Promise<void> {
     const { store } = this.deps;
-    const pending: Promise<void>[] = [];
-    let held = false;
+    const written: SegmentEvent[] = [];
+    const held: SegmentEvent[] = [];
     for (let i = 0; i < outcomes.length; i++) {
       const o = outcomes[i];
-      if (o === 'written') pending.push(store.write(events[i]!));
-      else if (o === 'held') {
-        pending.push(store.hold(events[i]!));
-        held = true;
-      }
+      if (o === 'written') written.push(events[i]!);
+      else if (o === 'held') held.push(events[i]!);
     }
-    const kept = pending.length;
+    // One promise per kind of record for the whole batch: both join the same group commit.
+    const writing = written.length ? store.writeMany(written) : null;
+    const holding = held.length ? store.holdMany(held) : null;
     // Nothing to keep, or some items keep nothing: they wait for the same commit. (not_ready batches too:
     // the keys are missing for every item alike, but a store failure must still be reported.)
-    if (kept < outcomes.length) pending.push(store.sync());
-    const settled = await Promise.allSettled(pending);
-    let failure: unknown = null;
-    for (const s of settled) if (s.status === 'rejected') failure ??= s.reason;
-    let k = 0;
-    for (let i = 0; i < outcomes.length; i++) {
-      const o = outcomes[i]!;
-      if (o === 'written' || o === 'held') {
-        const s = settled[k++]!;
-        if (s.status === 'rejected') outcomes[i] = 'store_unavailable';
-        else if (o === 'written') this.deps.metrics.written(events[i]!.segment, events[i]!.kind);
-      } else if (failure !== null && o !== 'not_ready') {
-        outcomes[i] = 'store_unavailable';
+    const syncing = written.length + held.length < outcomes.length ? store.sync() : null;
+    const [w, h, y] = await Promise.allSettled([writing, holding, syncing]);
+    const writeFailed = w!.status === 'rejected';
+    const holdFailed = h!.status === 'rejected';
+    const failure: unknown =
+      w!.status === 'rejected' ? w!.reason : h!.status === 'rejected' ? h!.reason : y!.status === 'rejected' ? y!.reason : null;
+    if (failure !== null) {
+      for (let i = 0; i < outcomes.length; i++) {
+        const o = outcomes[i]!;
+        if (o === 'written') {
+          if (writeFailed) outcomes[i] = 'store_unavailable';
+        } else if (o === 'held') {
+          if (holdFailed) outcomes[i] = 'store_unavailable';
+        } else if (o !== 'not_ready') outcomes[i] = 'store_unavailable';
       }
+      this.storeFailed(failure);
     }
-    if (failure !== null) this.storeFailed(failure);
-    if (held) this.deps.onHeld?.();
+    if (!writeFailed) countRuns(written, (e) => e.segment + '|' + e.kind, (e, n) => this.deps.metrics.written(e.segment, e.kind, n));
+    if (held.length) this.deps.onHeld?.();
   }
+}
+
+/**
+ * Calls `count` once per run of consecutive items with the same key, with the run's length: a batch is
+ * almost always one segment and one sender, so its metrics cost one call, not one per item.
+ */
+function countRuns<T>(items: readonly T[], key: (item: T) => string, count: (first: T, n: number) => void): void {
+  let start = 0;
+  let runKey = '';
+  for (let i = 0; i < items.length; i++) {
+    const k = key(items[i]!);
+    if (i === 0) runKey = k;
+    else if (k !== runKey) {
+      count(items[start]!, i - start);
+      start = i;
+      runKey = k;
+    }
+  }
+  if (items.length) count(items[start]!, items.length - start);
 }

@@ -169,10 +169,15 @@ export function createBulkApi(deps: BulkApiDeps): Router {
         }
       });
       if (rejected.length) metrics.bulkItem('api', 'invalid', rejected.length);
-      const outcome = await deps.ingest({ route: 'api', senderSiteId: sender, segment, tokens: valid });
+      const received = tokens.length;
+      const deciding = deps.ingest({ route: 'api', senderSiteId: sender, segment, tokens: valid });
+      // Decrypted already: release the batch's token strings before waiting for its opt-outs and commit.
+      tokens.length = 0;
+      valid.length = 0;
+      const outcome = await deciding;
       for (const r of outcome.rejected) rejected.push({ index: at[r.index]!, reason: r.reason });
       rejected.sort((a, b) => a.index - b.index);
-      const result: StoredAnswer = { status: 200, body: { received: tokens.length, written: outcome.written, held: outcome.held, rejected } };
+      const result: StoredAnswer = { status: 200, body: { received, written: outcome.written, held: outcome.held, rejected } };
       if (idemKey !== undefined) await idempotency.finish(sender, idemKey, fp, result);
       answer(res, result.status, result.body);
     } catch (err) {

@@ -4,6 +4,9 @@
 //
 // Two homes: an append-only file beside the embedded store (fdatasync'd before the answer leaves), and
 // Redis for a fleet, where a key claimed by one collector is seen as "in progress" by the others.
+// With the file store and several workers (`collector --workers N`), the primary owns the one file and
+// the workers ask it over IPC (IpcIdempotencyStore, served by serveIdempotency): a retry that lands on
+// another worker finds the first answer, as it would on one process.
 // The answer is recorded after the batch is durable; a crash between the two leaves the key unrecorded,
 // and the retry then writes the same memberships again, which is harmless (a membership is keyed by
 // segment and UID2, and merging an event twice changes nothing).
@@ -11,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { readTextIfExists, replaceFile } from '../owner-file.ts';
 import type { Redis, Cluster } from 'ioredis';
+import type { IpcClient } from '../store/ipc-store.ts';
 
 export interface StoredAnswer {
   status: number;
@@ -162,4 +166,54 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   }
 
   async close(): Promise<void> {}
+}
+
+/** A cluster worker's view of the primary's FileIdempotencyStore (file store, `--workers N`). */
+export class IpcIdempotencyStore implements IdempotencyStore {
+  constructor(private readonly ipc: Pick<IpcClient, 'call'>) {}
+
+  begin(sender: number, key: string, fp: string): Promise<IdempotencyState> {
+    return this.ipc.call('idempotencyBegin', sender, key, fp);
+  }
+
+  finish(sender: number, key: string, fp: string, answer: StoredAnswer): Promise<void> {
+    return this.ipc.call('idempotencyFinish', sender, key, fp, answer);
+  }
+
+  abandon(sender: number, key: string): Promise<void> {
+    return this.ipc.call('idempotencyAbandon', sender, key);
+  }
+
+  async close(): Promise<void> {}
+}
+
+/**
+ * The primary's side for one worker: the IPC operations IpcIdempotencyStore calls, and `release`, for
+ * when that worker dies: its claims in progress are abandoned (nothing of them was acknowledged), so a
+ * retry is not told 409 until the key expires.
+ */
+export function serveIdempotency(store: IdempotencyStore): { ops: Record<string, (...args: never[]) => Promise<unknown>>; release(): Promise<void> } {
+  const claimed = new Map<string, [number, string]>();
+  const id = (sender: number, key: string) => `${sender} ${key}`;
+  return {
+    ops: {
+      idempotencyBegin: async (sender: number, key: string, fp: string) => {
+        const state = await store.begin(sender, key, fp);
+        if (state.state === 'new') claimed.set(id(sender, key), [sender, key]);
+        return state;
+      },
+      idempotencyFinish: async (sender: number, key: string, fp: string, answer: StoredAnswer) => {
+        claimed.delete(id(sender, key));
+        await store.finish(sender, key, fp, answer);
+      },
+      idempotencyAbandon: async (sender: number, key: string) => {
+        claimed.delete(id(sender, key));
+        await store.abandon(sender, key);
+      },
+    },
+    async release() {
+      for (const [sender, key] of claimed.values()) await store.abandon(sender, key);
+      claimed.clear();
+    },
+  };
 }

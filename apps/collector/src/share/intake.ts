@@ -43,7 +43,8 @@ export class BatchRetryableError extends Error {
 /**
  * Resolves once every admitted item is durable. Rejects with BatchRetryableError when any item could
  * not be decided; the items of the batch that were kept are then kept (a retry merges into the same
- * memberships), and none of it is acknowledged.
+ * memberships), and none of it is acknowledged. `tokens` are read before the promise is returned (see
+ * Intake.submit): the caller may release them then.
  */
 export type IngestBatch = (batch: TokenBatch) => Promise<BatchOutcome>;
 
@@ -58,7 +59,9 @@ const REASON: Partial<Record<IntakeOutcome, RejectReason>> = {
 export function batchIntake(intake: Pick<Intake, 'submit'>, metrics: CollectorMetrics): IngestBatch {
   return async ({ route, senderSiteId, segment, tokens }) => {
     const items = tokens.map((token) => ({ token, segment, kind: route, expectedSiteId: senderSiteId }));
-    const outcomes = await intake.submit(items, { optout: 'wait' });
+    const submitted = intake.submit(items, { optout: 'wait' });
+    items.length = 0; // decided: the tokens need not stay live while the batch is committed
+    const outcomes = await submitted;
     const result: BatchOutcome = { written: 0, held: 0, rejected: [] };
     let retry: IntakeOutcome | null = null;
     for (let i = 0; i < outcomes.length; i++) {

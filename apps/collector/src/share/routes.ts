@@ -28,7 +28,11 @@ export interface BulkRoutesDeps {
   log: Logger;
   redis: Redis | Cluster | null;
   ingestDrops: boolean;
-  idempotencyFile: string;
+  /**
+   * Where Idempotency-Keys live when not in Redis: given by a cluster worker (the primary's, over IPC);
+   * otherwise this process opens <dataDir>/share/idempotency.log itself.
+   */
+  idempotency?: IdempotencyStore | undefined;
   onStoreError: (err: Error) => void;
 }
 
@@ -55,20 +59,23 @@ async function dropSource(config: CollectorConfig): Promise<DropSource | null> {
   return null;
 }
 
+const idempotencyTtlMs = (config: CollectorConfig) => config.bulk.idempotencyTtlHours * 3_600_000;
+
+/** The embedded home of Idempotency-Keys: <dataDir>/share/idempotency.log (one per data dir). */
+export async function openFileIdempotency(config: CollectorConfig): Promise<FileIdempotencyStore> {
+  const file = new FileIdempotencyStore(join(resolve(config.dataDir), 'share', 'idempotency.log'), idempotencyTtlMs(config));
+  await file.open();
+  return file;
+}
+
 export async function startBulkRoutes(deps: BulkRoutesDeps): Promise<BulkRoutes> {
   const { config, redis, log, metrics } = deps;
   const prefix = config.store.kind === 'file' ? 'uid2c' : config.store.keyPrefix;
-  const shareDir = join(resolve(config.dataDir), 'share');
 
   const ingest = batchIntake(deps.intake, metrics);
   let idempotency: IdempotencyStore;
-  const ttlMs = config.bulk.idempotencyTtlHours * 3_600_000;
-  if (redis) idempotency = new RedisIdempotencyStore(redis, prefix, ttlMs);
-  else {
-    const file = new FileIdempotencyStore(join(shareDir, deps.idempotencyFile), ttlMs);
-    await file.open();
-    idempotency = file;
-  }
+  if (redis) idempotency = new RedisIdempotencyStore(redis, prefix, idempotencyTtlMs(config));
+  else idempotency = deps.idempotency ?? (await openFileIdempotency(config));
   const api = createBulkApi({
     ingest,
     keys: new SenderKeys(config.senders),

@@ -51,6 +51,14 @@ export function heldEventOf(r: HeldRecord): SegmentEvent {
   return { segment: r[2], uid: r[3], senderSiteId: r[4], kind: kindOf(r[5]), at: r[6], identityType: identOf(r[7]), tokenVersion: r[8] as TokenVersion };
 }
 
+/** The membership a first event starts (what mergeMember(undefined, eventOf(r)) gives). */
+export function memberOfEvent(r: EventRecord): Member {
+  return {
+    uid: r[2], segment: r[1], firstSeen: r[5], lastSeen: r[5], senderSiteId: r[3], kind: kindOf(r[4]),
+    identityType: identOf(r[6]), tokenVersion: r[7] as TokenVersion,
+  };
+}
+
 export function memberOf(r: MemberRecord): Member {
   return {
     segment: r[1], uid: r[2], senderSiteId: r[3], kind: kindOf(r[4]), firstSeen: r[5], lastSeen: r[6],

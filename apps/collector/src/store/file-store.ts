@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { StoreError } from '../errors.ts';
 import {
-  LOG_HEADER, TICK_LINE, eventOf, eventRecord, heldEventOf, heldRecord, memberOf, memberRecord, parseRecord, type LogRecord,
+  LOG_HEADER, TICK_LINE, eventOf, eventRecord, memberOfEvent, heldEventOf, heldRecord, memberOf, memberRecord, parseRecord, type LogRecord,
 } from './file-log.ts';
 import { GroupCommit } from './group-commit.ts';
 import { mergeMember, type HeldEvent, type Member, type MembersOptions, type SegmentEvent, type SegmentSize, type SegmentStore } from './segment-store.ts';
@@ -169,11 +169,14 @@ export class FileStore implements SegmentStore {
   private apply(r: LogRecord): void {
     switch (r[0]) {
       case 'e': {
-        const e = eventOf(r);
-        const seg = this.segmentMap(e.segment);
-        const had = seg.get(e.uid);
-        seg.set(e.uid, mergeMember(had, e));
-        if (!had) this.liveRecords++;
+        const seg = this.segmentMap(r[1]);
+        const had = seg.get(r[2]);
+        if (had) mergeMember(had, eventOf(r));
+        else {
+          // A new member straight from the record: no event object in between (the bulk routes' common case).
+          seg.set(r[2], memberOfEvent(r));
+          this.liveRecords++;
+        }
         break;
       }
       case 'm': {
@@ -292,8 +295,16 @@ export class FileStore implements SegmentStore {
     return this.enqueue([eventRecord(event)]);
   }
 
+  writeMany(events: readonly SegmentEvent[]): Promise<void> {
+    return events.length ? this.enqueue(events.map(eventRecord)) : Promise.resolve();
+  }
+
   hold(event: SegmentEvent): Promise<void> {
     return this.enqueue([heldRecord(this.nextHeldId++, event)]);
+  }
+
+  holdMany(events: readonly SegmentEvent[]): Promise<void> {
+    return events.length ? this.enqueue(events.map((e) => heldRecord(this.nextHeldId++, e))) : Promise.resolve();
   }
 
   sync(): Promise<void> {

@@ -97,9 +97,19 @@ export class IpcStore implements SegmentStore {
     return this.commits.add([event]);
   }
 
+  writeMany(events: readonly SegmentEvent[]): Promise<void> {
+    if (this.closed) return Promise.reject(new StoreError('STORE_CLOSED', 'segment store is closed'));
+    return events.length ? this.commits.add(events) : Promise.resolve();
+  }
+
   hold(event: SegmentEvent): Promise<void> {
     if (this.closed) return Promise.reject(new StoreError('STORE_CLOSED', 'segment store is closed'));
     return this.holds.add([event]);
+  }
+
+  holdMany(events: readonly SegmentEvent[]): Promise<void> {
+    if (this.closed) return Promise.reject(new StoreError('STORE_CLOSED', 'segment store is closed'));
+    return events.length ? this.holds.add(events) : Promise.resolve();
   }
   sync(): Promise<void> {
     if (this.closed) return Promise.reject(new StoreError('STORE_CLOSED', 'segment store is closed'));
@@ -167,9 +177,9 @@ export function serveStore(
     ping: async () => 'pong',
     // All of a worker's batch joins the primary's next group commit: one durable write for all workers.
     // A batch of only sync() callers still waits for (and reports) a commit of the primary's store.
-    write: (events: SegmentEvent[]) => (events.length === 0 ? store.sync() : Promise.all(events.map((e) => store.write(e))).then(() => undefined)),
+    write: (events: SegmentEvent[]) => (events.length === 0 ? store.sync() : store.writeMany(events)),
     holdMany: async (events: SegmentEvent[]) => {
-      await Promise.all(events.map((e) => store.hold(e)));
+      await store.holdMany(events);
       onHeld();
     },
     held: (limit: number) => store.held(limit),

@@ -165,6 +165,10 @@ export class RedisStore implements SegmentStore {
     return this.enqueue([event]);
   }
 
+  writeMany(events: readonly SegmentEvent[]): Promise<void> {
+    return events.length ? this.enqueue(events as SegmentEvent[]) : Promise.resolve();
+  }
+
   sync(): Promise<void> {
     return this.enqueue([]);
   }
@@ -174,12 +178,23 @@ export class RedisStore implements SegmentStore {
     return !this.closed && this.client.status === 'ready';
   }
 
-  async hold(event: SegmentEvent): Promise<void> {
+  hold(event: SegmentEvent): Promise<void> {
+    return this.holdMany([event]);
+  }
+
+  /** One pipeline of XADDs (one slot: the held stream's key) for the whole batch. */
+  async holdMany(events: readonly SegmentEvent[]): Promise<void> {
     if (this.closed) throw new StoreError('STORE_CLOSED', 'segment store is closed');
+    if (events.length === 0) return;
     try {
-      await this.client.xadd(this.heldKey, '*', 'e', JSON.stringify(event));
+      if (events.length === 1) await this.client.xadd(this.heldKey, '*', 'e', JSON.stringify(events[0]));
+      else {
+        const pipeline = this.client.pipeline();
+        for (const e of events) pipeline.xadd(this.heldKey, '*', 'e', JSON.stringify(e));
+        for (const [err] of (await pipeline.exec()) ?? []) if (err) throw err;
+      }
     } catch (err) {
-      throw new StoreError('STORE_WRITE_FAILED', `could not hold an event in ${this.kind}`, { cause: err });
+      throw new StoreError('STORE_WRITE_FAILED', `could not hold events in ${this.kind}`, { cause: err });
     }
   }
 

@@ -56,8 +56,16 @@ export interface SegmentStore {
   open(): Promise<void>;
   /** Adds (or refreshes) a membership. Resolves once durable; rejects with StoreError if it is not. */
   write(event: SegmentEvent): Promise<void>;
+  /**
+   * write() for a whole batch: every event joins the same group commit, and the one promise resolves
+   * once all of them are durable (rejects if the commit failed; then none is acknowledged). A bulk
+   * request of 5,000 items costs one promise, not 5,000.
+   */
+  writeMany(events: readonly SegmentEvent[]): Promise<void>;
   /** Durably holds an event whose opt-out status is not known yet; it joins no segment until released. */
   hold(event: SegmentEvent): Promise<void>;
+  /** hold() for a whole batch, in one group commit, one promise. */
+  holdMany(events: readonly SegmentEvent[]): Promise<void>;
   /**
    * Resolves with the next group commit (one is made if none is pending), rejects if the store cannot
    * commit. A request that keeps nothing waits for this, so it is answered on the same tick, and with

@@ -98,7 +98,15 @@ export function sealRequest(
   const envelope = Buffer.allocUnsafe(1 + sealed.length);
   envelope[0] = ENVELOPE_VERSION;
   envelope.set(sealed, 1);
-  return { envelope, base64: encodeBase64(envelope), nonce: Uint8Array.from(nonce) };
+  let base64: string | null = null;
+  return {
+    envelope,
+    // Encoded on first use: the binary transport never needs it.
+    get base64() {
+      return (base64 ??= encodeBase64(envelope));
+    },
+    nonce: Uint8Array.from(nonce),
+  };
 }
 
 /**

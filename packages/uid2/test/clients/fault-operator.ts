@@ -103,7 +103,9 @@ export async function startFaultOperator(secret: string, handler: Handler): Prom
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
+      // The binary envelope (application/octet-stream) is recorded as its base64 text, as the text one is sent.
+      const binary = (req.headers['content-type'] ?? '').startsWith('application/octet-stream');
+      const body = binary ? Buffer.concat(chunks).toString('base64') : Buffer.concat(chunks).toString('utf8');
       const path = req.url ?? '/';
       const record: ReceivedRequest = { path, headers: req.headers, body };
       received.push(record);
@@ -140,7 +142,15 @@ export async function startFaultOperator(secret: string, handler: Handler): Prom
       if (fault === 'bad-mac') key = randomBytes(32).toString('base64');
       if (fault === 'nonce-mismatch') nonce = Buffer.from(nonce.map((b) => b ^ 0xff));
       if (fault === 'status-error') json = { status: 'unknown' };
-      send(sealTestResponse(key, nonce, json));
+      const sealed = sealTestResponse(key, nonce, json);
+      if (binary) {
+        const bytes = Buffer.from(sealed, 'base64');
+        const write = (): void => void res.writeHead(200, { 'Content-Type': 'application/octet-stream' }).end(bytes);
+        if (fault === 'slow') setTimeout(write, 2000).unref();
+        else write();
+        return;
+      }
+      send(sealed);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
