@@ -10,7 +10,12 @@ import { setFlagsFromString } from 'node:v8';
 // 0.25 GB file, 182 MB with a factor of 1.5). 1.5x keeps the peak near what is live at the cost of
 // more frequent (mostly concurrent) full GCs. Read by V8 at every GC, so it applies when set here;
 // COLLECTOR_HEAP_GROWING_PERCENT=0 restores V8's default.
-setFlagsFromString(`--heap-growing-percent=${Number(process.env.COLLECTOR_HEAP_GROWING_PERCENT ?? 50) || 0}`);
+const growing = process.env.COLLECTOR_HEAP_GROWING_PERCENT ?? '50';
+if (!/^\d{1,4}$/.test(growing)) {
+  process.stderr.write(`collector: COLLECTOR_HEAP_GROWING_PERCENT must be a whole number of percent (0 = V8's default), not "${growing}"\n`);
+  process.exit(2);
+}
+setFlagsFromString(`--heap-growing-percent=${Number(growing)}`);
 
 const entry = import.meta.resolve('#main');
 if (entry.endsWith('.ts')) (await import('tsx/esm/api')).register();

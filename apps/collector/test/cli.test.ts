@@ -48,6 +48,13 @@ describe.concurrent('collector --help and bad input', () => {
     }
   });
 
+  it('a heap-growing percent that is not a number: exit 2 naming the variable, before anything starts', async () => {
+    const r = await run(['--help'], { COLLECTOR_HEAP_GROWING_PERCENT: 'fifty' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('COLLECTOR_HEAP_GROWING_PERCENT must be a whole number');
+    expect(r.stdout).toBe('');
+  });
+
   it.each([
     ['a bad secret in the file', { operator: { secret: 'short' } }, [], {}, 'operator.secret'],
     ['an unknown setting (a typo)', { prot: 8090 }, [], {}, 'unknown setting "prot"'],

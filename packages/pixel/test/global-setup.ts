@@ -76,6 +76,7 @@ export default async function setup(project: TestProject) {
   });
   // URI-encoded: provided values are inlined into the test page, where the README's own </script> would end it.
   project.provide('readme', encodeURIComponent(await readFile(new URL('../README.md', import.meta.url), 'utf8')));
+  project.provide('rootReadme', encodeURIComponent(await readFile(new URL('../../../README.md', import.meta.url), 'utf8')));
   project.provide('sinkUrl', sink.url);
   project.provide('operatorUrl', operator.url);
   project.provide('shortOperatorUrl', shortOperator.url);

@@ -11,8 +11,8 @@ const BUDGET = 4851;
 const OFFICIAL_SDK = 8988;
 
 /** The bold byte figure in the README size-table row that starts with `label`. */
-function readmeFigure(label: string): number {
-  const row = decodeURIComponent(inject('readme'))
+function readmeFigure(label: string, readme: 'readme' | 'rootReadme' = 'readme'): number {
+  const row = decodeURIComponent(inject(readme))
     .split('\n')
     .find((l) => l.startsWith(`| ${label}`));
   const figure = row?.match(/\|\s*\**([\d,]+)\**\s*\|\s*$/)?.[1];
@@ -46,4 +46,13 @@ test("the README shows the snippet's size (not understated) next to the official
   // CMP frame locators, took it from 4,206 to 4,812; the legacy statuses' fixes and the locators'
   // listener removal to 4,851 (README "Size").
   expect(ours).toBeLessThan(OFFICIAL_SDK * 0.55);
+});
+
+test("the repository README's figures are the package README's (the first thing a newcomer reads)", () => {
+  const root = decodeURIComponent(inject('rootReadme'));
+  const full = readmeFigure('**this snippet**');
+  expect(readmeFigure('**uid2-pixels snippet**', 'rootReadme')).toBe(full);
+  expect(readmeFigure('uid2-pixels lite build', 'rootReadme')).toBe(readmeFigure('lite build'));
+  expect(root).toContain(`**${full.toLocaleString('en')} bytes** gzipped`);
+  expect(root).toContain(`size.test.ts\` fails above ${BUDGET.toLocaleString('en')} bytes`);
 });

@@ -49,6 +49,10 @@ Secrets are read from the config file or the environment only, never from flags:
   COLLECTOR_OPERATOR_API_KEY, COLLECTOR_OPERATOR_SECRET   the collector's own operator credentials
   COLLECTOR_ADMIN_TOKEN                                   Bearer token of /admin (32+ characters)
 
+Tuning (environment only):
+  COLLECTOR_HEAP_GROWING_PERCENT   V8 heap growing factor in percent (default 50, i.e. 1.5x, keeps a
+                                   streamed file's peak memory low; 0 = V8's own default)
+
 Export options:
   --segment <name>             the segment to export (required)
   --format csv|ndjson          output format (required)

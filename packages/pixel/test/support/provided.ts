@@ -21,6 +21,8 @@ declare module 'vitest' {
     esmCode: string;
     /** packages/pixel/README.md, URI-encoded (its size table is checked against the build). */
     readme: string;
+    /** The repository's README.md, URI-encoded (its size table repeats the snippet's figures). */
+    rootReadme: string;
     /** The pixel sink (records requests; see support/sink.ts). */
     sinkUrl: string;
     /** A real operator with the default lifetimes, and one with lifetimes of seconds. */
