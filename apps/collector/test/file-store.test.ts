@@ -54,6 +54,29 @@ describe('FileStore', () => {
     await third.close();
   });
 
+  it('writes a batch larger than its commit buffer, and batches of non-ASCII segments, byte for byte', async () => {
+    const dir = tempDir();
+    const store = new FileStore({ dir, ttlMs: TTL });
+    await store.open();
+    // About 2.5 MB of log lines in one commit (the first buffer is 1 MB), then small commits that reuse it.
+    const big = Array.from({ length: 12_000 }, () => event({ segment: 'big-' + 'x'.repeat(80) }));
+    const accents = Array.from({ length: 300 }, () => event({ segment: 'café-ü' }));
+    await store.writeMany(big);
+    await Promise.all([store.writeMany(accents.slice(0, 150)), store.writeMany(accents.slice(150)), store.sync()]);
+    await store.close();
+    const lines = readFileSync(store.logPath, 'utf8').split('\n');
+    expect(lines.at(-1)).toBe('');
+    for (const line of lines.slice(1, -1)) expect(() => JSON.parse(line) as unknown).not.toThrow();
+    const again = new FileStore({ dir, ttlMs: TTL });
+    await again.open();
+    expect(again.corruptLines).toBe(0);
+    expect(await again.size('big-' + 'x'.repeat(80))).toBe(12_000);
+    expect(await again.size('café-ü')).toBe(300);
+    const members = await collect(again.members('café-ü'));
+    expect(new Set(members.map((m) => m.uid))).toEqual(new Set(accents.map((e) => e.uid)));
+    await again.close();
+  });
+
   it('refuses a file that is not a segment log', async () => {
     const dir = tempDir();
     const store = new FileStore({ dir, ttlMs: TTL });

@@ -18,6 +18,7 @@ import { SEGMENT_NAME } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { CollectorMetrics } from '../metrics.ts';
 import { tokenLines } from '../drops/parse.ts';
+import { compactTokens } from './compact-tokens.ts';
 import type { SenderAcl } from '../authorise.ts';
 import { fingerprint, IDEMPOTENCY_KEY, type IdempotencyStore, type StoredAnswer } from './idempotency.ts';
 import type { IngestBatch } from './intake.ts';
@@ -74,6 +75,8 @@ async function readBody(req: Request, max: number): Promise<Buffer> {
 async function parseTokens(type: string, body: Buffer, maxTokens: number): Promise<Array<string | null>> {
   const tooMany = () => new BodyError(413, 'too_many_tokens', `a batch may hold at most ${maxTokens} tokens`);
   if (type === 'application/json') {
+    const compact = compactTokens(body, maxTokens);
+    if (compact !== null) return compact.map((t) => (t.length > 0 && t.length <= 1024 ? t : null));
     let v: unknown;
     try {
       v = JSON.parse(body.toString('utf8'));

@@ -35,6 +35,44 @@ const LOG_FLAGS = constants.O_RDWR | constants.O_CREAT | constants.O_DSYNC;
 /** A rough size of one live record in the log, used to decide when compaction pays off. */
 const LIVE_RECORD_BYTES = 130;
 
+/** A commit's first buffer; it grows for a larger batch. Kept for reuse up to COMMIT_BUFFER_MAX_KEPT. */
+const COMMIT_BUFFER_BYTES = 1 << 20;
+const COMMIT_BUFFER_MAX_KEPT = 8 << 20;
+/** As many as commits run at once (the group commit's concurrency). */
+const COMMIT_BUFFERS_KEPT = 4;
+/** Lines serialised into one string before it is copied into the commit's buffer. */
+const LINES_PER_COPY = 128;
+
+/**
+ * A batch's log lines, into `buf` (or a larger buffer when it does not fit): [buffer, bytes used].
+ * The lines are copied in a few small strings: one string of the whole batch (~650 KB for 5,000 events)
+ * plus its Buffer.from copy, both new every commit, cost about three times as much per record (a
+ * microbenchmark; in profiles of bench/share.bench.ts the commit's share of the collector's CPU fell from
+ * 5.8 % to 3.7 %). A batch with no record (sync()) writes the tick line.
+ */
+function encodeRecords(records: readonly LogRecord[], buf: Buffer): [Buffer, number] {
+  let used = 0;
+  const append = (text: string) => {
+    const need = used + Buffer.byteLength(text);
+    if (need > buf.length) {
+      const bigger = Buffer.allocUnsafeSlow(Math.max(need, buf.length * 2));
+      buf.copy(bigger, 0, 0, used);
+      buf = bigger;
+    }
+    used += buf.write(text, used, 'utf8');
+  };
+  let text = records.length === 0 ? TICK_LINE : '';
+  for (let i = 0; i < records.length; i++) {
+    text += JSON.stringify(records[i]) + '\n';
+    if (i % LINES_PER_COPY === LINES_PER_COPY - 1) {
+      append(text);
+      text = '';
+    }
+  }
+  if (text) append(text);
+  return [buf, used];
+}
+
 export interface FileStoreOptions {
   dir: string;
   ttlMs: number;
@@ -72,6 +110,8 @@ export class FileStore implements SegmentStore {
   private liveRecords = 0;
 
   private readonly commits: GroupCommit<LogRecord>;
+  /** Buffers of finished commits, reused for the next ones (one per commit in flight). */
+  private readonly commitBuffers: Buffer[] = [];
   private compacting: Promise<void> | null = null;
   private compactRetryAt = 0;
   private broken: Error | null = null;
@@ -236,17 +276,19 @@ export class FileStore implements SegmentStore {
     // Only sync() callers (requests that keep nothing): a tick line, so that they wait for the same
     // kind of durable write as a request that keeps something, and fail with it. A lone prober sees
     // no difference; the line is dropped by the next compaction.
-    let text = records.length === 0 ? TICK_LINE : '';
-    for (const r of records) text += JSON.stringify(r) + '\n';
-    const buf = Buffer.from(text);
+    const space = this.commitBuffers.pop() ?? Buffer.allocUnsafeSlow(COMMIT_BUFFER_BYTES);
+    const [buf, used] = encodeRecords(records, space);
     const at = this.reservedBytes;
-    this.reservedBytes += buf.length;
+    this.reservedBytes += used;
     this.commitEnds.set(records, this.reservedBytes);
     try {
-      await this.writeAll(this.fd, buf, at);
+      await this.writeAll(this.fd, buf.subarray(0, used), at);
     } catch (err) {
       this.failWrites(at, err);
       throw new StoreError('STORE_WRITE_FAILED', 'could not write the segment log', { cause: err });
+    } finally {
+      // Written (or failed): the bytes are no longer needed, the buffer serves a later commit.
+      if (this.commitBuffers.length < COMMIT_BUFFERS_KEPT && buf.length <= COMMIT_BUFFER_MAX_KEPT) this.commitBuffers.push(buf);
     }
     if (this.failedAt !== null && this.failedAt < at) {
       throw new StoreError('STORE_WRITE_FAILED', 'an earlier write to the segment log failed');
