@@ -32,6 +32,23 @@ describe('decodeTcfString', () => {
     expect(allowsEuid(c)).toBe(true);
   });
 
+  it('keeps vendor ranges as ranges: the longest string of the widest ranges is read without expanding them', () => {
+    // 1,600 ranges of 1-65535 (the most a 10,000-character string holds): ~100M vendors if expanded.
+    const head = '000010'.padEnd(152, '0') + '1'.repeat(10) + '0'.repeat(14) + '0'.repeat(37) + (65535).toString(2).padStart(16, '0') + '1' + (1600).toString(2).padStart(12, '0');
+    const range = '1' + (1).toString(2).padStart(16, '0') + (65535).toString(2).padStart(16, '0');
+    const bits = head + range.repeat(1600);
+    const padded = bits.padEnd(Math.ceil(bits.length / 6) * 6, '0');
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    let s = '';
+    for (let i = 0; i < padded.length; i += 6) s += alphabet[parseInt(padded.slice(i, i + 6), 2)];
+    expect(s.length).toBeLessThanOrEqual(10_000);
+    const c = decodeTcfString(s);
+    expect(c.vendorConsents.has(1)).toBe(true);
+    expect(c.vendorConsents.has(65535)).toBe(true);
+    expect(c.vendorConsents.has(65536)).toBe(false);
+    expect(allowsEuid(c)).toBe(true);
+  });
+
   it.each([
     ['empty', ''],
     ['not base64url', 'CO+xyz'],
