@@ -39,6 +39,15 @@ describe('normalizeEmail: spec §2 and docs fixtures', () => {
     expect(normalizeEmail(input)).toBe(expected);
   });
 
+  it('reads long runs of spaces in one pass (the operator normalises request input)', () => {
+    // 200,000 spaces: a backtracking pattern needed about a minute for these; one pass takes milliseconds.
+    const spaces = ' '.repeat(200_000);
+    expect(normalizeEmail(spaces)).toBeNull();
+    expect(normalizeEmail(`${spaces}a@b.com${spaces}`)).toBe('a@b.com');
+    expect(normalizeEmail(`a@${spaces}x`)).toBe(`a@${spaces}x`);
+    expect(normalizeEmail(`${spaces}x`)).toBeNull();
+  });
+
   it('is idempotent on everything it accepts', () => {
     for (const v of normalization.email) {
       if (v.normalized !== null) expect(normalizeEmail(v.normalized)).toBe(v.normalized);
