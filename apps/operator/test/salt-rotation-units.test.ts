@@ -24,6 +24,13 @@ describe('salt lines', () => {
 describe('SaltBuckets rotation', () => {
   const t0 = Date.UTC(2026, 0, 1, 10);
 
+  it("rotates at the real operator's size (1,048,576 buckets) without overflowing the stack", () => {
+    const buckets = Array.from({ length: 1 << 20 }, (_, i) => parseSaltLine(`${1_000_000 + i},${t0},vgv1BwiNRCW7F3VcNXHlZh+7oHJ4G4gCshbGcVOLnss=`));
+    const salts = new SaltBuckets(config, buckets);
+    expect(salts.rotate([0, 1 << 19, (1 << 20) - 1], t0 + DAY, t0 + 2 * DAY)).toBe(3);
+    expect(salts.buckets[1 << 19]!.previousSalt).toBe('vgv1BwiNRCW7F3VcNXHlZh+7oHJ4G4gCshbGcVOLnss=');
+  });
+
   it('keeps the previous salt: p for less than 90 days, r from refresh_from, then p null', () => {
     const salts = new SaltBuckets(config, [parseSaltLine(`1000000,${t0},vgv1BwiNRCW7F3VcNXHlZh+7oHJ4G4gCshbGcVOLnss=,${t0 + DAY}`)]);
     const flh = salts.firstLevelHash(identity);

@@ -224,7 +224,10 @@ export class SaltBuckets {
    * new random one takes its place, last_updated = now and refresh_from = `refreshFrom`.
    */
   rotate(indexes: Iterable<number>, now: number, refreshFrom: number): number {
-    let nextKeyId = Math.max(0, ...this.#buckets.flatMap((b) => [b.currentKey?.id ?? 0, b.previousKey?.id ?? 0])) + 1;
+    // A loop, not Math.max(...spread): a spread of 2 ids per bucket overflows the call stack from about
+    // 65,000 buckets, and the real operator has 1,048,576.
+    let nextKeyId = 1;
+    for (const b of this.#buckets) nextKeyId = Math.max(nextKeyId, (b.currentKey?.id ?? 0) + 1, (b.previousKey?.id ?? 0) + 1);
     let count = 0;
     for (const index of new Set(indexes)) {
       const b = this.#buckets[index];
