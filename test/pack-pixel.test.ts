@@ -4,7 +4,7 @@
 import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pack, repoRoot, run, strangerEnv, tarballFiles, tempDir } from './helpers/run.ts';
+import { packAndInstall, repoRoot, run, strangerEnv, tarballFiles } from './helpers/run.ts';
 
 const tsc = join(repoRoot, 'node_modules/typescript/bin/tsc');
 let dir: string;
@@ -13,13 +13,7 @@ let project: string;
 const env = strangerEnv();
 
 beforeAll(async () => {
-  dir = tempDir('pack-pixel');
-  tarball = await pack(join(repoRoot, 'packages/pixel'), dir);
-  project = join(dir, 'site');
-  await run('mkdir', ['-p', project]);
-  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'site', version: '1.0.0', private: true, type: 'module' }));
-  const install = await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', tarball], { cwd: project, env });
-  if (install.code !== 0) throw new Error(`npm install failed:\n${install.stderr}`);
+  ({ dir, tarball, project } = await packAndInstall(join(repoRoot, 'packages/pixel'), 'site', { type: 'module', env }));
 });
 
 afterAll(() => {

@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vectors } from '../packages/uid2/test/vectors.ts';
-import { pack, repoRoot, run, strangerEnv, tarballFiles, tempDir } from './helpers/run.ts';
+import { packAndInstall, repoRoot, run, strangerEnv, tarballFiles } from './helpers/run.ts';
 
 const tokenCase = vectors.cases.find((c) => c.id === 'v2-uid2-email-success')!;
 const encryptCase = vectors.sharing_encrypt.find((c) => c.id === 'enc-default-keyset')!;
@@ -19,13 +19,7 @@ let project: string;
 const env = strangerEnv();
 
 beforeAll(async () => {
-  dir = tempDir('pack-uid2');
-  tarball = await pack(join(repoRoot, 'packages/uid2'), dir);
-  project = join(dir, 'consumer');
-  await run('mkdir', ['-p', project]);
-  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
-  const install = await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', tarball, '@types/node@20'], { cwd: project, env });
-  if (install.code !== 0) throw new Error(`npm install failed:\n${install.stderr}`);
+  ({ dir, tarball, project } = await packAndInstall(join(repoRoot, 'packages/uid2'), 'consumer', { extra: ['@types/node@20'], env }));
   for (const file of ['esm.mjs', 'cjs.cjs']) copyFileSync(join(repoRoot, 'test/consumer', file), join(project, file));
   writeFileSync(join(project, 'keys.json'), JSON.stringify(vectors.keysets[tokenCase.keyset]), { mode: 0o600 });
   writeFileSync(join(project, 'case.json'), JSON.stringify({

@@ -1,6 +1,6 @@
 // Runs commands as a user would, for the repository-level tests.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,6 +64,26 @@ export async function pack(packageDir: string, dest: string): Promise<string> {
   const tarballs = readdirSync(dest).filter((f) => f.endsWith('.tgz'));
   if (tarballs.length !== 1) throw new Error(`expected one tarball in ${dest}, found ${tarballs.join(', ') || 'none'}`);
   return join(dest, tarballs[0]!);
+}
+
+/**
+ * Packs a workspace package into a new temporary directory and installs the tarball with plain npm
+ * (as a stranger: no workspace, no source condition) into an empty project `name` beside it, with
+ * `extra` packages. `dir` holds both; remove it when done.
+ */
+export async function packAndInstall(
+  packageDir: string,
+  name: string,
+  options: { type?: 'module'; extra?: readonly string[]; env: NodeJS.ProcessEnv },
+): Promise<{ dir: string; tarball: string; project: string }> {
+  const dir = tempDir(`pack-${name}`);
+  const tarball = await pack(packageDir, dir);
+  const project = join(dir, name);
+  mkdirSync(project);
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name, version: '1.0.0', private: true, ...(options.type ? { type: options.type } : {}) }));
+  const install = await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', tarball, ...(options.extra ?? [])], { cwd: project, env: options.env });
+  if (install.code !== 0) throw new Error(`npm install failed:\n${install.stderr}`);
+  return { dir, tarball, project };
 }
 
 /** Lists a tarball's files (without the leading `package/`). */
