@@ -85,6 +85,7 @@ export async function shareViaApi(options: ShareApiOptions): Promise<ShareApiSum
       let status = 0;
       let retryAfter: number | null = null;
       let detail = '';
+      let answer: string | null = null;
       try {
         const r = await fetch(endpoint, {
           method: 'POST',
@@ -99,17 +100,20 @@ export async function shareViaApi(options: ShareApiOptions): Promise<ShareApiSum
         });
         status = r.status;
         const text = await r.text();
-        if (status === 200) return JSON.parse(text) as BatchAnswer;
-        const ra = Number(r.headers.get('retry-after'));
-        retryAfter = Number.isFinite(ra) && ra > 0 ? ra * 1000 : null;
-        try {
-          detail = (JSON.parse(text) as { error?: string }).error ?? '';
-        } catch {
-          detail = '';
+        if (status === 200) answer = text;
+        else {
+          const ra = Number(r.headers.get('retry-after'));
+          retryAfter = Number.isFinite(ra) && ra > 0 ? ra * 1000 : null;
+          try {
+            detail = (JSON.parse(text) as { error?: string }).error ?? '';
+          } catch {
+            detail = '';
+          }
         }
       } catch (err) {
         detail = (err as Error).name === 'TimeoutError' ? 'timeout' : 'connection failed';
       }
+      if (answer !== null) return readBatchAnswer(answer); // outside the try: a bad answer is not a connection failure
       // 409: the same key is still being processed (a retry overtook its first attempt): wait, ask again.
       const retryable = status === 0 || status === 409 || status === 429 || status >= 500;
       if (!retryable) throw new RefusedError(`the receiver refused a batch: HTTP ${status}${detail ? ` ${detail}` : ''}`);
@@ -140,7 +144,7 @@ export async function shareViaApi(options: ShareApiOptions): Promise<ShareApiSum
         summary.delivered += b.tokens.length;
         summary.written += a.written;
         summary.held += a.held;
-        for (const r of a.rejected) summary.rejected[r.reason] = (summary.rejected[r.reason] ?? 0) + 1;
+        for (const r of a.rejected) summary.rejected[r.reason]++;
       } catch (err) {
         summary.undelivered += b.tokens.length;
         summary.error ??= (err as Error).message;
@@ -152,4 +156,28 @@ export async function shareViaApi(options: ShareApiOptions): Promise<ShareApiSum
   await Promise.all(Array.from({ length: parallel }, worker));
   summary.seconds = Math.round((performance.now() - started) / 10) / 100;
   return summary;
+}
+
+const REJECT_REASONS: readonly string[] = ['invalid', 'expired', 'not_authorised', 'opted_out'] satisfies RejectReason[];
+
+/**
+ * The receiver's answer to a delivered batch, checked: counts that are whole numbers and rejections
+ * whose reason is one of the four (anything else would add keys to the summary). A 200 that is not
+ * such an answer is refused: the batch was taken, but what became of it is unknown.
+ */
+function readBatchAnswer(text: string): BatchAnswer {
+  let a: Partial<BatchAnswer> | null = null;
+  try {
+    a = JSON.parse(text) as Partial<BatchAnswer>;
+  } catch {
+    // not JSON: refused below
+  }
+  const count = (n: unknown) => Number.isSafeInteger(n) && (n as number) >= 0;
+  if (
+    a === null || typeof a !== 'object' || !count(a.written) || !count(a.held) || !Array.isArray(a.rejected) ||
+    !a.rejected.every((r) => r !== null && typeof r === 'object' && count(r.index) && REJECT_REASONS.includes(r.reason))
+  ) {
+    throw new RefusedError('the receiver answered HTTP 200 with something that is not a batch answer ({written, held, rejected[{index, reason}]})');
+  }
+  return a as BatchAnswer;
 }

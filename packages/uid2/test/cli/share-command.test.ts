@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOperator, type RunningOperator } from '../../../../apps/operator/src/index.ts';
 import { SharingClient } from '../../src/clients/sharing-client.ts';
-import { shareViaFiles } from '../../src/share/index.ts';
+import { shareViaApi, shareViaFiles } from '../../src/share/index.ts';
 import { runCli } from './run-cli.ts';
 
 let operator: RunningOperator;
@@ -96,5 +96,33 @@ describe('uid2 share', () => {
     expect(summary).toMatchObject({ delivered: 2, undelivered: 0, files: ['seg/x-00001.ndjson.gz'] });
     const lines = gunzipSync(readFileSync(join(dir, 'program', 'seg', 'x-00001.ndjson.gz'))).toString().trim().split('\n');
     expect(lines.map((l) => Object.keys(JSON.parse(l) as object))).toEqual([['token'], ['token']]);
+  });
+});
+
+describe('shareViaApi and a receiver whose 200 is not a batch answer', () => {
+  // A fake receiver: the real collector cannot be made to answer like this (a fault, not a behaviour).
+  it.each([
+    ['not JSON', 'ok'],
+    ['a reason outside the four', JSON.stringify({ received: 1, written: 0, held: 0, rejected: [{ index: 0, reason: '__proto__' }] })],
+    ['counts that are not counts', JSON.stringify({ received: 1, written: '1', held: 0, rejected: [] })],
+  ])('%s: the batch is undelivered with a clear error, and the summary gains no key', async (_name, answer) => {
+    const { createServer } = await import('node:http');
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(answer));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as import('node:net').AddressInfo;
+    const sharing = new SharingClient({ ...credentials(101), refreshIntervalMs: 3_600_000 });
+    await sharing.start();
+    sharing.stop();
+    try {
+      const summary = await shareViaApi({ rawUids: [rawUid(), rawUid()], sharing, url: `http://127.0.0.1:${port}`, senderKey: 'k', segment: 's', retries: 0 });
+      expect(summary).toMatchObject({ delivered: 0, undelivered: 2, written: 0 });
+      expect(summary.error).toContain('not a batch answer');
+      expect(Object.keys(summary.rejected).sort()).toEqual(['expired', 'invalid', 'not_authorised', 'opted_out']);
+    } finally {
+      server.close();
+    }
   });
 });
