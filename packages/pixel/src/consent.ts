@@ -11,12 +11,26 @@ import type { ConsentPolicy } from './types.ts';
 const EUID_PURPOSES = [1, 2, 3, 4, 7, 10];
 const EUID_VENDOR = 21;
 
-/** The CMP's answer once it is final, 0 when it does not answer in time, null when it fails. */
+/**
+ * The CMP's answer once it is final, 0 when it does not answer in time, null when it fails. The
+ * listener registered with the CMP is removed once the answer is final (every init and refresh asks
+ * again: without the removal a long-lived page would pile up one CMP-side listener per check).
+ */
 const ask = (api: any, args: unknown[], final: (d: any) => unknown, wait: number): Promise<any> =>
   new Promise((resolve) => {
     setTimeout(resolve, wait, 0);
     try {
-      api(...args, (d: any, ok: boolean) => (ok ? final(d) && resolve(d) : resolve(null)));
+      api(...args, (d: any, ok: boolean) => {
+        if (!ok) resolve(null);
+        else if (final(d)) {
+          resolve(d);
+          try {
+            api('removeEventListener', ...args.slice(1), () => {}, d.listenerId);
+          } catch {
+            // a CMP that cannot remove it: nothing more to do
+          }
+        }
+      });
     } catch {
       resolve(null);
     }

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, inject, test, vi } from 'vites
 import { encodeTcfString } from '@uid2-pixels/uid2/tcf';
 import type { Callback, Options } from '../src/index.ts';
 import { baseOptions, client, hitsOn, sinkUrl, start, stored, uniquePath } from './support/page.ts';
-import { FULL_EUID_CONSENT, installGpp, installLocators, installTcf, removeCmps } from './support/cmp.ts';
+import { FULL_EUID_CONSENT, installGpp, installLocators, installTcf, removeCmps, tcfListeners } from './support/cmp.ts';
 
 const euidOptions = (over: Partial<Options> = {}) => baseOptions({ operatorUrl: inject('euidOperatorUrl'), ...inject('euidAdvertiser'), ...over });
 
@@ -38,6 +38,8 @@ describe('UID2 (default: a GPP US opt-out means no token)', () => {
     const w = watched(baseOptions());
     expect(await w.sdk.setEmail('no.cmp@example.com')).toBeTruthy();
     expect(w.events).not.toContain('NoConsent');
+    // Each check (init, setEmail) registered a CMP listener and removed it once the answer was final.
+    expect(tcfListeners.size).toBe(0);
   });
 
   test('GPP without an opt-out: a token', async () => {

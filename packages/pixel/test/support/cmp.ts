@@ -21,6 +21,9 @@ const w = window as unknown as { __tcfapi?: unknown; __gpp?: unknown };
 
 export const FULL_EUID_CONSENT = { purposes: [...EUID_TCF_PURPOSES], vendors: [EUID_TCF_VENDOR] };
 
+/** Listener ids the TCF stub has registered and not had removed (a check must not leave one behind). */
+export const tcfListeners = new Set<number>();
+
 export function installTcf(state: TcfState): void {
   const purposes = state.purposes ?? [];
   const vendors = state.vendors ?? [];
@@ -37,13 +40,15 @@ export function installTcf(state: TcfState): void {
     vendor: { consents: Object.fromEntries(vendors.map((v) => [v, true])), legitimateInterests: {} },
   });
   let nextId = 1;
-  w.__tcfapi = (command: string, version: number, callback: Listener) => {
+  tcfListeners.clear();
+  w.__tcfapi = (command: string, version: number, callback: Listener, parameter?: unknown) => {
     if (state.mode === 'throws') throw new Error('CMP bug');
     if (state.mode === 'silent' || version !== 2) return;
     if (command === 'ping') return callback({ gdprApplies: state.mode !== 'not-applicable', cmpLoaded: true, cmpStatus: 'loaded' }, true);
-    if (command === 'removeEventListener') return callback(true, true);
+    if (command === 'removeEventListener') return callback(tcfListeners.delete(parameter as number), true);
     if (command !== 'addEventListener') return callback(null, false);
     const id = nextId++;
+    tcfListeners.add(id);
     if (state.mode === 'nonsense') return callback('yes please' as unknown, true);
     if (state.mode === 'not-applicable') return callback({ gdprApplies: false, eventStatus: 'tcloaded', listenerId: id }, true);
     if (state.mode === 'later') {
