@@ -123,11 +123,13 @@ export class FileLedger implements DropLedger {
 
   private append(record: unknown[]): Promise<void> {
     const text = JSON.stringify(record) + '\n';
-    this.chain = this.chain.then(async () => {
+    const next = this.chain.then(async () => {
       await this.fh!.write(text);
       await this.fh!.datasync();
     });
-    return this.chain;
+    // One failed write (disk full, EIO) fails its caller only; the chain stays usable for the next.
+    this.chain = next.catch(() => {});
+    return next;
   }
 
   async get(id: string): Promise<LedgerEntry | null> {

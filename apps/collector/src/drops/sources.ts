@@ -2,8 +2,9 @@
 // bucket (s3-source.ts, loaded only when configured: the AWS SDK is large). Both show the same key
 // space: <siteId>/<segment>/<name>, relative to the directory or the bucket prefix.
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
+import { replaceFile } from '../owner-file.ts';
 
 export interface DropObject {
   /** Relative to the source root: <siteId>/<segment>/<name>. */
@@ -64,9 +65,7 @@ export class DirectorySource implements DropSource {
   async writeText(key: string, text: string): Promise<void> {
     const path = join(this.root, key);
     await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-    const tmp = join(dirname(path), `.${process.pid}.tmp`);
-    await writeFile(tmp, text, { mode: 0o600 });
-    await rename(tmp, path);
+    await replaceFile(path, text); // atomic, owner-only, on disk before the ledger says done
   }
 
   async move(from: string, to: string): Promise<void> {

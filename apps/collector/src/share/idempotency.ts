@@ -56,6 +56,7 @@ export class FileIdempotencyStore implements IdempotencyStore {
   private fh: FileHandle | null = null;
   private bytes = 0;
   private chain: Promise<void> = Promise.resolve();
+  private swept = 0;
 
   constructor(private readonly path: string, private readonly ttlMs: number, private readonly now: () => number = Date.now) {}
 
@@ -71,6 +72,7 @@ export class FileIdempotencyStore implements IdempotencyStore {
       }
     }
     await this.rewrite(); // drops expired and torn lines
+    this.swept = now;
   }
 
   private id(sender: number, key: string): string {
@@ -85,7 +87,9 @@ export class FileIdempotencyStore implements IdempotencyStore {
     let text = '';
     for (const [id, e] of this.entries) if (e.answer) text += this.line(id, e);
     await replaceFile(this.path, text);
-    await this.fh?.close();
+    const old = this.fh;
+    this.fh = null; // reopened by the next append should the open below fail
+    await old?.close();
     this.fh = await open(this.path, 'a', 0o600);
     this.bytes = Buffer.byteLength(text);
   }
@@ -97,6 +101,7 @@ export class FileIdempotencyStore implements IdempotencyStore {
       if (e.fp !== fp) return { state: 'mismatch' };
       return e.answer ? { state: 'done', answer: e.answer } : { state: 'busy' };
     }
+    this.sweep();
     this.entries.set(id, { fp, expires: this.now() + this.ttlMs, answer: null });
     return { state: 'new' };
   }
@@ -104,20 +109,30 @@ export class FileIdempotencyStore implements IdempotencyStore {
   finish(sender: number, key: string, fp: string, answer: StoredAnswer): Promise<void> {
     const id = this.id(sender, key);
     const e: Entry = { fp, expires: this.now() + this.ttlMs, answer };
-    this.entries.set(id, e);
     const text = this.line(id, e);
-    // Appends are serialised; each is on disk before its caller answers.
-    this.chain = this.chain.then(async () => {
-      await this.fh!.write(text);
-      await this.fh!.datasync();
+    // Appends are serialised; each is on disk before its caller answers, and only then is the answer
+    // replayed: a failed write leaves the claim in progress, so abandon() releases it and a retry runs.
+    const next = this.chain.then(async () => {
+      this.fh ??= await open(this.path, 'a', 0o600);
+      await this.fh.write(text);
+      await this.fh.datasync();
+      this.entries.set(id, e);
       this.bytes += Buffer.byteLength(text);
-      if (this.bytes > 16 * 1024 * 1024) {
-        const now = this.now();
-        for (const [k, v] of this.entries) if (v.expires <= now) this.entries.delete(k);
-        await this.rewrite();
-      }
+      const compact = this.bytes > 16 * 1024 * 1024;
+      this.sweep(compact);
+      if (compact) await this.rewrite();
     });
-    return this.chain;
+    // One failed write (disk full, EIO) fails its caller only; the chain stays usable for the next.
+    this.chain = next.catch(() => {});
+    return next;
+  }
+
+  /** Drops expired keys from memory, at most once a minute, so memory follows the TTL. */
+  private sweep(force = false): void {
+    const now = this.now();
+    if (!force && now - this.swept < 60_000) return;
+    this.swept = now;
+    for (const [k, v] of this.entries) if (v.expires <= now) this.entries.delete(k);
   }
 
   async abandon(sender: number, key: string): Promise<void> {
