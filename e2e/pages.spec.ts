@@ -123,5 +123,20 @@ for (const width of WIDTHS) {
       await screenshot(page, `collector-status-${width}`, { fullPage: true });
       expect(errors).toEqual([]);
     });
+
+    test('an admin token given in the status URL leaves the address bar at once and still rides on every poll', async ({ page, stack }) => {
+      const token = `status-token-${width}-0123456789abcdefghijklmnopqrstuv`;
+      const sent: Array<string | undefined> = [];
+      page.on('request', (r) => {
+        if (r.url().endsWith('/status.json')) sent.push(r.headers()['authorization']);
+      });
+      await page.goto(`${stack.urls.collector}/status#token=${token}`);
+      await expect.poll(() => page.url()).toBe(`${stack.urls.collector}/status`);
+      await expect.poll(() => sent.length).toBeGreaterThanOrEqual(2); // polls every 2 s
+      expect(sent.every((h) => h === `Bearer ${token}`)).toBe(true);
+      await page.reload(); // the same tab keeps it, without the fragment
+      await expect.poll(() => sent.length).toBeGreaterThanOrEqual(3);
+      expect(sent.at(-1)).toBe(`Bearer ${token}`);
+    });
   });
 }

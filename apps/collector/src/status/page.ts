@@ -301,11 +301,21 @@ ${STATUS_CHART_JS}
     resizeTimer = setTimeout(function () { if (latest) render(latest); }, 100);
   });
 
+  // A collector that protects its status wants the admin token: open the page as /status#token=...
+  // (a URL fragment never leaves the browser, so the token is in no request line or server log). It is
+  // moved to this tab's sessionStorage and taken out of the address bar at once, so it stays out of
+  // history, bookmarks and a shared screen.
+  var m = /(?:^#|&)token=([^&]+)/.exec(location.hash);
+  if (m) {
+    try { sessionStorage.setItem('collector-admin-token', decodeURIComponent(m[1])); } catch (e) { /* storage refused: kept for this page only */ }
+    var adminToken = decodeURIComponent(m[1]);
+    history.replaceState(null, '', location.pathname + location.search);
+  }
+
   function poll() {
-    // A collector that protects its status wants the admin token: open the page as /status#token=...
-    // (a URL fragment never leaves the browser, so the token is in no request line or server log).
-    var m = /(?:^#|&)token=([^&]+)/.exec(location.hash);
-    var headers = m ? { Authorization: 'Bearer ' + decodeURIComponent(m[1]) } : {};
+    var token = adminToken;
+    try { token = token || sessionStorage.getItem('collector-admin-token'); } catch (e) { /* no storage */ }
+    var headers = token ? { Authorization: 'Bearer ' + token } : {};
     fetch('/status.json', { cache: 'no-store', headers: headers })
       .then(function (r) {
         if (r.status === 401) throw new Error('401');
