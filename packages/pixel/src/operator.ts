@@ -11,8 +11,8 @@ const GCM = 'AES-GCM';
  * POSTs `body` and reads the answer. A 200 body is base64(IV(12) || AES-GCM ciphertext || tag(16)) of
  * the JSON reply, no AAD (plain JSON when there is no key: the legacy refresh path). A 400 comes back as
  * its status and the operator's message (the caller decides what it means: a dead refresh token, a CSTG
- * setup error); any other failure throws, as it is transient. The text logged is the operator's own
- * JSON message, never DII.
+ * setup error); any other failure throws, as it is transient, with its status only. The text logged is
+ * the operator's own JSON message, never DII.
  */
 const call = async (url: string, path: string, body: string, key?: CryptoKey): Promise<Reply> => {
   // A hung request would hold the single refresh slot forever; ten seconds is plenty for an operator.
@@ -20,7 +20,8 @@ const call = async (url: string, path: string, body: string, key?: CryptoKey): P
   const text = await res.text();
   const bytes = res.ok && key && fromB64(text);
   if (res.status == 400) return { status: '400 ' + text };
-  if (!res.ok) throw Error(`${path}: ${res.status} ${text}`);
+  // The status only: a proxy's error page may echo the request, and the refresh request is a token.
+  if (!res.ok) throw Error(`${path}: ${res.status}`);
   return new Response(bytes ? await subtle.decrypt({ name: GCM, iv: bytes.subarray(0, 12) }, key!, bytes.subarray(12)) : text).json();
 };
 

@@ -144,3 +144,21 @@ test('a refresh answer that arrives after a new setEmail does not bring the old 
   expect(await check('validate', { token: await getToken(), field: 'email_hash', hash, short: true })).toBe(true);
 });
 
+
+test("a proxy's error page that echoes the refresh request never reaches the logger", async () => {
+  const first = await setEmail(EMAIL);
+  const warn = vi.fn();
+  init({ operatorUrl: inject('shortOperatorUrl'), logger: { warn } } as never);
+  await sleepUntil(identity().refresh_from);
+  const refreshToken = identity().refresh_token;
+  // A fault only a broken proxy produces (the real operator never echoes): a 502 whose page repeats the request body.
+  const real = window.fetch.bind(window);
+  vi.spyOn(window, 'fetch').mockImplementation(async (input, init) =>
+    String(input).endsWith('/v2/token/refresh') ? new Response(`Bad gateway for: ${String(init?.body)}`, { status: 502 }) : real(input, init),
+  );
+  expect(await getToken()).toBe(first); // kept: a transient failure
+  await expect.poll(() => warn.mock.calls.length).toBeGreaterThan(0);
+  const logged = JSON.stringify(warn.mock.calls);
+  expect(logged).toContain('502');
+  expect(logged).not.toContain(refreshToken);
+});
