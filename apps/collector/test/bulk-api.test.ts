@@ -11,7 +11,7 @@ import { startCollector, type RunningCollector } from '../src/server.ts';
 import { hashSenderKey, issueSenderKey, SenderKeys } from '../src/share/sender-keys.ts';
 import { COLLECTOR_BIN } from './helpers/child.ts';
 import { captureLogs, type CapturedLogs } from './helpers/logs.ts';
-import { ADMIN_TOKEN, collectorConfig, encryptFor, makeRawUid, optOutUser, sender, SITES, startTestOperator, tempDir, type TestOperator } from './helpers/stack.ts';
+import { ADMIN_TOKEN, collectorConfig, encryptFor, makeRawUid, optOutUser, sender, SITES, startTestOperator, tempDir, type TestOperator, untilSharingReady } from './helpers/stack.ts';
 import { exportedMembers, sumSeries } from './helpers/http.ts';
 
 let op: TestOperator;
@@ -62,7 +62,7 @@ beforeAll(async () => {
   };
   collector = await startCollector({ config, logger: logs.logger });
   [acme, bidwell, rival] = await Promise.all([sender(op, SITES.acme), sender(op, SITES.bidwell), sender(op, SITES.rival)]);
-  for (let i = 0; i < 100 && !collector.sharing?.isReady; i++) await new Promise((r) => setTimeout(r, 50));
+  await untilSharingReady(collector);
 }, 30_000);
 
 afterAll(async () => {

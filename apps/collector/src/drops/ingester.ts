@@ -53,6 +53,8 @@ export interface DropIngesterOptions {
   chunkLines: number;
   claimTtlMs: number;
   reportMaxLines: number;
+  /** Longest token accepted (config `limits.tokenMaxBytes`). Default 1024. */
+  tokenMaxBytes?: number;
   /** Called once per finished object (tests, progress). */
   onFinished?: (report: DropReport) => void;
 }
@@ -194,7 +196,7 @@ export class DropIngester {
     // Up to two chunks in flight: the next one decrypts while the previous one commits. Checkpoints
     // follow in line order, each after its own chunk is durable.
     let previous: Promise<void> = Promise.resolve();
-    for await (const lines of tokenLines(await this.read(object), place.format, { chunkLines: this.o.chunkLines })) {
+    for await (const lines of tokenLines(await this.read(object), place.format, { chunkLines: this.o.chunkLines, tokenMaxBytes: this.o.tokenMaxBytes })) {
       if (this.stopped) throw new Interrupted('stopping');
       const fresh = lines[lines.length - 1]!.line <= skipTo ? [] : lines.filter((l) => l.line > skipTo);
       if (fresh.length === 0) continue;

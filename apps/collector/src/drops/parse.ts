@@ -9,6 +9,7 @@
 // stream that is corrupt or truncated, a file name of neither format.
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
+import { DEFAULT_TOKEN_MAX_BYTES, isTokenShaped } from '../token-shape.ts';
 
 export type TokenFileFormat = 'csv' | 'ndjson';
 
@@ -29,9 +30,6 @@ export function formatOf(name: string): TokenFileFormat | null {
   return null;
 }
 
-/** A token as the collector accepts it before decrypting: base64 / base64url, at most 1 KiB. */
-const TOKEN = /^[A-Za-z0-9+/=_-]{1,1024}$/;
-
 /** One data line: its token, or null when the line is malformed (rejected as invalid). */
 export interface TokenLine {
   line: number;
@@ -43,6 +41,8 @@ export interface ParseOptions {
   maxLineBytes?: number;
   /** Data lines per yielded array. Default 5000. */
   chunkLines?: number;
+  /** Longest token accepted (config `limits.tokenMaxBytes`). Default 1024. */
+  tokenMaxBytes?: number;
 }
 
 /** The bytes of a drop, gunzipped when they start with the gzip magic. Errors surface as TokenFileError. */
@@ -198,10 +198,15 @@ export function csvFields(line: string): string[] {
   return out;
 }
 
-function tokenOrNull(v: unknown): string | null {
+/**
+ * The token of a line, or null when it is not token-shaped (isTokenShaped, as every route checks it).
+ * A CSV field may be padded with spaces (`token, segment`), so it is trimmed; a JSON string is taken
+ * exactly as written, as the bulk API takes the strings of a JSON body.
+ */
+function tokenOrNull(v: unknown, maxBytes: number, trim: boolean): string | null {
   if (typeof v !== 'string') return null;
-  const t = v.trim();
-  return TOKEN.test(t) ? t : null;
+  const t = trim ? v.trim() : v;
+  return isTokenShaped(t, maxBytes) ? t : null;
 }
 
 /**
@@ -214,6 +219,7 @@ export async function* tokenLines(
   options: ParseOptions = {},
 ): AsyncGenerator<TokenLine[]> {
   const chunkLines = options.chunkLines ?? 5000;
+  const tokenMaxBytes = options.tokenMaxBytes ?? DEFAULT_TOKEN_MAX_BYTES;
   let column = -1; // csv: index of the token column, once the header is read
   let sawFirst = false;
   let batch: TokenLine[] = [];
@@ -235,7 +241,7 @@ export async function* tokenLines(
       }
       let token: string | null = null;
       if (text !== null) {
-        if (format === 'csv') token = tokenOrNull(column === 0 && !text.includes(',') && !text.includes('"') ? text : csvFields(text)[column]);
+        if (format === 'csv') token = tokenOrNull(column === 0 && !text.includes(',') && !text.includes('"') ? text : csvFields(text)[column], tokenMaxBytes, true);
         else {
           let v: unknown;
           try {
@@ -245,7 +251,7 @@ export async function* tokenLines(
           }
           const isObject = typeof v === 'object' && v !== null && !Array.isArray(v);
           if (!sawFirst && !isObject) throw new TokenFileError('NOT_NDJSON', `line ${line}: not a JSON object; an NDJSON token file has one {"token": "..."} per line`);
-          if (isObject) token = tokenOrNull((v as { token?: unknown }).token);
+          if (isObject) token = tokenOrNull((v as { token?: unknown }).token, tokenMaxBytes, false);
         }
       } else if (!sawFirst && format === 'ndjson') {
         throw new TokenFileError('NOT_NDJSON', `line ${line}: longer than the line limit; not an NDJSON token file`);

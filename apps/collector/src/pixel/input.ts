@@ -3,6 +3,7 @@
 // unencoded reads back as a space in a query string; no token contains a space, so it is restored.
 import { z } from 'zod';
 import { SEGMENT_NAME } from '../config.ts';
+import { isTokenShaped } from '../token-shape.ts';
 
 export interface PixelInput {
   token: string;
@@ -22,11 +23,7 @@ export const SEGMENT_PARAM = 'segment';
 
 export function pixelInputSchema(limits: InputLimits) {
   return z.object({
-    token: z
-      .string()
-      .min(1)
-      .max(limits.tokenMaxBytes)
-      .regex(/^[A-Za-z0-9+/=_-]+$/),
+    token: z.string().refine((t) => isTokenShaped(t, limits.tokenMaxBytes)),
     segment: z.string().regex(SEGMENT_NAME).optional(),
   });
 }

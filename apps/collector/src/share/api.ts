@@ -21,7 +21,8 @@ import { tokenLines } from '../drops/parse.ts';
 import { compactTokens } from './compact-tokens.ts';
 import type { SenderAcl } from '../authorise.ts';
 import { fingerprint, IDEMPOTENCY_KEY, type IdempotencyStore, type StoredAnswer } from './idempotency.ts';
-import type { IngestBatch } from './intake.ts';
+import { BatchRetryableError, type IngestBatch } from './intake.ts';
+import { isTokenShaped } from '../token-shape.ts';
 import type { SenderLimits } from './limits.ts';
 import type { SenderKeys } from './sender-keys.ts';
 
@@ -37,6 +38,8 @@ export interface BulkApiDeps {
   log: Logger;
   maxTokens: number;
   maxBodyBytes: number;
+  /** Longest token accepted (config `limits.tokenMaxBytes`). */
+  tokenMaxBytes: number;
   onStoreError: (err: Error) => void;
 }
 
@@ -71,12 +74,16 @@ async function readBody(req: Request, max: number): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** JSON {"tokens": [...]} or NDJSON {"token": ...} lines -> the batch's tokens (null: malformed item). */
-async function parseTokens(type: string, body: Buffer, maxTokens: number): Promise<Array<string | null>> {
+/**
+ * JSON {"tokens": [...]} or NDJSON {"token": ...} lines -> the batch's tokens (null: an item that is not
+ * token-shaped, by the same isTokenShaped as the pixel and the drops, so either body rejects the same items).
+ */
+async function parseTokens(type: string, body: Buffer, maxTokens: number, tokenMaxBytes: number): Promise<Array<string | null>> {
   const tooMany = () => new BodyError(413, 'too_many_tokens', `a batch may hold at most ${maxTokens} tokens`);
   if (type === 'application/json') {
     const compact = compactTokens(body, maxTokens);
-    if (compact !== null) return compact.map((t) => (t.length > 0 && t.length <= 1024 ? t : null));
+    // compactTokens has already checked every character (TOKEN_CHARS): only the length is left to check.
+    if (compact !== null) return compact.map((t) => (t.length > 0 && t.length <= tokenMaxBytes ? t : null));
     let v: unknown;
     try {
       v = JSON.parse(body.toString('utf8'));
@@ -86,13 +93,12 @@ async function parseTokens(type: string, body: Buffer, maxTokens: number): Promi
     const tokens = (v as { tokens?: unknown } | null)?.tokens;
     if (!Array.isArray(tokens)) throw new BodyError(400, 'bad_json', 'expected {"tokens": ["<token>", ...]}');
     if (tokens.length > maxTokens) throw tooMany();
-    // Only a bound here: the decrypter rejects anything else that is not a token, without throwing.
-    return tokens.map((t) => (typeof t === 'string' && t.length > 0 && t.length <= 1024 ? t : null));
+    return tokens.map((t) => (isTokenShaped(t, tokenMaxBytes) ? t : null));
   }
   if (type === 'application/x-ndjson' || type === 'application/ndjson' || type === 'application/jsonl') {
     const out: Array<string | null> = [];
     try {
-      for await (const lines of tokenLines([body], 'ndjson', { chunkLines: maxTokens + 1 })) {
+      for await (const lines of tokenLines([body], 'ndjson', { chunkLines: maxTokens + 1, tokenMaxBytes })) {
         for (const l of lines) out.push(l.token);
         if (out.length > maxTokens) throw tooMany();
       }
@@ -140,7 +146,7 @@ export function createBulkApi(deps: BulkApiDeps): Router {
     let body: Buffer;
     try {
       body = await readBody(req, deps.maxBodyBytes);
-      tokens = await parseTokens(String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase(), body, deps.maxTokens);
+      tokens = await parseTokens(String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase(), body, deps.maxTokens, deps.tokenMaxBytes);
     } catch (err) {
       if (!(err instanceof BodyError)) throw err;
       if (!req.complete) res.set('Connection', 'close');
@@ -185,7 +191,14 @@ export function createBulkApi(deps: BulkApiDeps): Router {
       answer(res, result.status, result.body);
     } catch (err) {
       if (idemKey !== undefined) await idempotency.abandon(sender, idemKey).catch(() => {});
-      deps.onStoreError(err as Error);
+      // Only a batch the intake could not decide now is the sender's to retry (503). Anything else
+      // (a bug, the idempotency store failing) goes to the app's error handler: logged, and answered
+      // 500 {"error":"internal_error"} without details.
+      if (!(err instanceof BatchRetryableError)) {
+        metrics.bulkRequests.labels('500').inc();
+        throw err;
+      }
+      deps.onStoreError(err);
       answer(res, 503, { error: 'unavailable', message: 'the batch could not be decided now and is not acknowledged; send it again' }, { 'Retry-After': '1' });
     } finally {
       admitted.release();

@@ -7,14 +7,15 @@
 // token characters (so no escape, quote, control or non-ASCII byte to interpret), nothing else in the
 // body but the exact frame. Anything else (whitespace, other keys, other values, an empty array, a
 // body of more than `maxTokens` tokens) returns null, and the caller parses the body with JSON.parse.
+// It is a parser, not the shape check: an empty or overlong token is returned as JSON.parse would
+// return it, and the caller applies isTokenShaped (token-shape.ts) to every token of either path.
+import { TOKEN_CHARS } from '../token-shape.ts';
 
 const OPEN = Buffer.from('{"tokens":["', 'latin1');
 const QUOTE = 0x22;
 const COMMA = 0x2c;
 const CLOSE_ARRAY = 0x5d;
 const CLOSE_OBJECT = 0x7d;
-/** Characters of a base64 or base64url token: nothing JSON would read differently from its bytes. */
-const TOKEN_CHARS = /^[A-Za-z0-9+/=_-]*$/;
 
 /** The tokens of a compact {"tokens":[...]} body, or null when the body is anything else. */
 export function compactTokens(body: Buffer, maxTokens: number): string[] | null {
@@ -25,7 +26,8 @@ export function compactTokens(body: Buffer, maxTokens: number): string[] | null 
     const end = body.indexOf(QUOTE, start);
     if (end === -1 || tokens.length === maxTokens) return null;
     const token = body.toString('latin1', start, end);
-    if (!TOKEN_CHARS.test(token)) return null;
+    // Token characters only: nothing JSON would read differently from its bytes ("" reads as "").
+    if (token.length > 0 && !TOKEN_CHARS.test(token)) return null;
     tokens.push(token);
     const next = body[end + 1];
     if (next === COMMA) {

@@ -86,6 +86,7 @@ export async function startBulkRoutes(deps: BulkRoutesDeps): Promise<BulkRoutes>
     log,
     maxTokens: config.bulk.maxTokens,
     maxBodyBytes: config.bulk.maxBodyBytes,
+    tokenMaxBytes: config.limits.tokenMaxBytes,
     onStoreError: deps.onStoreError,
   });
 
@@ -111,6 +112,7 @@ export async function startBulkRoutes(deps: BulkRoutesDeps): Promise<BulkRoutes>
       chunkLines: config.drops.chunkLines,
       claimTtlMs: config.drops.claimTtlMs,
       reportMaxLines: config.drops.reportMaxLines,
+      tokenMaxBytes: config.limits.tokenMaxBytes,
     });
     log.info({ source: source.kind, ...(source instanceof DirectorySource && { dir: source.root }) }, 'drop ingester started');
   }
