@@ -12,7 +12,7 @@ import type { SharingClient } from '@uid2-pixels/uid2';
 import { startCollector, type RunningCollector } from '../src/server.ts';
 import { captureLogs, type CapturedLogs } from './helpers/logs.ts';
 import { killStarted, spawnCollector, waitReady, writeConfig } from './helpers/child.ts';
-import { acmeSharesWithCollector, ADMIN_TOKEN, collectorConfig, encryptFor, makeRawUid, sender, SITES, startTestOperator, tempDir, type TestOperator } from './helpers/stack.ts';
+import { acmeSharesWithCollector, ADMIN_TOKEN, collectorConfig, encryptFor, makeRawUid, sender, SITES, startTestOperator, tempDir, type TestOperator, untilSharingReady } from './helpers/stack.ts';
 
 async function refresh(url: string, token: string | null = ADMIN_TOKEN): Promise<{ status: number; body: Record<string, unknown>; text: string }> {
   const r = await fetch(`${url}/admin/keys/refresh`, { method: 'POST', headers: token === null ? {} : { authorization: `Bearer ${token}` } });
@@ -68,7 +68,7 @@ describe('POST /admin/keys/refresh (single process)', () => {
     logs = captureLogs('debug');
     collector = await startCollector({ config: collectorConfig(op, `${dir}/data`), logger: logs.logger });
     acme = await sender(op, SITES.acme);
-    for (let i = 0; i < 100 && !collector.sharing?.isReady; i++) await new Promise((r) => setTimeout(r, 50));
+    await untilSharingReady(collector);
   }, 30_000);
 
   afterAll(async () => {

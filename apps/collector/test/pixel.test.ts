@@ -10,8 +10,7 @@ import { TRANSPARENT_GIF } from '../src/pixel/response.ts';
 import { captureLogs, type CapturedLogs } from './helpers/logs.ts';
 import { adminJson, pixelUrl, see, waitDecided, type Seen } from './helpers/http.ts';
 import {
-  ADMIN_TOKEN, collectorConfig, encryptFor, makeRawUid, optOutUser, sender, SITES, startTestOperator, tempDir, type TestOperator,
-} from './helpers/stack.ts';
+  ADMIN_TOKEN, collectorConfig, encryptFor, makeRawUid, optOutUser, sender, SITES, startTestOperator, tempDir, type TestOperator, untilSharingReady } from './helpers/stack.ts';
 
 let op: TestOperator;
 let collector: RunningCollector;
@@ -55,7 +54,7 @@ beforeAll(async () => {
   logs = captureLogs('debug');
   collector = await startCollector({ config: collectorConfig(op, dataDir, { logLevel: 'debug' }), logger: logs.logger });
   [acme, bidwell, rival] = await Promise.all([sender(op, SITES.acme), sender(op, SITES.bidwell), sender(op, SITES.rival)]);
-  for (let i = 0; i < 100 && !collector.sharing?.isReady; i++) await new Promise((r) => setTimeout(r, 50));
+  await untilSharingReady(collector);
 }, 30_000);
 
 afterAll(async () => {

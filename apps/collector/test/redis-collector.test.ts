@@ -8,7 +8,7 @@ import { captureLogs } from './helpers/logs.ts';
 import { runLoad } from './helpers/loadgen.ts';
 import { adminJson, pixelUrl, see, waitDecided } from './helpers/http.ts';
 import { startRedis, startRedisCluster, type RedisClusterHandle, type RedisHandle } from './helpers/redis.ts';
-import { ADMIN_TOKEN, collectorConfig, encryptFor, makeRawUid, sender, SITES, startTestOperator, tempDir, type TestOperator } from './helpers/stack.ts';
+import { ADMIN_TOKEN, collectorConfig, encryptFor, makeRawUid, sender, SITES, startTestOperator, tempDir, type TestOperator, untilSharingReady } from './helpers/stack.ts';
 
 let op: TestOperator;
 let acme: SharingClient;
@@ -34,7 +34,7 @@ async function collector(store: object): Promise<RunningCollector> {
   dirs.push(dir);
   const c = await startCollector({ config: collectorConfig(op, dir, { store: store as never }), logger: captureLogs('warn').logger });
   running.push(c);
-  for (let i = 0; i < 100 && !c.sharing?.isReady; i++) await new Promise((r) => setTimeout(r, 50));
+  await untilSharingReady(c);
   return c;
 }
 

@@ -12,7 +12,7 @@ import { KeyOwners, type UnattributedKey } from '../src/status/key-owners.ts';
 import { startCollector, type RunningCollector } from '../src/server.ts';
 import type { StatusData } from '../src/status/data.ts';
 import { pixelUrl, see } from './helpers/http.ts';
-import { acmeSharesWithCollector, ADMIN_TOKEN, collectorConfig, encryptFor, makeRawUid, sender, SITES, startTestOperator, tempDir, type TestOperator } from './helpers/stack.ts';
+import { acmeSharesWithCollector, ADMIN_TOKEN, collectorConfig, encryptFor, makeRawUid, sender, SITES, startTestOperator, tempDir, type TestOperator, untilSharingReady } from './helpers/stack.ts';
 
 const status = async (c: RunningCollector) => (await (await fetch(`${c.url}/status.json`)).json()) as StatusData;
 
@@ -23,7 +23,7 @@ async function refreshKeys(c: RunningCollector): Promise<void> {
 
 async function startReady(op: TestOperator, dataDir: string): Promise<RunningCollector> {
   const c = await startCollector({ config: collectorConfig(op, dataDir) });
-  for (let i = 0; i < 200 && !c.sharing?.isReady; i++) await new Promise((r) => setTimeout(r, 25));
+  await untilSharingReady(c);
   expect(c.sharing?.isReady).toBe(true);
   return c;
 }

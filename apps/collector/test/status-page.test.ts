@@ -15,7 +15,7 @@ import { StatusHistory, type HistorySample } from '../src/status/history.ts';
 import type { StatusData } from '../src/status/data.ts';
 import { STATUS_CHART_JS } from '../src/status/page.ts';
 import { adminJson, see, pixelUrl } from './helpers/http.ts';
-import { ADMIN_TOKEN, collectorConfig, encryptFor, makeRawUid, optOutUser, sender, SITES, startTestOperator, tempDir, type TestOperator } from './helpers/stack.ts';
+import { ADMIN_TOKEN, collectorConfig, encryptFor, makeRawUid, optOutUser, sender, SITES, startTestOperator, tempDir, type TestOperator, untilSharingReady } from './helpers/stack.ts';
 
 interface Chart {
   niceTicks(max: number): number[];
@@ -116,7 +116,7 @@ describe('status page in Chromium', () => {
     dataDir = tempDir();
     collector = await startCollector({ config: collectorConfig(op, dataDir, { adminToken: ADMIN_TOKEN }) });
     [acme, bidwell, rival] = await Promise.all([sender(op, SITES.acme), sender(op, SITES.bidwell), sender(op, SITES.rival)]);
-    for (let i = 0; i < 100 && !collector.sharing?.isReady; i++) await new Promise((r) => setTimeout(r, 50));
+    await untilSharingReady(collector);
     browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
     page = await browser.newPage();
     page.on('pageerror', (e) => errors.push(e.message));

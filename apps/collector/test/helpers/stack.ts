@@ -153,3 +153,9 @@ export async function acmeSharesWithCollector(op: TestOperator, action: 'grant' 
   const sites = ((await r.json()) as { sites: number[] }).sites;
   if (sites.includes(SITES.lumen) !== (action === 'grant')) throw new Error(`${action} did not take: ${JSON.stringify(sites)}`);
 }
+
+/** Waits until a started collector holds its sharing keys (5 s at most), else fails the test's setup. */
+export async function untilSharingReady(collector: { sharing?: { isReady: boolean } | null }): Promise<void> {
+  for (let i = 0; i < 100 && !collector.sharing?.isReady; i++) await new Promise((r) => setTimeout(r, 50));
+  if (!collector.sharing?.isReady) throw new Error('the collector did not get its sharing keys within 5 s');
+}
