@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { KeyRing } from '../src/keys/index.ts';
 import {
@@ -207,6 +207,30 @@ describe('decryptToken: clients, lifetimes and the bidstream domain check', () =
       const t = operatorToken({ rawUid: rawUid33 });
       expect(decryptToken(t, sharing, { now: T0 + 1000 }).status).toBe('Success');
       expect(decryptToken(flipByte0(t, xor), sharing, { now: T0 + 1000 })).toEqual(emptyDecryptionResult('InvalidPayload'));
+    });
+    it('a bad fixed bit is refused before any key lookup (no crypto), with the status it always had, whatever the keys and clock', () => {
+      // (Clearing bit 0 makes byte 0 a 2, which the format reads as a v2 token: not a v3/v4 header.)
+      const fixedBitFlips = [0x02, 0x20, 0x40, 0x80];
+      const rings = {
+        full: KeyRing.fromResponseBody(sharingBody),
+        masterOnly: KeyRing.fromResponseBody({ ...sharingBody, keys: wireKeys.filter((k) => k.id === 101) }),
+        siteOnly: KeyRing.fromResponseBody({ ...sharingBody, keys: wireKeys.filter((k) => k.id === 104) }),
+      };
+      const good = operatorToken();
+      for (const ring of Object.values(rings)) {
+        const lookups = vi.spyOn(ring, 'lookupKey');
+        for (const xor of fixedBitFlips) {
+          for (const now of [T0 + 1000, T0 + 7_200_000 /* expired */]) {
+            const ids = { masterKeyId: -1, siteKeyId: -1 };
+            expect(decryptToken(flipByte0(good, xor), ring, { now, keyIds: ids })).toEqual(emptyDecryptionResult('InvalidPayload'));
+            // The master key id is read from the clear header; nothing inside the layers was opened.
+            expect(ids).toEqual({ masterKeyId: 101, siteKeyId: null });
+          }
+        }
+        expect(lookups).not.toHaveBeenCalled();
+        decryptToken(good, ring, { now: T0 + 1000 });
+        expect(lookups).toHaveBeenCalled(); // the spy sees the lookups a good header makes
+      }
     });
     it('a phone raw UID in a phone header decrypts as Phone', () => {
       const phoneRaw = Buffer.concat([Buffer.from([0x04]), randomBytes(32)]).toString('base64');

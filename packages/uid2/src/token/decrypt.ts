@@ -16,7 +16,8 @@
 //   uid of a v2 token that fails the lifetime check; a receiver that fails a check gets nothing).
 //   Header authenticity: byte 0 of a v3/v4 token sits outside both AES-GCM layers and the SDK reads
 //   it unchecked, so a flipped bit could still decrypt and, for one bit, file an email UID2 as a phone.
-//   We require the bits the operator always writes one way (low two set, top three clear) and, when
+//   We require the bits the operator always writes one way (low two set, top three clear; checked in
+//   the clear header before any key lookup, so a bad header costs no crypto) and, when
 //   the raw UID has its own prefix byte (33 bytes), the header's scope and type to equal the prefix's;
 //   otherwise InvalidPayload. The scope reported stays the keys' scope (as in the SDK), so a header
 //   scope bit can never change it. Left open by the format: a 32-byte (v2) raw UID has no prefix, so
@@ -25,7 +26,7 @@ import type { ClientKind, DecryptionResult, DecryptionStatus, IdentityScope, Ide
 import type { KeyRing } from '../keys/key-ring.ts';
 import { openAdvertisingTokenUnguarded, type OpenedAdvertisingToken } from './open.ts';
 import { isClientSideGenerated } from './privacy-bits.ts';
-import { IDENTITY_BYTE_FIXED_MASK, IDENTITY_BYTE_FIXED_VALUE, scopeAndTypeBits } from './layout.ts';
+import { scopeAndTypeBits } from './layout.ts';
 
 export interface DecryptOptions {
   /** Clock, ms. Defaults to Date.now(). */
@@ -45,7 +46,8 @@ export interface DecryptOptions {
  * The key ids a token names, as far as its layers opened. The master key id is in the token's clear
  * header; the site key id (the sender's key) sits inside the master layer, so it is known only when the
  * master key is ours: a receiver learns it even for a token sealed with a site key it does not hold
- * (NotAuthorizedForKey), which is how it can still say whose token that was. null: not reached.
+ * (NotAuthorizedForKey), which is how it can still say whose token that was. A token whose clear header
+ * has a bad fixed bit is not opened at all (no crypto), so it names its master key id only. null: not reached.
  */
 export interface TokenKeyIds {
   masterKeyId: number | null;
@@ -106,15 +108,13 @@ export function decryptTokenUnguarded(token: string, ring: KeyRing | null | unde
   if (ring === null || ring === undefined) return emptyDecryptionResult('NotInitialized');
   const now = opts?.now ?? Date.now();
   if (!ring.isValid(now)) return emptyDecryptionResult('KeysNotSynced');
-  const o = openAdvertisingTokenUnguarded(token, ring.lookupKey);
+  // strictHeader: header bits the operator always writes one way (a divergence: the SDK does not look),
+  // checked in the clear header before any key lookup or decryption; a bad one stops as InvalidPayload.
+  const o = openAdvertisingTokenUnguarded(token, ring.lookupKey, true);
   const keyIds = opts?.keyIds;
   if (keyIds !== undefined) {
     keyIds.masterKeyId = o.masterKeyId;
     keyIds.siteKeyId = o.siteKeyId;
-  }
-  // Header bits the operator always writes one way (a divergence: the SDK does not look).
-  if (o.identityByte !== null && (o.identityByte & IDENTITY_BYTE_FIXED_MASK) !== IDENTITY_BYTE_FIXED_VALUE) {
-    return emptyDecryptionResult('InvalidPayload');
   }
   // The token header's scope is not reported: the SDKs report the key body's scope.
   const scope = ring.identityScope;

@@ -12,6 +12,8 @@
 import { aesCbcDecrypt, aesGcmDecrypt, GCM_IV_LENGTH, GCM_TAG_LENGTH, CBC_IV_LENGTH } from '../crypto/aes.ts';
 import type { IdentityScope, IdentityType, Key, TokenVersion } from '../types.ts';
 import {
+  IDENTITY_BYTE_FIXED_MASK,
+  IDENTITY_BYTE_FIXED_VALUE,
   MASTER_PAYLOAD_HEADER_LENGTH,
   readInt32,
   readInt64,
@@ -74,7 +76,7 @@ export class OpenedAdvertisingToken {
 const MIN_GCM = GCM_IV_LENGTH + GCM_TAG_LENGTH;
 const asciiStrict = new TextDecoder('utf-8', { fatal: true });
 
-function openV3(bytes: Buffer, lookupKey: KeyLookup, out: OpenedAdvertisingToken): OpenedAdvertisingToken {
+function openV3(bytes: Buffer, lookupKey: KeyLookup, out: OpenedAdvertisingToken, strictHeader: boolean): OpenedAdvertisingToken {
   const identity = bytes[0] as number;
   const type = typeFromIdentityByte(identity);
   // Smallest possible token: header + master GCM around (master header + site GCM around site header).
@@ -86,6 +88,8 @@ function openV3(bytes: Buffer, lookupKey: KeyLookup, out: OpenedAdvertisingToken
   out.identityType = type;
   const masterKeyId = readUint32(bytes, 2);
   out.masterKeyId = masterKeyId;
+  // The clear header's fixed bits, checked before any key lookup so a bad header costs no crypto.
+  if (strictHeader && (identity & IDENTITY_BYTE_FIXED_MASK) !== IDENTITY_BYTE_FIXED_VALUE) return out;
   const masterKey = lookupKey(masterKeyId);
   if (masterKey === undefined) {
     out.status = 'NotAuthorizedForMasterKey';
@@ -172,8 +176,11 @@ function openV2(bytes: Buffer, lookupKey: KeyLookup, out: OpenedAdvertisingToken
 /**
  * openAdvertisingToken without its last-resort try/catch. Every read is bounds-checked, so this should
  * never throw; the property tests call it directly to prove that the guard is never what saves us.
+ * `strictHeader`: stop (InvalidPayload, masterKeyId read, nothing decrypted) when a v3/v4 identity
+ * byte has a fixed bit the operator never writes that way. decryptToken asks for it; the plain decoder
+ * (the operator's /v2/token/validate) reads byte 0 unchecked, as the SDKs and the operator do.
  */
-export function openAdvertisingTokenUnguarded(token: string | Uint8Array, lookupKey: KeyLookup): OpenedAdvertisingToken {
+export function openAdvertisingTokenUnguarded(token: string | Uint8Array, lookupKey: KeyLookup, strictHeader = false): OpenedAdvertisingToken {
   const out = new OpenedAdvertisingToken();
   let bytes: Buffer;
   if (typeof token === 'string') {
@@ -190,7 +197,7 @@ export function openAdvertisingTokenUnguarded(token: string | Uint8Array, lookup
   } else {
     return out;
   }
-  return out.version === 2 ? openV2(bytes, lookupKey, out) : openV3(bytes, lookupKey, out);
+  return out.version === 2 ? openV2(bytes, lookupKey, out) : openV3(bytes, lookupKey, out, strictHeader);
 }
 
 /**
