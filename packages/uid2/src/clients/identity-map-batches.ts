@@ -5,6 +5,7 @@
 // caller's inputs. Anything else (400, 401, a malformed answer) fails at once: retrying cannot help.
 import { Uid2HttpError, Uid2NetworkError } from './errors.ts';
 import type { IdentityMapResult } from './unmapped-identity.ts';
+import { retryWithBackoff } from '../retry.ts';
 
 export const MAX_IDENTIFIERS_PER_REQUEST = 5000;
 
@@ -36,8 +37,6 @@ export function isRetryable(error: unknown): boolean {
   return error instanceof Uid2HttpError && (error.httpStatus === 429 || error.httpStatus >= 500);
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /**
  * Maps an input of any size with `client` (IdentityMapV3Client or IdentityMapClient and their inputs).
  * Throws the first non-retryable error, or the last error of a request that ran out of retries.
@@ -52,23 +51,21 @@ export async function mapIdentitiesInBatches<Input extends Splittable<Input>, Ma
   const retries = Math.max(0, Math.floor(options.retries ?? 5));
   const base = options.baseDelayMs ?? 500;
   const cap = options.maxDelayMs ?? 30_000;
-  const sleep = options.sleep ?? defaultSleep;
   const batches = input.split(batchSize);
   const results: IdentityMapResult<Mapped>[] = new Array(batches.length);
   let next = 0;
   let done = 0;
   let failed = false;
 
-  const attempt = async (batch: Input): Promise<IdentityMapResult<Mapped>> => {
-    for (let tried = 0; ; tried++) {
-      try {
-        return await client.generateIdentityMap(batch);
-      } catch (error) {
-        if (failed || tried >= retries || !isRetryable(error)) throw error;
-        await sleep(Math.random() * Math.min(cap, base * 2 ** tried));
-      }
-    }
-  };
+  const attempt = (batch: Input): Promise<IdentityMapResult<Mapped>> =>
+    retryWithBackoff(() => client.generateIdentityMap(batch), {
+      retries,
+      baseDelayMs: base,
+      maxDelayMs: cap,
+      // Once a batch has failed for good the run is over: the others stop retrying too.
+      retryable: (error) => !failed && isRetryable(error),
+      ...(options.sleep !== undefined && { sleep: options.sleep }),
+    });
   const worker = async (): Promise<void> => {
     while (!failed && next < batches.length) {
       const index = next++;

@@ -3,7 +3,8 @@
 // Idempotency-Key so a batch the receiver already took is not counted twice.
 import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { backoffMs, encryptInBatches, sleep, type SharingEncrypter } from './encrypt-stream.ts';
+import { encryptInBatches, type SharingEncrypter } from './encrypt-stream.ts';
+import { retryWithBackoff } from '../retry.ts';
 
 export type RejectReason = 'invalid' | 'expired' | 'not_authorised' | 'opted_out';
 
@@ -65,6 +66,22 @@ interface BatchAnswer {
 /** Errors after which the same request cannot succeed: stop sending. */
 class RefusedError extends Error {}
 
+/** A batch the receiver did not take: its HTTP status (0: no answer), why, and its Retry-After. */
+class BatchNotTaken extends Error {
+  constructor(
+    readonly status: number,
+    readonly detail: string,
+    readonly retryAfterMs: number | null,
+  ) {
+    super(`HTTP ${status} ${detail}`);
+  }
+
+  /** 409: the same key is still being processed (a retry overtook its first attempt): wait, ask again. */
+  get retryable(): boolean {
+    return this.status === 0 || this.status === 409 || this.status === 429 || this.status >= 500;
+  }
+}
+
 export async function shareViaApi(options: ShareApiOptions): Promise<ShareApiSummary> {
   const started = performance.now();
   const batchSize = options.batchSize ?? 5000;
@@ -79,50 +96,60 @@ export async function shareViaApi(options: ShareApiOptions): Promise<ShareApiSum
   };
   let refused: string | null = null;
 
+  /** One POST of a batch: the receiver's 200 answer text, or a BatchNotTaken. */
+  const post = async (body: ReturnType<typeof gzipSync>, idempotencyKey: string): Promise<string> => {
+    let status = 0;
+    let retryAfterMs: number | null = null;
+    let detail = '';
+    try {
+      const r = await fetch(endpoint, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${options.senderKey}`,
+          'content-type': 'application/json',
+          'content-encoding': 'gzip',
+          'idempotency-key': idempotencyKey,
+        },
+        body,
+        signal: AbortSignal.timeout(options.timeoutMs ?? 60_000),
+      });
+      status = r.status;
+      const text = await r.text();
+      if (status === 200) return text;
+      const ra = Number(r.headers.get('retry-after'));
+      retryAfterMs = Number.isFinite(ra) && ra > 0 ? ra * 1000 : null;
+      try {
+        detail = (JSON.parse(text) as { error?: string }).error ?? '';
+      } catch {
+        detail = '';
+      }
+    } catch (err) {
+      detail = (err as Error).name === 'TimeoutError' ? 'timeout' : 'connection failed';
+    }
+    throw new BatchNotTaken(status, detail, retryAfterMs);
+  };
+
   const send = async (index: number, tokens: string[]): Promise<BatchAnswer> => {
     const body = gzipSync(JSON.stringify({ tokens }));
-    for (let attempt = 0; ; attempt++) {
-      let status = 0;
-      let retryAfter: number | null = null;
-      let detail = '';
-      let answer: string | null = null;
-      try {
-        const r = await fetch(endpoint, {
-          method: 'POST',
-          headers: {
-            authorization: `Bearer ${options.senderKey}`,
-            'content-type': 'application/json',
-            'content-encoding': 'gzip',
-            'idempotency-key': `${run}:${index}`,
-          },
-          body,
-          signal: AbortSignal.timeout(options.timeoutMs ?? 60_000),
-        });
-        status = r.status;
-        const text = await r.text();
-        if (status === 200) answer = text;
-        else {
-          const ra = Number(r.headers.get('retry-after'));
-          retryAfter = Number.isFinite(ra) && ra > 0 ? ra * 1000 : null;
-          try {
-            detail = (JSON.parse(text) as { error?: string }).error ?? '';
-          } catch {
-            detail = '';
-          }
-        }
-      } catch (err) {
-        detail = (err as Error).name === 'TimeoutError' ? 'timeout' : 'connection failed';
-      }
-      if (answer !== null) return readBatchAnswer(answer); // outside the try: a bad answer is not a connection failure
-      // 409: the same key is still being processed (a retry overtook its first attempt): wait, ask again.
-      const retryable = status === 0 || status === 409 || status === 429 || status >= 500;
-      if (!retryable) throw new RefusedError(`the receiver refused a batch: HTTP ${status}${detail ? ` ${detail}` : ''}`);
-      if (attempt >= retries) throw new Error(`a batch failed after ${retries + 1} attempts: ${status ? `HTTP ${status}` : detail}`);
-      summary.retries++;
-      // Retry-After is a floor, not a schedule: a claim left by a crashed receiver (409) can take
-      // longer than its hint to lapse, so the backoff keeps growing underneath it.
-      await sleep(Math.max(retryAfter ?? 0, backoffMs(attempt + 1, 250, 10_000, random)));
+    let answer: string;
+    try {
+      answer = await retryWithBackoff(() => post(body, `${run}:${index}`), {
+        retries,
+        baseDelayMs: 250,
+        maxDelayMs: 10_000,
+        random,
+        retryable: (err) => err instanceof BatchNotTaken && err.retryable,
+        // Retry-After is a floor, not a schedule: a claim left by a crashed receiver (409) can take
+        // longer than its hint to lapse, so the backoff keeps growing underneath it.
+        minDelayMs: (err) => (err as BatchNotTaken).retryAfterMs ?? 0,
+        onRetry: () => summary.retries++,
+      });
+    } catch (err) {
+      if (!(err instanceof BatchNotTaken)) throw err;
+      if (!err.retryable) throw new RefusedError(`the receiver refused a batch: HTTP ${err.status}${err.detail ? ` ${err.detail}` : ''}`);
+      throw new Error(`a batch failed after ${retries + 1} attempts: ${err.status ? `HTTP ${err.status}` : err.detail}`);
     }
+    return readBatchAnswer(answer); // outside the retries: a bad answer is not a connection failure
   };
 
   const batches = encryptInBatches(options.rawUids, options.sharing, batchSize);

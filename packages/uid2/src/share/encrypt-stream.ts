@@ -37,10 +37,3 @@ export async function* encryptInBatches(rawUids: AsyncIterable<string> | Iterabl
   }
   if (batch.read > 0) yield batch;
 }
-
-/** Exponential backoff with full jitter: attempt 1 waits up to `base`, doubling to `max`. */
-export function backoffMs(attempt: number, base = 250, max = 10_000, random: () => number = Math.random): number {
-  return Math.round(random() * Math.min(max, base * 2 ** (attempt - 1)));
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -10,7 +10,8 @@ import { dirname, join } from 'node:path';
 import { once } from 'node:events';
 import { createGzip } from 'node:zlib';
 import { Uid2Error } from '../errors.ts';
-import { backoffMs, encryptInBatches, sleep, type SharingEncrypter } from './encrypt-stream.ts';
+import { encryptInBatches, type SharingEncrypter } from './encrypt-stream.ts';
+import { retryWithBackoff } from '../retry.ts';
 
 export interface S3Destination {
   bucket: string;
@@ -141,21 +142,13 @@ export async function shareViaFiles(options: ShareFileOptions): Promise<ShareFil
     z.end();
     await written;
     const key = `${options.segment}/${name}-${String(part).padStart(5, '0')}.${format}.gz`;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await putter.put(key, local);
-        summary.files.push(key);
-        summary.delivered += inFile;
-        break;
-      } catch (err) {
-        if (attempt >= retries) {
-          summary.undelivered += inFile;
-          summary.error ??= `could not put ${key}: ${(err as Error).message}`;
-          break;
-        }
-        summary.retries++;
-        await sleep(backoffMs(attempt + 1));
-      }
+    try {
+      await retryWithBackoff(() => putter.put(key, local), { retries, baseDelayMs: 250, maxDelayMs: 10_000, onRetry: () => summary.retries++ });
+      summary.files.push(key);
+      summary.delivered += inFile;
+    } catch (err) {
+      summary.undelivered += inFile;
+      summary.error ??= `could not put ${key}: ${(err as Error).message}`;
     }
     await rm(local, { force: true });
     options.onProgress?.({ read: summary.read, delivered: summary.delivered });
