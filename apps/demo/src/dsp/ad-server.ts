@@ -6,6 +6,7 @@
 import { tryCreativePixelUrl, type BidstreamClient, type DecryptionStatus, type SharingClient } from '@uid2-pixels/uid2';
 import type { Audience } from './audience.ts';
 import type { BidRequest } from './bid-request.ts';
+import { escapeHtml } from '../html.ts';
 
 export interface Creative {
   /** Banner image, served by the DSP. */
@@ -41,18 +42,15 @@ export type Outcome =
   | { kind: 'bid'; response: BidResponse; pixel: 'not-attached'; reason: string }
   | { kind: 'no-bid'; reason: 'no-token' | 'not-in-audience' | DecryptionStatus };
 
-const escapeAttr = (text: string) =>
-  text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-
 /** Creative markup: the banner, a click-through, and (when there is one) the 1x1 impression pixel. */
 export function creativeMarkup(creative: Creative, pixelUrl: string | null): string {
-  const pixel = pixelUrl === null ? '' : `<img class="impression" src="${escapeAttr(pixelUrl)}" width="1" height="1" alt="">`;
+  const pixel = pixelUrl === null ? '' : `<img class="impression" src="${escapeHtml(pixelUrl)}" width="1" height="1" alt="">`;
   return [
     '<!doctype html><html><head><meta charset="utf-8">',
-    `<link rel="stylesheet" href="${escapeAttr(creative.stylesheetUrl)}">`,
+    `<link rel="stylesheet" href="${escapeHtml(creative.stylesheetUrl)}">`,
     '</head><body>',
-    `<a href="${escapeAttr(creative.clickUrl)}" target="_blank" rel="noopener">`,
-    `<img class="banner" src="${escapeAttr(creative.bannerUrl)}" width="300" height="250" alt="${escapeAttr(creative.alt)}"></a>`,
+    `<a href="${escapeHtml(creative.clickUrl)}" target="_blank" rel="noopener">`,
+    `<img class="banner" src="${escapeHtml(creative.bannerUrl)}" width="300" height="250" alt="${escapeHtml(creative.alt)}"></a>`,
     pixel,
     '</body></html>',
   ].join('');

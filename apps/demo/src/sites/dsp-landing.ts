@@ -2,8 +2,7 @@
 // its state (keys, audience size) and links to the other parties. Rendered on the server: no script.
 import type { DemoConfig } from '../config.ts';
 import { storyNav } from './story-nav.ts';
-
-const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+import { escapeHtml } from '../html.ts';
 
 export interface DspState {
   bidstreamKeys: boolean;
@@ -22,7 +21,7 @@ export function dspLandingHtml(config: DemoConfig, state: DspState): string {
   <link rel="stylesheet" href="/static/style.css">
 </head>
 <body class="dsp">
-  <header class="site"><h1>Bidwell DSP</h1><span class="origin">${escape(config.urls.dsp)}</span></header>
+  <header class="site"><h1>Bidwell DSP</h1><span class="origin">${escapeHtml(config.urls.dsp)}</span></header>
   <main>
     <section class="card">
       <h2>The ad server of the story</h2>

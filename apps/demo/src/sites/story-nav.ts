@@ -1,9 +1,8 @@
 // The story's parties, linked from every demo page, so a newcomer can walk it from any of them.
 import type { DemoConfig } from '../config.ts';
+import { escapeHtml } from '../html.ts';
 
 type Site = 'shop' | 'publisher' | 'dsp';
-
-const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 export function storyNav(config: DemoConfig, here: Site): string {
   const { urls } = config;
@@ -16,7 +15,7 @@ export function storyNav(config: DemoConfig, here: Site): string {
   ];
   const items = steps
     .filter(([site]) => site !== here)
-    .map(([site, href, title, what]) => `<li><a href="${escape(href)}" data-testid="nav-${site}">${title}<span>${what}</span></a></li>`)
+    .map(([site, href, title, what]) => `<li><a href="${escapeHtml(href)}" data-testid="nav-${site}">${title}<span>${what}</span></a></li>`)
     .join('');
   return `<nav class="story" aria-label="The story"><h2>The story</h2><ul class="links">${items}</ul></nav>`;
 }
