@@ -36,6 +36,11 @@ it('publishes CSTG keys as EUID-X-L- (private EUID-Y-L-); new key pairs too', as
   }
   const created = await admin(op, 'POST', '/participants/101/keypairs');
   expect(created.json.publicKey).toMatch(/^EUID-X-L-/);
+  // A participant added through the admin API gets its first pair under the EUID prefix too.
+  const added = await admin(op, 'POST', '/participants', { name: 'EUID newcomer', type: 'PUBLISHER', roles: ['GENERATOR'] });
+  expect(added.status).toBe(201);
+  expect(added.json.credentials.publicKey).toMatch(/^EUID-X-L-/);
+  expect(added.json.participant.keypairs).toEqual([expect.objectContaining({ publicKey: added.json.credentials.publicKey })]);
 });
 
 it('issues EUID tokens: identity byte 0x13, the key sync scope EUID, raw UID2 with the EUID prefix; refresh keeps the scope', async () => {

@@ -131,8 +131,7 @@ export function adminRouter(ctx: OperatorContext): Router {
         req,
         'Manage Participant',
         { action: 'create', siteId: input.siteId, name: input.name, type: input.type },
-        // An EUID operator's new key pairs carry the EUID- prefix.
-        (s) => addParticipant(s, { ...generateCstgKeypair(store.salts.scope), ...input }, ctx.now(), ctx.schedule),
+        (s) => addParticipant(s, input, ctx.now(), ctx.schedule, store.salts.scope),
         (created) => ({ siteId: created.siteId }),
       );
       return { status: 201, body: { participant: describeParticipant(findParticipant(store.state, credentials.siteId)), credentials } };

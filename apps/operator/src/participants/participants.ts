@@ -5,6 +5,7 @@ import type { KeySchedule } from '../config.ts';
 import { addKey, addKeyset } from '../keys/keys.ts';
 import { generateCstgKeypair, keypairMatches } from '../cstg/keypair.ts';
 import type { OperatorState, ParticipantRecord, ParticipantType, Role } from '../state/model.ts';
+import type { Scope } from '../identity/raw-uid.ts';
 import { makeApiKeyRecord, newApiKey, randomAlphanumeric } from './api-keys.ts';
 
 export interface NewParticipant {
@@ -50,7 +51,11 @@ export function findParticipant(state: OperatorState, siteId: number): Participa
   return p;
 }
 
-export function addParticipant(state: OperatorState, input: NewParticipant, now: number, schedule: KeySchedule): ParticipantCredentials {
+/**
+ * Adds a participant with its API key, its first client-side key pair (made here when the input has
+ * none, under the operator's scope: `EUID-X-`/`EUID-Y-` on an EUID operator) and its default keyset.
+ */
+export function addParticipant(state: OperatorState, input: NewParticipant, now: number, schedule: KeySchedule, scope: Scope): ParticipantCredentials {
   const siteId = input.siteId ?? Math.max(100, ...state.participants.map((p) => p.siteId)) + 1;
   if (!Number.isSafeInteger(siteId) || siteId <= 2) throw new OperatorError('INVALID_INPUT', 'site ids start at 3');
   if (state.participants.some((p) => p.siteId === siteId)) throw new OperatorError('CONFLICT', `site id ${siteId} exists`);
@@ -61,7 +66,7 @@ export function addParticipant(state: OperatorState, input: NewParticipant, now:
   if (state.participants.some((p) => p.keypairs.some((k) => k.subscriptionId === subscriptionId))) {
     throw new OperatorError('CONFLICT', `subscription id ${subscriptionId} exists`);
   }
-  const pair = input.publicKey && input.privateKey ? { publicKey: input.publicKey, privateKey: input.privateKey } : generateCstgKeypair();
+  const pair = input.publicKey && input.privateKey ? { publicKey: input.publicKey, privateKey: input.privateKey } : generateCstgKeypair(scope);
   if (!keypairMatches(pair)) throw new OperatorError('INVALID_INPUT', `site ${siteId}: public key does not match private key`);
 
   state.participants.push({

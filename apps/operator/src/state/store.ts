@@ -110,7 +110,7 @@ export class OperatorStore {
       s.keysets.push({ keysetId, siteId, name, created: now, enabled: true, isDefault: true });
       addKey(s, keysetId, now, 0, options.schedule.keyLifetimeMs);
     }
-    for (const p of fixture.participants) addParticipant(s, p, now, options.schedule);
+    for (const p of fixture.participants) addParticipant(s, p, now, options.schedule, options.scope ?? 'UID2');
     for (const g of fixture.sharing) {
       grantTypes(s, g.siteId, g.types);
       grantSites(s, g.siteId, g.sites);
