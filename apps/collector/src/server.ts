@@ -2,9 +2,9 @@
 // node:http 'request' listener that answers the pixel routes itself and hands every other request to
 // Express. Used by main.ts (single process), by each cluster worker (cluster.ts), and by tests.
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { OptOutStatusClient, SharingClient } from '@uid2-pixels/uid2';
+import { isLoopbackHost, listen, urlHost } from '@uid2-pixels/uid2/internal/listen';
 import { createApp } from './app.ts';
 import { SenderAcl } from './authorise.ts';
 import type { CollectorConfig } from './config.ts';
@@ -73,8 +73,6 @@ export interface RunningCollector {
   /** Stops accepting, answers every pixel in flight, flushes and closes the store. */
   close(): Promise<void>;
 }
-
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
 /** Unready this long before the last sharing key expires, while refreshing fails. */
 const KEYS_EXPIRING_MS = 60_000;
@@ -234,16 +232,9 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
   const server = createServer((req, res) => {
     if (!pixel(req, res)) app(req, res);
   });
-  await new Promise<void>((resolve, reject) => {
-    const failed = (err: NodeJS.ErrnoException) => {
-      reject(err.code === 'EADDRINUSE' ? new PortInUseError(config.host, config.port, { cause: err }) : err);
-    };
-    server.once('error', failed);
-    server.listen(config.port, config.host, () => {
-      server.off('error', failed);
-      resolve();
-    });
-  }).catch(async (err: unknown) => {
+  const port = await listen(server, config.port, config.host, (err) =>
+    err.code === 'EADDRINUSE' ? new PortInUseError(config.host, config.port, { cause: err }) : undefined,
+  ).catch(async (err: unknown) => {
     // Nothing listens: release what was started (key sync, history, store) before saying why.
     history.stop();
     sharing?.stop();
@@ -253,15 +244,14 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
     if (ownsStore) await store.close().catch(() => {});
     throw err;
   });
-  const { port } = server.address() as AddressInfo;
   if (config.protectStatus && !config.adminToken) {
     log.warn('protectStatus is on but no adminToken is set: /metrics and /status.json answer 401 to everyone');
   }
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const host = urlHost(config.host);
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
   // As the operator and the demo sites say it: the address a browser opens (localhost for a loopback
   // interface, as the `npm start` banner prints it), and the interface actually bound.
-  const browserUrl = config.publicUrl?.replace(/\/+$/, '') ?? (LOOPBACK.has(config.host) || config.host === '0.0.0.0' ? `http://localhost:${port}` : url);
+  const browserUrl = config.publicUrl?.replace(/\/+$/, '') ?? (isLoopbackHost(config.host) || config.host === '0.0.0.0' ? `http://localhost:${port}` : url);
   log.info({ url: browserUrl, listen: `${host}:${port}`, store: store.kind, senders: config.senders.map((s) => s.siteId) }, 'collector listening');
 
   let closed: Promise<void> | null = null;

@@ -1,10 +1,11 @@
 // What every demo site shares: security headers with a Content Security Policy that names exactly the
 // origins the page may talk to, a health check, the browser snippet, and HTML pages with their config.
 import { existsSync, readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import express, { type Express, type Request, type Response } from 'express';
 import helmet from 'helmet';
+import { listen as listenOn } from '@uid2-pixels/uid2/internal/listen';
 import type { Logger } from './log.ts';
 
 export const PAGES_DIR = fileURLToPath(new URL('./pages/', import.meta.url));
@@ -98,17 +99,9 @@ export function servePage(app: Express, path: string, file: string, config: unkn
 }
 
 /** Starts listening and resolves with the bound port (useful with port 0 in tests). */
-export function listen(app: Express, port: number, host: string): Promise<{ server: Server; port: number }> {
-  return new Promise((resolve, reject) => {
-    const server = app.listen(port, host, (error?: Error) => {
-      if (error) {
-        reject(error);
-        return;
-      }
-      const address = server.address();
-      resolve({ server, port: typeof address === 'object' && address ? address.port : port });
-    });
-  });
+export async function listen(app: Express, port: number, host: string): Promise<{ server: Server; port: number }> {
+  const server = createServer(app);
+  return { server, port: await listenOn(server, port, host) };
 }
 
 export function close(server: Server): Promise<void> {

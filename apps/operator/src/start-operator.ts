@@ -1,8 +1,8 @@
 // startOperator: opens (or seeds) a data dir, builds the app, listens, and runs the key rotation
 // schedule. Used by main.ts and by other packages' tests (port 0 + a temp data dir).
 import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { createServer } from 'node:http';
+import { isLoopbackHost, listen, urlHost } from '@uid2-pixels/uid2/internal/listen';
 import type { Logger } from 'pino';
 import { DEFAULT_LIFETIMES, keyScheduleFor, DAY_MS, type TokenLifetimes } from './config.ts';
 import type { OperatorContext, SiteLink } from './context.ts';
@@ -124,11 +124,10 @@ export async function startOperator(options: StartOperatorOptions): Promise<Runn
   const ctx: OperatorContext = { store, keys, lifetimes, schedule, optouts: new OptoutPolicy(store.salts), saltRotation, metrics, log, now, links: options.links ?? [] };
 
   const host = options.host ?? '127.0.0.1';
-  const server: Server = createApp(ctx).listen(options.port ?? 0, host);
-  await listening(server, host, options.port ?? 0);
-  const { port } = server.address() as AddressInfo;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  const browserUrl = options.publicUrl?.replace(/\/+$/, '') ?? (LOOPBACK.has(host) ? `http://localhost:${port}` : url);
+  const server = createServer(createApp(ctx));
+  const port = await listen(server, options.port ?? 0, host, (error) => listenError(error, host, options.port ?? 0));
+  const url = `http://${urlHost(host)}:${port}`;
+  const browserUrl = options.publicUrl?.replace(/\/+$/, '') ?? (isLoopbackHost(host) ? `http://localhost:${port}` : url);
 
   const timers = [
     scheduleJob(rotationIntervalMs, () => keys.tick(), 'key rotation failed', log),
@@ -164,25 +163,18 @@ export async function startOperator(options: StartOperatorOptions): Promise<Runn
   };
 }
 
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
-
-/** Waits for the server to listen; a taken or forbidden port becomes an error that says so. */
-async function listening(server: Server, host: string, port: number): Promise<void> {
-  try {
-    await once(server, 'listening');
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    if (code === 'EADDRINUSE') {
-      throw new OperatorError('PORT_IN_USE', `port ${port} on ${host} is already in use (another operator, or an earlier start still running?)`, { cause: error });
-    }
-    if (code === 'EACCES') {
-      throw new OperatorError('PORT_IN_USE', `not allowed to listen on port ${port} on ${host} (ports below 1024 need privileges)`, { cause: error });
-    }
-    if (code === 'EADDRNOTAVAIL') {
-      throw new OperatorError('BAD_CONFIG', `cannot listen on ${host}: no such address on this machine`, { cause: error });
-    }
-    throw error;
+/** A taken, forbidden or absent address as an error that says so. */
+function listenError(error: NodeJS.ErrnoException, host: string, port: number): OperatorError | undefined {
+  if (error.code === 'EADDRINUSE') {
+    return new OperatorError('PORT_IN_USE', `port ${port} on ${host} is already in use (another operator, or an earlier start still running?)`, { cause: error });
   }
+  if (error.code === 'EACCES') {
+    return new OperatorError('PORT_IN_USE', `not allowed to listen on port ${port} on ${host} (ports below 1024 need privileges)`, { cause: error });
+  }
+  if (error.code === 'EADDRNOTAVAIL') {
+    return new OperatorError('BAD_CONFIG', `cannot listen on ${host}: no such address on this machine`, { cause: error });
+  }
+  return undefined;
 }
 
 /**
