@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { exitQuietlyWhenStdoutCloses } from '@uid2-pixels/uid2/cli/stdout';
-import { ArgsError, intFlag, parseArgv } from '@uid2-pixels/uid2/cli/args';
+import { ArgsError, intFlag, intFlagOrEnv, parseArgv } from '@uid2-pixels/uid2/cli/args';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -77,13 +77,8 @@ function readConfig(argv: string[]): StackConfig {
     process.exit(0);
   }
   const env = process.env;
-  /** A port from its flag, else its environment variable, else the default; errors name where it came from. */
-  const port = (flag: string, envName: string, fallback: number): number => {
-    const given = values[flag as 'operator-port'];
-    if (given !== undefined) return intFlag(`--${flag}`, given, { min: 1, max: 65535 });
-    const text = env[envName];
-    return text === undefined || text === '' ? fallback : intFlag(envName, text, { min: 1, max: 65535 });
-  };
+  const port = (flag: string, envName: string, fallback: number): number =>
+    intFlagOrEnv(`--${flag}`, values[flag as 'operator-port'], envName, fallback, { min: 1, max: 65535 }, env);
   const dataDirText = values['data-dir'] ?? env.UID2_DATA_DIR ?? '.data';
   const onlyText = values.only ?? env.UID2_STACK_ONLY;
   const only = onlyText ? new Set(onlyText.split(',').map((s) => s.trim()).filter(Boolean)) : null;

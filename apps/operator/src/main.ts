@@ -2,7 +2,7 @@
 // Flags win over environment variables.
 import { resolve } from 'node:path';
 import { exitQuietlyWhenStdoutCloses } from '@uid2-pixels/uid2/cli/stdout';
-import { ArgsError, intFlag, parseArgv } from '@uid2-pixels/uid2/cli/args';
+import { ArgsError, intFlagOrEnv, parseArgv } from '@uid2-pixels/uid2/cli/args';
 import { DAY_MS } from './config.ts';
 import { OperatorError } from './errors.ts';
 import { createLogger } from './logging.ts';
@@ -40,14 +40,6 @@ The first start seeds the data dir from the fixture (participants, keys, sharing
 Later starts reuse the data dir as it is; delete it to start over.
 `;
 
-/** A whole-number option from its flag or else its environment variable; usage errors name the source. */
-function numberOption(flag: string | undefined, envName: string, fallback: number, name: string, max: number): number {
-  if (flag !== undefined) return intFlag(name, flag, { min: 0, max });
-  const text = process.env[envName];
-  if (text === undefined || text === '') return fallback;
-  return intFlag(envName, text, { min: 0, max });
-}
-
 /** The salt rotation share from its flag or else its environment variable: a number in (0, 1]. */
 function shareOption(flag: string | undefined, envText: string | undefined): number {
   const text = flag ?? envText;
@@ -81,7 +73,7 @@ async function main(): Promise<void> {
   const env = process.env;
   // `pnpm operator` runs this in apps/operator; relative paths mean what they meant where the user typed them.
   const base = env.INIT_CWD || process.cwd();
-  const port = numberOption(values.port, 'UID2_OPERATOR_PORT', 8080, '--port', 65535);
+  const port = intFlagOrEnv('--port', values.port, 'UID2_OPERATOR_PORT', 8080, { min: 0, max: 65535 });
   const log = createLogger(values['log-level'] ?? env.UID2_OPERATOR_LOG_LEVEL ?? 'info');
   const fixture = values.fixture ?? env.UID2_OPERATOR_FIXTURE;
   // Handlers go in before the (slow) start so a signal during start-up still ends in a clean exit.
@@ -100,10 +92,10 @@ async function main(): Promise<void> {
     host: values.host ?? env.UID2_OPERATOR_HOST ?? '127.0.0.1',
     dataDir: resolve(base, values['data-dir'] ?? env.UID2_OPERATOR_DATA_DIR ?? '.data/operator'),
     ...(fixture ? { fixture: resolve(base, fixture) } : {}),
-    rotationIntervalMs: numberOption(values['rotation-interval'], 'UID2_OPERATOR_ROTATION_MS', DAY_MS, '--rotation-interval', Number.MAX_SAFE_INTEGER),
+    rotationIntervalMs: intFlagOrEnv('--rotation-interval', values['rotation-interval'], 'UID2_OPERATOR_ROTATION_MS', DAY_MS, { min: 0, max: Number.MAX_SAFE_INTEGER }),
     identityScope: (values['identity-scope'] ?? env.UID2_OPERATOR_IDENTITY_SCOPE ?? 'UID2').toUpperCase() as 'UID2' | 'EUID',
     saltRotation: {
-      intervalMs: numberOption(values['salt-rotation-interval'], 'UID2_OPERATOR_SALT_ROTATION_MS', DAY_MS, '--salt-rotation-interval', Number.MAX_SAFE_INTEGER),
+      intervalMs: intFlagOrEnv('--salt-rotation-interval', values['salt-rotation-interval'], 'UID2_OPERATOR_SALT_ROTATION_MS', DAY_MS, { min: 0, max: Number.MAX_SAFE_INTEGER }),
       fraction: shareOption(values['salt-rotation-share'], env.UID2_OPERATOR_SALT_ROTATION_SHARE),
     },
     logger: log,

@@ -96,6 +96,24 @@ export function intFlag(flag: string, text: string, range: { min: number; max: n
   return n;
 }
 
+/**
+ * A whole number within [min, max] from its flag when given, else from its environment variable (unset
+ * or empty: `fallback`). A bad value is an ArgsError that names where it came from: the flag or the
+ * variable.
+ */
+export function intFlagOrEnv(
+  flag: string,
+  given: string | undefined,
+  envName: string,
+  fallback: number,
+  range: { min: number; max: number },
+  env: NodeJS.ProcessEnv = process.env,
+): number {
+  if (given !== undefined) return intFlag(flag, given, range);
+  const text = env[envName];
+  return text === undefined || text === '' ? fallback : intFlag(envName, text, range);
+}
+
 /** ` (did you mean --port?)` for the closest known flag within a small edit distance, else ''. */
 export function suggestion(typed: string, specs: FlagSpecs): string {
   const best = closest(typed, Object.keys(specs));

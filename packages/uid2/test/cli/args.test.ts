@@ -1,6 +1,6 @@
 // The flag parser every bin uses (uid2, collector, uid2-operator, the stack runner).
 import { describe, expect, it } from 'vitest';
-import { ArgsError, closest, intFlag, parseArgv } from '../../src/cli/args.ts';
+import { ArgsError, closest, intFlag, intFlagOrEnv, parseArgv } from '../../src/cli/args.ts';
 
 const SPECS = {
   port: { type: 'string' },
@@ -57,6 +57,29 @@ describe('intFlag', () => {
     expect(intFlag('--port', '65535', { min: 0, max: 65535 })).toBe(65535);
     for (const bad of ['65536', '1.5', 'eighty', '', '0x10', '1e3']) {
       expect(() => intFlag('--port', bad, { min: 0, max: 65535 })).toThrow(`--port must be a whole number from 0 to 65535, got "${bad}"`);
+    }
+  });
+});
+
+describe('intFlagOrEnv', () => {
+  const range = { min: 1, max: 65535 };
+  it('takes the flag over the variable, the variable over the fallback; an empty variable is unset', () => {
+    expect(intFlagOrEnv('--port', '81', 'X_PORT', 8080, range, { X_PORT: '82' })).toBe(81);
+    expect(intFlagOrEnv('--port', undefined, 'X_PORT', 8080, range, { X_PORT: '82' })).toBe(82);
+    expect(intFlagOrEnv('--port', undefined, 'X_PORT', 8080, range, { X_PORT: '' })).toBe(8080);
+    expect(intFlagOrEnv('--port', undefined, 'X_PORT', 8080, range, {})).toBe(8080);
+  });
+  it('names where a bad value came from: the flag or the variable', () => {
+    expect(() => intFlagOrEnv('--port', '0', 'X_PORT', 8080, range, { X_PORT: '82' })).toThrow(new ArgsError('--port must be a whole number from 1 to 65535, got "0"'));
+    expect(() => intFlagOrEnv('--port', '', 'X_PORT', 8080, range, {})).toThrow(new ArgsError('--port must be a whole number from 1 to 65535, got ""'));
+    expect(() => intFlagOrEnv('--port', undefined, 'X_PORT', 8080, range, { X_PORT: 'eighty' })).toThrow(new ArgsError('X_PORT must be a whole number from 1 to 65535, got "eighty"'));
+  });
+  it('reads process.env by default', () => {
+    process.env.UID2_ARGS_TEST_PORT = '8123';
+    try {
+      expect(intFlagOrEnv('--port', undefined, 'UID2_ARGS_TEST_PORT', 1, range)).toBe(8123);
+    } finally {
+      delete process.env.UID2_ARGS_TEST_PORT;
     }
   });
 });
