@@ -4,7 +4,7 @@
 // (customConditions), and Vite and Vitest from this fragment, spread into each config.
 import { defaultClientConditions, type Plugin } from 'vite';
 
-export const SOURCE_CONDITION = '@uid2-pixels/source';
+const SOURCE_CONDITION = '@uid2-pixels/source';
 
 // In Node, Vite's default 'module' condition would pick bundler-only builds of dependencies (the AWS SDK's
 // dist-es, whose extensionless imports Node cannot load once Vitest externalises them): Node's own

@@ -181,11 +181,10 @@ export const ConfigSchema = z.strictObject({
 });
 
 export type CollectorConfig = z.infer<typeof ConfigSchema>;
-export type StoreConfig = CollectorConfig['store'];
 export type ConfigInput = z.input<typeof ConfigSchema>;
 
 /** Environment variables and the config field each sets. Secrets are read from here, not flags. */
-export const ENV_FIELDS: Record<string, { path: string; type: 'string' | 'number' | 'list' | 'boolean' }> = {
+const ENV_FIELDS: Record<string, { path: string; type: 'string' | 'number' | 'list' | 'boolean' }> = {
   COLLECTOR_HOST: { path: 'host', type: 'string' },
   COLLECTOR_PORT: { path: 'port', type: 'number' },
   COLLECTOR_PUBLIC_URL: { path: 'publicUrl', type: 'string' },

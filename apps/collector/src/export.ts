@@ -7,11 +7,11 @@ import type { Member, SegmentStore } from './store/segment-store.ts';
 
 export type ExportFormat = 'csv' | 'ndjson';
 
-export const CSV_HEADER = 'uid,segment,first_seen,last_seen,sender_site_id,last_kind,identity_type,token_version\n';
+const CSV_HEADER = 'uid,segment,first_seen,last_seen,sender_site_id,last_kind,identity_type,token_version\n';
 
 const csvField = (v: string): string => (/[",\r\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v);
 
-export function formatMember(m: Member, format: ExportFormat): string {
+function formatMember(m: Member, format: ExportFormat): string {
   const first = new Date(m.firstSeen).toISOString();
   const last = new Date(m.lastSeen).toISOString();
   if (format === 'ndjson') {

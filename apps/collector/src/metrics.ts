@@ -14,7 +14,7 @@ import type { UnattributedKey } from './status/key-owners.ts';
 export type PixelOutcome = IntakeOutcome | 'invalid_request';
 
 /** The label value that stands for every label set past a metric's series cap. */
-export const OTHER_LABEL = 'other';
+const OTHER_LABEL = 'other';
 
 /**
  * Plain per-label-set counts, added to a prom-client Counter when it is collected. At most `maxSeries`

@@ -37,7 +37,7 @@ export interface DemoConfig {
 }
 
 export const DEV_FIXTURE_PATH = fileURLToPath(new URL('../../operator/fixtures/dev.json', import.meta.url));
-export const SNIPPET_PATH = fileURLToPath(new URL('../../../packages/pixel/dist/uid2-pixel.iife.js', import.meta.url));
+const SNIPPET_PATH = fileURLToPath(new URL('../../../packages/pixel/dist/uid2-pixel.iife.js', import.meta.url));
 
 /** The story's roles in the dev fixture. */
 export const STORY_SITES = { shop: 101, dsp: 102, publisher: 103, collector: 104, rival: 105 } as const;

@@ -8,7 +8,7 @@ import helmet from 'helmet';
 import { listen as listenOn } from '@uid2-pixels/uid2/internal/listen';
 import type { Logger } from './log.ts';
 
-export const PAGES_DIR = fileURLToPath(new URL('./pages/', import.meta.url));
+const PAGES_DIR = fileURLToPath(new URL('./pages/', import.meta.url));
 
 export interface SitePolicy {
   /** Origins the page's scripts may fetch from (the operator for CSTG, the DSP for ads). */

@@ -21,7 +21,7 @@ export interface InputLimits {
 export const TOKEN_PARAM = 'uid2_token';
 export const SEGMENT_PARAM = 'segment';
 
-export function pixelInputSchema(limits: InputLimits) {
+function pixelInputSchema(limits: InputLimits) {
   return z.object({
     token: z.string().refine((t) => isTokenShaped(t, limits.tokenMaxBytes)),
     segment: z.string().regex(SEGMENT_NAME).optional(),

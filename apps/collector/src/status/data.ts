@@ -55,7 +55,7 @@ export interface Sample {
   value: number;
 }
 
-export function parsePrometheusText(text: string): Sample[] {
+function parsePrometheusText(text: string): Sample[] {
   const out: Sample[] = [];
   for (const line of text.split('\n')) {
     if (line === '' || line.startsWith('#')) continue;

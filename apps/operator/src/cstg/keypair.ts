@@ -5,7 +5,7 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject 
 import { OperatorError } from '../errors.ts';
 import type { Scope } from '../identity/raw-uid.ts';
 
-export const KEY_PREFIX_LENGTH = 9;
+const KEY_PREFIX_LENGTH = 9;
 
 export interface EncodedKeypair {
   publicKey: string;

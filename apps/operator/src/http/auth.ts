@@ -4,7 +4,7 @@ import { findClientByApiKey, apiKeyMatches, type AuthenticatedClient } from '../
 import type { OperatorState } from '../state/model.ts';
 
 /** The key after a case-insensitive `Bearer ` prefix of the trimmed header, or null. */
-export function bearerToken(req: Request): string | null {
+function bearerToken(req: Request): string | null {
   const header = req.headers.authorization?.trim();
   if (!header || header.length <= 7 || header.slice(0, 7).toLowerCase() !== 'bearer ') return null;
   return header.slice(7);

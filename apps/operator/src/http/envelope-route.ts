@@ -13,7 +13,7 @@ const DOCS = 'https://unifiedid.com/docs/getting-started/gs-encryption-decryptio
 const HINT = ` See ${DOCS} for details on the request envelope format.`;
 
 /** The real operator's 400 message for each way an envelope fails to open. */
-export function envelopeErrorMessage(error: EnvelopeError): string {
+function envelopeErrorMessage(error: EnvelopeError): string {
   switch (error.code) {
     case 'body-missing':
       return 'Invalid body: Body is missing.';
@@ -48,7 +48,7 @@ export function isOctetStream(req: Request): boolean {
 type Opened = { ok: true; request: OpenedRequest; binary: boolean } | { ok: false; message: string };
 
 /** Opens the body as raw bytes (octet-stream, with the operator's base64 fallback) or as base64 text. */
-export function openEnvelope(req: Request, secret: string, now: number): Opened {
+function openEnvelope(req: Request, secret: string, now: number): Opened {
   const body = rawBody(req);
   const attempt = (input: Uint8Array | string, binary: boolean): Opened => {
     try {

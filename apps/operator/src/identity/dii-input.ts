@@ -21,7 +21,7 @@ export type DiiResult = { ok: true; identity: IdentityInput } | { ok: false; mes
 
 const HEX_64 = /^[0-9a-fA-F]{64}$/;
 
-export function decodeDiiHash(value: string): Buffer | null {
+function decodeDiiHash(value: string): Buffer | null {
   if (value.length === 64 && HEX_64.test(value)) return Buffer.from(value, 'hex');
   if (value.length !== 44) return null;
   const bytes = decodeBase64(value, { padding: 'required' });

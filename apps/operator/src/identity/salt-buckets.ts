@@ -35,9 +35,9 @@ export interface SaltBucket {
 
 export type RawUidVersion = 2 | 3;
 
-export const FIRST_BUCKET_ID = 1_000_000;
+const FIRST_BUCKET_ID = 1_000_000;
 /** How long a rotated bucket's previous raw UID2 is still answered (`p` of /v3/identity/map). */
-export const PREVIOUS_SALT_DAYS = 90;
+const PREVIOUS_SALT_DAYS = 90;
 export const PREVIOUS_SALT_MS = PREVIOUS_SALT_DAYS * DAY_MS;
 
 function optionalInt(field: string | undefined, line: number): number | null {

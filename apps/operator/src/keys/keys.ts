@@ -3,7 +3,6 @@
 import { randomBytes } from 'node:crypto';
 import type { KeySchedule } from '../config.ts';
 import {
-  MASTER_KEYSET_ID,
   REFRESH_KEYSET_ID,
   type KeyRecord,
   type KeysetRecord,
@@ -90,8 +89,4 @@ export function pruneKeys(state: OperatorState, now: number, retention: Retentio
     return false;
   });
   return removed;
-}
-
-export function isOperatorKeyset(keysetId: number): boolean {
-  return keysetId === MASTER_KEYSET_ID || keysetId === REFRESH_KEYSET_ID;
 }

@@ -20,12 +20,12 @@ const SITE_ROLES: Record<string, string> = {
   dsp: 'the DSP ad server (site 102): decrypts bid tokens, sends impression pixels',
 };
 
-export const ICON_SVG =
+const ICON_SVG =
   '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" fill="#4b2a80"/>' +
   '<text x="16" y="21.5" font-family="system-ui,sans-serif" font-size="13" font-weight="700" fill="#fff" text-anchor="middle">ID</text></svg>';
 
 /** The head every operator page shares. */
-export function pageHead(title: string): string {
+function pageHead(title: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -55,7 +55,7 @@ function siteLinks(links: readonly SiteLink[]): string {
   </section>`;
 }
 
-export function landingPage(links: readonly SiteLink[]): string {
+function landingPage(links: readonly SiteLink[]): string {
   return `${pageHead('Local UID2 operator')}
 <body class="operator">
 <header class="site"><h1>Local UID2 operator</h1><span class="origin">uid2-pixels</span></header>
@@ -88,7 +88,7 @@ export function landingPage(links: readonly SiteLink[]): string {
 }
 
 /** The README section a newcomer needs to call the API, served as a page (null when the README is not shipped). */
-export function apiDocsPage(readme: string | null): string | null {
+function apiDocsPage(readme: string | null): string | null {
   if (readme === null) return null;
   const start = readme.indexOf('\n## The UID2 API');
   if (start < 0) return null;

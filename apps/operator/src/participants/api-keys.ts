@@ -37,7 +37,7 @@ export function newApiKey(siteId: number): string {
 }
 
 /** The key id shown to humans: the key up to its dot (not secret on its own). */
-export function apiKeyId(key: string): string {
+function apiKeyId(key: string): string {
   const dot = key.indexOf('.');
   return dot > 0 ? key.slice(0, dot) : key.slice(0, 12);
 }

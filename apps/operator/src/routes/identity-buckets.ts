@@ -5,8 +5,8 @@ import type { OperatorContext } from '../context.ts';
 import { envelopeRoute } from '../http/envelope-route.ts';
 import { clientError, success } from '../http/respond.ts';
 
-export const MISSING_SINCE_MESSAGE = 'missing parameter since_timestamp';
-export const INVALID_DATE_MESSAGE = 'invalid date, must conform to ISO 8601';
+const MISSING_SINCE_MESSAGE = 'missing parameter since_timestamp';
+const INVALID_DATE_MESSAGE = 'invalid date, must conform to ISO 8601';
 
 const LOCAL_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?$/;
 

@@ -9,8 +9,8 @@ import { clientError, success } from '../http/respond.ts';
 import { DII_FIELDS, type DiiField } from '../identity/dii-input.ts';
 import { checkIdentity, countMapped, mapInChunks, UNMAPPED_INVALID, UNMAPPED_OPTOUT, type IdentityOutcome } from './identity-map.ts';
 
-export const V3_REQUIRED_MESSAGE = 'Required Parameter Missing: one or more of [email, email_hash, phone, phone_hash] must be specified';
-export const INCORRECT_FORMAT_MESSAGE = 'Incorrect request format';
+const V3_REQUIRED_MESSAGE = 'Required Parameter Missing: one or more of [email, email_hash, phone, phone_hash] must be specified';
+const INCORRECT_FORMAT_MESSAGE = 'Incorrect request format';
 
 type V3Input = { ok: true; lists: Record<DiiField, string[]> } | { ok: false; message: string };
 

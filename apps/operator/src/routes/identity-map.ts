@@ -35,7 +35,7 @@ export function countMapped(ctx: OperatorContext, path: string, field: DiiField,
 }
 
 /** Identifiers handled between two yields to the event loop: a 1 MiB request must not stall other callers. */
-export const MAP_CHUNK = 500;
+const MAP_CHUNK = 500;
 
 /** `values.map(fn)`, yielding to other requests after every MAP_CHUNK values. */
 export async function mapInChunks<T, R>(values: readonly T[], fn: (value: T) => R): Promise<R[]> {

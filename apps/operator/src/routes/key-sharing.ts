@@ -17,7 +17,7 @@ interface AccessibleKey {
 }
 
 /** Every key the caller may use, sorted by id; no filtering on activation or expiry (as the operator). */
-export function accessibleKeys(ctx: OperatorContext, caller: ParticipantRecord): AccessibleKey[] {
+function accessibleKeys(ctx: OperatorContext, caller: ParticipantRecord): AccessibleKey[] {
   const { keysets, keys, participants, sharing } = ctx.store.state;
   const canAccess = keysetAccessFor(caller, { participants, sharing });
   const byId = new Map(keysets.map((k) => [k.keysetId, k]));

@@ -4,7 +4,7 @@ import type { OperatorContext } from '../context.ts';
 import { envelopeRoute } from '../http/envelope-route.ts';
 import { clientError, success } from '../http/respond.ts';
 
-export const OPTOUT_STATUS_MAX_IDS = 5000;
+const OPTOUT_STATUS_MAX_IDS = 5000;
 
 export function optoutStatusRoute(ctx: OperatorContext): RequestHandler {
   return envelopeRoute(ctx, ['MAPPER', 'SHARER', 'ID_READER'], ({ payload }) => {

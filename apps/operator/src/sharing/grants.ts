@@ -10,7 +10,7 @@ function participantOrThrow(state: OperatorState, siteId: number) {
   return p;
 }
 
-export function grantOf(state: OperatorState, siteId: number): SharingGrant {
+function grantOf(state: OperatorState, siteId: number): SharingGrant {
   participantOrThrow(state, siteId);
   let grant = state.sharing.find((g) => g.siteId === siteId);
   if (!grant) {

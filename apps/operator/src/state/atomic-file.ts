@@ -4,8 +4,8 @@ import { dirname, join, basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { OperatorError } from '../errors.ts';
 
-export const FILE_MODE = 0o600;
-export const DIR_MODE = 0o700;
+const FILE_MODE = 0o600;
+const DIR_MODE = 0o700;
 
 /**
  * Creates the directory (and parents) owner-only. An existing directory is tightened to 0700 only when

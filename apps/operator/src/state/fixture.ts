@@ -8,7 +8,7 @@ import { PARTICIPANT_TYPES, ROLES } from './model.ts';
 
 const siteId = z.number().int().min(3);
 
-export const fixtureParticipantSchema = z.object({
+const fixtureParticipantSchema = z.object({
   siteId,
   name: z.string().min(1),
   type: z.enum(PARTICIPANT_TYPES),
@@ -21,7 +21,7 @@ export const fixtureParticipantSchema = z.object({
   domains: z.array(z.string().min(1)),
 });
 
-export const fixtureSchema = z.object({
+const fixtureSchema = z.object({
   adminKey: z.string().min(16),
   participants: z.array(fixtureParticipantSchema),
   sharing: z
