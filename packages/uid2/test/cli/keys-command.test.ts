@@ -1,42 +1,26 @@
 // `uid2 keys` against the real local operator, then its output as the --keys FILE of `uid2 decrypt`.
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startOperator, type RunningOperator } from '../../../../apps/operator/src/index.ts';
+import { describe, expect, it } from 'vitest';
 import { PublisherClient } from '../../src/clients/publisher-client.ts';
 import { lines, runCli } from './run-cli.ts';
+import { useLocalOperator } from './local-operator.ts';
 
-let operator: RunningOperator;
-let dir: string;
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'uid2-cli-keys-'));
-  operator = await startOperator({ dataDir: join(dir, 'operator'), port: 0 });
-});
-afterAll(async () => {
-  await operator.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function credentials(siteId: number): { baseUrl: string; apiKey: string; secret: string } {
-  const p = operator.fixture.participants.find((x) => x.siteId === siteId)!;
-  return { baseUrl: operator.url, apiKey: p.apiKey, secret: p.secret };
-}
+const local = useLocalOperator('keys');
 
 describe('uid2 keys', () => {
   it('prints the bidstream keys body, which decrypts a publisher token with uid2 decrypt', async () => {
-    const dsp = credentials(102);
+    const dsp = local.credentials(102);
     const fetched = await runCli(['keys', '--base-url', dsp.baseUrl, '--api-key', dsp.apiKey, '--secret', dsp.secret, '--bidstream']);
     expect(fetched.stderr).toBe('');
     expect(fetched.code).toBe(0);
     const body = JSON.parse(fetched.stdout) as { keys: unknown[]; max_bidstream_lifetime_seconds?: number };
     expect(body.keys.length).toBeGreaterThan(0);
     expect(body.max_bidstream_lifetime_seconds).toBeTypeOf('number');
-    const file = join(dir, 'bidstream.json');
+    const file = join(local.dir, 'bidstream.json');
     writeFileSync(file, fetched.stdout, { mode: 0o600 });
 
-    const generated = await new PublisherClient(credentials(103)).generateToken({ email: 'cli.reader@dailyplanet.example' });
+    const generated = await new PublisherClient(local.credentials(103)).generateToken({ email: 'cli.reader@dailyplanet.example' });
     if (generated.status !== 'success') throw new Error('expected an identity');
     const decrypted = await runCli(['decrypt', '--keys', file, '--client', 'bidstream'], { stdin: generated.identity.advertisingToken + '\n' });
     const [line] = lines(decrypted.stdout);
@@ -44,8 +28,8 @@ describe('uid2 keys', () => {
   });
 
   it('takes credentials from UID2_* env vars and writes --out owner-only', async () => {
-    const acme = credentials(101);
-    const out = join(dir, 'sharing.json');
+    const acme = local.credentials(101);
+    const out = join(local.dir, 'sharing.json');
     writeFileSync(out, 'stale', { mode: 0o644 }); // an existing file must end up 0600 too
     const result = await runCli(['keys', '--out', out], {
       env: { UID2_BASE_URL: acme.baseUrl, UID2_API_KEY: acme.apiKey, UID2_SECRET: acme.secret },
@@ -63,8 +47,8 @@ describe('uid2 keys', () => {
   });
 
   it('says which --out file it cannot write, without a stack trace', async () => {
-    const acme = credentials(101);
-    const out = join(dir, 'no', 'such', 'dir', 'k.json');
+    const acme = local.credentials(101);
+    const out = join(local.dir, 'no', 'such', 'dir', 'k.json');
     const result = await runCli(['keys', '--out', out], {
       env: { UID2_BASE_URL: acme.baseUrl, UID2_API_KEY: acme.apiKey, UID2_SECRET: acme.secret },
     });
@@ -73,8 +57,8 @@ describe('uid2 keys', () => {
   });
 
   it('exits 1 on operator errors without printing credentials, and 2 without a base URL', async () => {
-    const publisher = credentials(103); // GENERATOR only: not allowed on /v2/key/sharing
-    const wrongSecret = { ...credentials(102), secret: credentials(101).secret };
+    const publisher = local.credentials(103); // GENERATOR only: not allowed on /v2/key/sharing
+    const wrongSecret = { ...local.credentials(102), secret: local.credentials(101).secret };
     const [denied, badSecret, down, missing] = await Promise.all([
       runCli(['keys', '--base-url', publisher.baseUrl, '--api-key', publisher.apiKey, '--secret', publisher.secret]),
       runCli(['keys', '--base-url', wrongSecret.baseUrl, '--api-key', wrongSecret.apiKey, '--secret', wrongSecret.secret]),
@@ -98,7 +82,7 @@ describe('uid2 keys', () => {
   });
 
   it('a base URL without its scheme is a usage error that says what to write, from the flag or the env', async () => {
-    const acme = credentials(101);
+    const acme = local.credentials(101);
     const port = new URL(acme.baseUrl).port;
     const [flag, env, scheme] = await Promise.all([
       runCli(['keys', '--base-url', `localhost:${port}`, '--api-key', acme.apiKey, '--secret', acme.secret]),

@@ -1,30 +1,17 @@
 // `uid2 map` (the real bin, as a child process) against the real local operator: arguments and stdin,
 // one JSON line per value in input order, types, local invalid values, operator errors, --help.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startOperator, type RunningOperator } from '../../../../apps/operator/src/index.ts';
+import { describe, expect, it } from 'vitest';
 import { sha256Base64 } from '../../src/dii/hash.ts';
 import { IdentityMapV3Client } from '../../src/clients/identity-map-v3-client.ts';
 import { IdentityMapV3Input } from '../../src/clients/identity-map-input.ts';
 import { lines, runCli } from './run-cli.ts';
+import { useLocalOperator } from './local-operator.ts';
 
-let operator: RunningOperator;
-let dir: string;
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'uid2-cli-map-'));
-  operator = await startOperator({ dataDir: join(dir, 'operator'), port: 0 });
-});
-afterAll(async () => {
-  await operator.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const local = useLocalOperator('map');
 
 function env(siteId: number): Record<string, string> {
-  const p = operator.fixture.participants.find((x) => x.siteId === siteId)!;
-  return { UID2_BASE_URL: operator.url, UID2_API_KEY: p.apiKey, UID2_SECRET: p.secret };
+  const { baseUrl, apiKey, secret } = local.credentials(siteId);
+  return { UID2_BASE_URL: baseUrl, UID2_API_KEY: apiKey, UID2_SECRET: secret };
 }
 
 // Each test spawns the bin (tsx compiles it): seconds on a quiet machine, much more on a loaded one.
@@ -42,8 +29,7 @@ describe('uid2 map', { timeout: 120_000 }, () => {
       ['not-an-email', 'unmapped', 'invalid identifier'],
       ['Jane@Example.com', 'mapped', undefined],
     ]);
-    const p = operator.fixture.participants.find((x) => x.siteId === 107)!;
-    const viaClient = await new IdentityMapV3Client({ baseUrl: operator.url, apiKey: p.apiKey, secret: p.secret }).generateIdentityMap(
+    const viaClient = await new IdentityMapV3Client(local.credentials(107)).generateIdentityMap(
       IdentityMapV3Input.fromEmails(['jane@example.com']),
     );
     const jane = viaClient.mappedIdentities.get('jane@example.com')!;

@@ -2,33 +2,17 @@
 // local operator (whole gzipped files in place, tokens that decrypt for the receiver back to the input),
 // exit 1 when a line is not a raw UID2, and the same functions called from a program.
 import { gunzipSync } from 'node:zlib';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startOperator, type RunningOperator } from '../../../../apps/operator/src/index.ts';
+import { describe, expect, it } from 'vitest';
 import { SharingClient } from '../../src/clients/sharing-client.ts';
 import { shareViaApi, shareViaFiles } from '../../src/share/index.ts';
 import { runCli } from './run-cli.ts';
+import { useLocalOperator } from './local-operator.ts';
 
-let operator: RunningOperator;
-let dir: string;
+const local = useLocalOperator('share');
 const rawUid = () => Buffer.concat([Buffer.from([0]), randomBytes(32)]).toString('base64');
-
-function credentials(siteId: number): { baseUrl: string; apiKey: string; secret: string } {
-  const p = operator.fixture.participants.find((x) => x.siteId === siteId)!;
-  return { baseUrl: operator.url, apiKey: p.apiKey, secret: p.secret };
-}
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'uid2-cli-share-'));
-  operator = await startOperator({ dataDir: join(dir, 'operator'), port: 0 });
-});
-afterAll(async () => {
-  await operator.close();
-  rmSync(dir, { recursive: true, force: true });
-});
 
 describe('uid2 share', () => {
   it('--help for each form, and usage errors exit 2', async () => {
@@ -50,11 +34,11 @@ describe('uid2 share', () => {
   }, 120_000);
 
   it('share file into a directory: whole gzipped CSV files whose tokens the receiver decrypts to the input', async () => {
-    const acme = credentials(101);
+    const acme = local.credentials(101);
     const uids = Array.from({ length: 2500 }, rawUid);
-    const input = join(dir, 'uids.txt');
+    const input = join(local.dir, 'uids.txt');
     writeFileSync(input, uids.join('\n') + '\n');
-    const to = join(dir, 'drops', '101');
+    const to = join(local.dir, 'drops', '101');
     const r = await runCli(['share', 'file', '--to', to, '--segment', 'acme-list', '--name', 'day', '--lines-per-file', '1000', input], {
       env: { UID2_BASE_URL: acme.baseUrl, UID2_API_KEY: acme.apiKey, UID2_SECRET: acme.secret },
     });
@@ -63,7 +47,7 @@ describe('uid2 share', () => {
     expect(summary).toMatchObject({ command: 'share file', read: 2500, notEncrypted: 0, delivered: 2500, undelivered: 0 });
     expect(summary.files).toEqual(['acme-list/day-00001.csv.gz', 'acme-list/day-00002.csv.gz', 'acme-list/day-00003.csv.gz']);
     expect(readdirSync(join(to, 'acme-list')).sort()).toEqual(['day-00001.csv.gz', 'day-00002.csv.gz', 'day-00003.csv.gz']);
-    const receiver = new SharingClient({ ...credentials(104), refreshIntervalMs: 3_600_000 });
+    const receiver = new SharingClient({ ...local.credentials(104), refreshIntervalMs: 3_600_000 });
     await receiver.start();
     receiver.stop();
     const back: string[] = [];
@@ -77,10 +61,10 @@ describe('uid2 share', () => {
   }, 60_000);
 
   it('a line that is not a raw UID2 is not sent: counted, and the exit status is 1', async () => {
-    const acme = credentials(101);
-    const input = join(dir, 'mixed.txt');
+    const acme = local.credentials(101);
+    const input = join(local.dir, 'mixed.txt');
     writeFileSync(input, `${rawUid()}\nuser@example.com\n\n${rawUid()}\n`);
-    const r = await runCli(['share', 'file', '--to', join(dir, 'mixed'), '--segment', 's', '--format', 'ndjson', input], {
+    const r = await runCli(['share', 'file', '--to', join(local.dir, 'mixed'), '--segment', 's', '--format', 'ndjson', input], {
       env: { UID2_BASE_URL: acme.baseUrl, UID2_API_KEY: acme.apiKey, UID2_SECRET: acme.secret },
     });
     expect(r.code).toBe(1);
@@ -89,12 +73,12 @@ describe('uid2 share', () => {
   }, 60_000);
 
   it('the same function from a program: shareViaFiles with a started SharingClient', async () => {
-    const sharing = new SharingClient({ ...credentials(101), refreshIntervalMs: 3_600_000 });
+    const sharing = new SharingClient({ ...local.credentials(101), refreshIntervalMs: 3_600_000 });
     await sharing.start();
     sharing.stop();
-    const summary = await shareViaFiles({ rawUids: [rawUid(), rawUid()], sharing, to: { kind: 'dir', path: join(dir, 'program') }, segment: 'seg', name: 'x', format: 'ndjson' });
+    const summary = await shareViaFiles({ rawUids: [rawUid(), rawUid()], sharing, to: { kind: 'dir', path: join(local.dir, 'program') }, segment: 'seg', name: 'x', format: 'ndjson' });
     expect(summary).toMatchObject({ delivered: 2, undelivered: 0, files: ['seg/x-00001.ndjson.gz'] });
-    const lines = gunzipSync(readFileSync(join(dir, 'program', 'seg', 'x-00001.ndjson.gz'))).toString().trim().split('\n');
+    const lines = gunzipSync(readFileSync(join(local.dir, 'program', 'seg', 'x-00001.ndjson.gz'))).toString().trim().split('\n');
     expect(lines.map((l) => Object.keys(JSON.parse(l) as object))).toEqual([['token'], ['token']]);
   });
 });
@@ -113,7 +97,7 @@ describe('shareViaApi and a receiver whose 200 is not a batch answer', () => {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const { port } = server.address() as import('node:net').AddressInfo;
-    const sharing = new SharingClient({ ...credentials(101), refreshIntervalMs: 3_600_000 });
+    const sharing = new SharingClient({ ...local.credentials(101), refreshIntervalMs: 3_600_000 });
     await sharing.start();
     sharing.stop();
     try {
