@@ -101,12 +101,18 @@ export const ConfigSchema = z.strictObject({
       maxBatch: positiveInt.max(5000).default(1000),
       /** Held events (opt-out unknown because the operator was down) are re-checked this often. */
       heldRetryMs: positiveInt.default(15_000),
+      /**
+       * Redis store: a held event that one collector process took to decide and has not finished after
+       * this long is taken over by another (that process is taken for dead). Longer than any one pass.
+       */
+      heldTakeoverMs: positiveInt.min(1000).default(60_000),
       /** A pixel waits at most this long for /v2/optout/status before its event is held instead. */
       timeoutMs: positiveInt.default(1_000),
       /** Cached verdicts at most (memory bound, ~200 bytes each); beyond it UID2s are asked again. */
       cacheMaxEntries: positiveInt.default(500_000),
     })
-    .default({ cacheTtlSeconds: 3600, batchWindowMs: 5, maxBatch: 1000, heldRetryMs: 15_000, timeoutMs: 1_000, cacheMaxEntries: 500_000 }),
+    .refine((o) => o.heldTakeoverMs > 2 * o.timeoutMs, { path: ['heldTakeoverMs'], message: 'must be more than twice timeoutMs (a pass must finish before it is taken over)' })
+    .default({ cacheTtlSeconds: 3600, batchWindowMs: 5, maxBatch: 1000, heldRetryMs: 15_000, heldTakeoverMs: 60_000, timeoutMs: 1_000, cacheMaxEntries: 500_000 }),
   /** Bearer token of the admin API. Without it the admin API answers 404. */
   adminToken: z.string().min(32, 'must be at least 32 characters').optional(),
   limits: z

@@ -36,7 +36,7 @@ export interface StartCollectorOptions {
   decrypter?: TokenDecrypter;
   /** Use this opt-out source instead of the operator's /v2/optout/status. */
   optoutSource?: OptoutStatusSource;
-  /** Re-check held events here. Default true; cluster workers leave it to the primary. */
+  /** Re-check held events here. Default true; cluster workers with the file store leave it to the primary. */
   resolveHeld?: boolean;
   /** Prometheus text for /metrics and the status page (cluster workers ask the primary). */
   metricsText?: () => Promise<string>;

@@ -6,9 +6,19 @@
 //   P:{segment}:first  ZSET  uid -> firstSeen (ms)    ZADD LT keeps the earliest
 //   P:{segment}:info   HASH  uid -> "site|kind|identityType|tokenVersion" of the latest event
 //   P:segments         SET   segment names (its own slot; written once per segment per process)
-//   P:{held}           STREAM events held until their opt-out status can be checked
+//   P:{held}           STREAM events held until their opt-out status can be checked, read through the
+//                             consumer group `resolvers` (one consumer per collector process)
 // The Lua merge applies the same rule as mergeMember (segment-store.ts): earliest first, latest wins.
 // Segment keys get a PEXPIRE of the membership TTL on every write, so an abandoned segment disappears.
+//
+// Held events in a fleet: every collector process runs a held-event resolver over the one stream, so
+// they read it through a consumer group. XREADGROUP hands each new entry to exactly one process, which
+// asks the operator about it and then XACKs and XDELs it. Entries a process has read but not finished
+// stay in its pending list: it reads them again first on its next pass (which also refreshes their
+// idle time), and XAUTOCLAIM hands those idle for `claimIdleMs` (their process died) to another one.
+// The group is created from id 0, so a stream written before the group existed is read from its start.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { Redis, Cluster } from 'ioredis';
 import { StoreError } from '../errors.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -42,14 +52,48 @@ redis.call('PEXPIRE', KEYS[3], ttl)
 return #expired
 `;
 
+// KEYS: the held stream. ARGV: group, idle ms. Each process start adds a consumer to the group (its
+// name is new each time); this drops the ones with nothing pending that have been idle that long (a
+// live one that is dropped is made again by its next read). Atomic, so a consumer cannot read an entry
+// between the check and the delete (deleting a consumer forgets its pending entries).
+const SWEEP_CONSUMERS_LUA = `
+local removed = 0
+for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
+  local f = {}
+  for i = 1, #c, 2 do f[c[i]] = c[i + 1] end
+  if tonumber(f['pending']) == 0 and tonumber(f['idle']) > tonumber(ARGV[2]) then
+    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], f['name'])
+    removed = removed + 1
+  end
+end
+return removed
+`;
+
 type Client = Redis | Cluster;
 interface WithScripts {
   mergeEvents(last: string, first: string, info: string, ...args: (string | number)[]): Promise<number>;
+  sweepConsumers(held: string, group: string, idleMs: number): Promise<number>;
 }
 
-export type RedisStoreOptions =
-  | { kind: 'redis'; url: string; keyPrefix: string; ttlMs: number; onCommit?: (seconds: number, records: number) => void }
-  | { kind: 'redis-cluster'; nodes: string[]; keyPrefix: string; ttlMs: number; onCommit?: (seconds: number, records: number) => void };
+interface CommonOptions {
+  keyPrefix: string;
+  ttlMs: number;
+  onCommit?: (seconds: number, records: number) => void;
+  /**
+   * A held event read by another collector process and not finished for this long is taken over (its
+   * process is taken for dead). Must exceed the longest pass over one batch (operator timeouts
+   * included). Default 60 s.
+   */
+  claimIdleMs?: number;
+}
+
+export type RedisStoreOptions = CommonOptions & ({ kind: 'redis'; url: string } | { kind: 'redis-cluster'; nodes: string[] });
+
+/** The consumer group every collector's held-event resolver reads P:{held} through. */
+export const HELD_GROUP = 'resolvers';
+export const DEFAULT_CLAIM_IDLE_MS = 60_000;
+
+type StreamEntry = [id: string, fields: string[] | null];
 
 const encodeInfo = (e: { senderSiteId: number; kind: EventKind; identityType: IdentityType; tokenVersion: TokenVersion }) =>
   `${e.senderSiteId}|${kindCode(e.kind)}|${e.identityType === 'Email' ? 'e' : 'p'}|${e.tokenVersion}`;
@@ -72,11 +116,21 @@ export class RedisStore implements SegmentStore {
   private readonly knownSegments = new Set<string>();
   private readonly commits: GroupCommit<SegmentEvent>;
   private closed = false;
+  /** This process's name in the held stream's consumer group. */
+  readonly consumer = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  private readonly claimIdleMs: number;
+  private groupReady = false;
+  /** Where the next XAUTOCLAIM scan of the pending list starts ('0-0': from the beginning). */
+  private claimCursor = '0-0';
+  /** Ids handed out by held() and not released yet (our pending entries: the consumer name is new each start). */
+  private readonly mine = new Set<string>();
+  private lastConsumerSweep = 0;
 
   constructor(options: RedisStoreOptions) {
     this.kind = options.kind;
     this.ttlMs = options.ttlMs;
     this.prefix = options.keyPrefix;
+    this.claimIdleMs = options.claimIdleMs ?? DEFAULT_CLAIM_IDLE_MS;
     // Fail a command after one retry instead of queueing pixels for minutes while Redis is away.
     const common = { lazyConnect: true, maxRetriesPerRequest: 1, enableReadyCheck: true } as const;
     if (options.kind === 'redis') {
@@ -91,6 +145,7 @@ export class RedisStore implements SegmentStore {
     // Errors surface through rejected commands; the event only stops ioredis printing them.
     this.client.on('error', () => {});
     this.client.defineCommand('mergeEvents', { numberOfKeys: 3, lua: MERGE_EVENTS_LUA });
+    this.client.defineCommand('sweepConsumers', { numberOfKeys: 1, lua: SWEEP_CONSUMERS_LUA });
     this.commits = new GroupCommit(
       async (events) => {
         try {
@@ -198,23 +253,90 @@ export class RedisStore implements SegmentStore {
     }
   }
 
+  /**
+   * Up to `limit` held events for this process alone: first the ones it read before and has not
+   * finished (a pass that failed), then ones another process left idle for claimIdleMs, then new ones.
+   */
   async held(limit: number): Promise<HeldEvent[]> {
-    const rows = await this.client.xrange(this.heldKey, '-', '+', 'COUNT', limit);
+    try {
+      return await this.claimHeld(limit);
+    } catch (err) {
+      // The stream (and its group) went away, e.g. a FLUSHALL: make the group again and read once more.
+      if (!isNoGroup(err)) throw err;
+      this.groupReady = false;
+      return this.claimHeld(limit);
+    }
+  }
+
+  private async claimHeld(limit: number): Promise<HeldEvent[]> {
+    await this.ensureGroup();
+    const key = this.heldKey;
     const out: HeldEvent[] = [];
-    for (const [id, fields] of rows) {
-      const i = fields.indexOf('e');
-      if (i >= 0 && fields[i + 1] !== undefined) out.push({ id, event: JSON.parse(fields[i + 1]!) as SegmentEvent });
+    const gone: string[] = [];
+    const seen = new Set<string>();
+    const take = (entries: StreamEntry[] | null | undefined) => {
+      for (const [id, fields] of entries ?? []) {
+        if (seen.has(id)) continue;
+        seen.add(id);
+        const i = fields ? fields.indexOf('e') : -1;
+        if (i >= 0 && fields![i + 1] !== undefined) out.push({ id, event: JSON.parse(fields![i + 1]!) as SegmentEvent });
+        else gone.push(id); // deleted while pending (e.g. by a collector of the old code): nothing to decide
+      }
+    };
+    const read = async (from: string, count: number) => {
+      const reply = (await this.client.xreadgroup('GROUP', HELD_GROUP, this.consumer, 'COUNT', count, 'STREAMS', key, from)) as
+        | [string, StreamEntry[]][]
+        | null;
+      take(reply?.[0]?.[1]);
+    };
+    // 1. Our own pending entries (read again, which also resets their idle time: they stay ours).
+    if (this.mine.size) {
+      await read('0', limit);
+      this.mine.clear(); // only what that read returned is still ours (another process may have taken some over)
+    }
+    // 2. Entries whose process stopped working on them: after one scan from the start, back to the start.
+    if (out.length + gone.length < limit) {
+      const [next, entries] = (await this.client.xautoclaim(key, HELD_GROUP, this.consumer, this.claimIdleMs, this.claimCursor, 'COUNT', limit - out.length - gone.length)) as [
+        string,
+        StreamEntry[],
+        string[]?,
+      ];
+      this.claimCursor = next;
+      take(entries);
+    }
+    // 3. New entries, each handed to one consumer of the group only.
+    if (out.length + gone.length < limit) await read('>', limit - out.length - gone.length);
+    if (gone.length) await this.client.xack(key, HELD_GROUP, ...gone);
+    for (const h of out) this.mine.add(h.id);
+    if (Date.now() - this.lastConsumerSweep > this.claimIdleMs) {
+      this.lastConsumerSweep = Date.now();
+      await (this.client as unknown as WithScripts).sweepConsumers(key, HELD_GROUP, this.claimIdleMs);
     }
     return out;
+  }
+
+  /** Creates the consumer group from id 0 (entries held before it existed are read too); MKSTREAM for a new store. */
+  private async ensureGroup(): Promise<void> {
+    if (this.groupReady) return;
+    try {
+      await this.client.xgroup('CREATE', this.heldKey, HELD_GROUP, '0', 'MKSTREAM');
+    } catch (err) {
+      if (!String((err as Error).message).startsWith('BUSYGROUP')) throw err;
+    }
+    this.groupReady = true;
   }
 
   async heldCount(): Promise<number> {
     return this.client.xlen(this.heldKey);
   }
 
+  /** Admits first, then acknowledges and deletes (one MULTI: one key), so a crash in between re-decides rather than loses. */
   async release(ids: string[], admit: SegmentEvent[]): Promise<void> {
     if (admit.length) await this.enqueue(admit);
-    if (ids.length) await this.client.xdel(this.heldKey, ...ids);
+    if (!ids.length) return;
+    const replies = await this.client.multi().xack(this.heldKey, HELD_GROUP, ...ids).xdel(this.heldKey, ...ids).exec();
+    for (const [err] of replies ?? []) if (err) throw err;
+    for (const id of ids) this.mine.delete(id);
   }
 
   async remove(segment: string, uids: string[]): Promise<void> {
@@ -281,3 +403,4 @@ export class RedisStore implements SegmentStore {
   }
 }
 
+const isNoGroup = (err: unknown): boolean => String((err as Error | undefined)?.message).startsWith('NOGROUP');
