@@ -144,6 +144,28 @@ describe.each(wheres)('held events over one stream: $name', (where) => {
     heir.gate.close();
   });
 
+  it('a process whose pass failed (operator down) decides its own events on its next pass, without waiting to take them over', async () => {
+    const prefix = `hf${++prefixN}`;
+    const N = 12;
+    const asked = new Map<string, number>();
+    const writer = await store(where, prefix);
+    await writer.holdMany(heldEvents(N, 'retry-seg'));
+    const p = await process_(where, prefix, asked); // default claimIdleMs: 60 s
+    await op.stop();
+    try {
+      await p.resolver.runOnce();
+    } finally {
+      await op.restart();
+    }
+    expect(await writer.heldCount()).toBe(N);
+    const pending = (await writer.client.xpending(`${prefix}:{held}`, HELD_GROUP)) as [number, string, string, [string, string][]];
+    expect(pending[3]).toEqual([[p.store.consumer, String(N)]]);
+    await p.resolver.runOnce();
+    expect(await writer.heldCount()).toBe(0);
+    expect(p.decided).toEqual({ admitted: N - 1, optedOut: 1 });
+    p.gate.close();
+  });
+
   it('a stream held before the upgrade (no consumer group yet) is read from its start', async () => {
     const prefix = `hf${++prefixN}`;
     const N = 10;
