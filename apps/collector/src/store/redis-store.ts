@@ -95,6 +95,12 @@ export const DEFAULT_CLAIM_IDLE_MS = 60_000;
 
 type StreamEntry = [id: string, fields: string[] | null];
 
+/** A held event in the group commit (beside memberships): it goes to the held stream, not to its segment. */
+class Hold {
+  constructor(readonly event: SegmentEvent) {}
+}
+type Pending = SegmentEvent | Hold;
+
 const encodeInfo = (e: { senderSiteId: number; kind: EventKind; identityType: IdentityType; tokenVersion: TokenVersion }) =>
   `${e.senderSiteId}|${kindCode(e.kind)}|${e.identityType === 'Email' ? 'e' : 'p'}|${e.tokenVersion}`;
 
@@ -114,7 +120,7 @@ export class RedisStore implements SegmentStore {
   readonly client: Client;
   private readonly prefix: string;
   private readonly knownSegments = new Set<string>();
-  private readonly commits: GroupCommit<SegmentEvent>;
+  private readonly commits: GroupCommit<Pending>;
   private closed = false;
   /** This process's name in the held stream's consumer group. */
   readonly consumer = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
@@ -124,6 +130,11 @@ export class RedisStore implements SegmentStore {
   private claimCursor = '0-0';
   /** Ids handed out by held() and not released yet (our pending entries: the consumer name is new each start). */
   private readonly mine = new Set<string>();
+  /**
+   * A read may have given us entries we never saw (its reply was lost: Redis went down after running
+   * it, or there were more than one read returns), so our own pending list must be read again.
+   */
+  private pendingUnseen = false;
   private lastConsumerSweep = 0;
 
   constructor(options: RedisStoreOptions) {
@@ -181,27 +192,35 @@ export class RedisStore implements SegmentStore {
 
   // --- writes (group commit) -----------------------------------------------------------------------
 
-  private enqueue(events: SegmentEvent[]): Promise<void> {
+  private enqueue(events: readonly Pending[]): Promise<void> {
     if (this.closed) return Promise.reject(new StoreError('STORE_CLOSED', 'segment store is closed'));
     return this.commits.add(events);
   }
 
-  /** One script call per segment (one slot each), all in flight together. */
-  private async commit(events: SegmentEvent[]): Promise<void> {
+  /**
+   * One script call per segment (one slot each) and one pipeline of XADDs for the held events (one
+   * slot: the stream's), all in flight together.
+   */
+  private async commit(items: Pending[]): Promise<void> {
     // Only sync() callers: one round to Redis, so they see what a write would (the same tick, or the failure).
-    if (events.length === 0) {
+    if (items.length === 0) {
       await this.client.ping();
       return;
     }
     const bySegment = new Map<string, (string | number)[]>();
+    const holds: SegmentEvent[] = [];
     const now = Date.now();
-    for (const e of events) {
-      let args = bySegment.get(e.segment);
+    for (const item of items) {
+      if (item instanceof Hold) {
+        holds.push(item.event);
+        continue;
+      }
+      let args = bySegment.get(item.segment);
       if (!args) {
         args = [this.ttlMs, now];
-        bySegment.set(e.segment, args);
+        bySegment.set(item.segment, args);
       }
-      args.push(e.uid, e.at, encodeInfo(e));
+      args.push(item.uid, item.at, encodeInfo(item));
     }
     const scripts = this.client as unknown as WithScripts;
     const calls: Promise<unknown>[] = [];
@@ -212,6 +231,14 @@ export class RedisStore implements SegmentStore {
       if (!this.knownSegments.has(segment)) fresh.push(segment);
     }
     if (fresh.length) calls.push(this.client.sadd(this.segmentsKey, ...fresh));
+    if (holds.length === 1) calls.push(this.client.xadd(this.heldKey, '*', 'e', JSON.stringify(holds[0])));
+    else if (holds.length) {
+      const pipeline = this.client.pipeline();
+      for (const e of holds) pipeline.xadd(this.heldKey, '*', 'e', JSON.stringify(e));
+      calls.push(pipeline.exec().then((replies) => {
+        for (const [err] of replies ?? []) if (err) throw err;
+      }));
+    }
     await Promise.all(calls);
     for (const s of fresh) this.knownSegments.add(s);
   }
@@ -221,7 +248,7 @@ export class RedisStore implements SegmentStore {
   }
 
   writeMany(events: readonly SegmentEvent[]): Promise<void> {
-    return events.length ? this.enqueue(events as SegmentEvent[]) : Promise.resolve();
+    return events.length ? this.enqueue(events) : Promise.resolve();
   }
 
   sync(): Promise<void> {
@@ -234,23 +261,12 @@ export class RedisStore implements SegmentStore {
   }
 
   hold(event: SegmentEvent): Promise<void> {
-    return this.holdMany([event]);
+    return this.enqueue([new Hold(event)]);
   }
 
-  /** One pipeline of XADDs (one slot: the held stream's key) for the whole batch. */
-  async holdMany(events: readonly SegmentEvent[]): Promise<void> {
-    if (this.closed) throw new StoreError('STORE_CLOSED', 'segment store is closed');
-    if (events.length === 0) return;
-    try {
-      if (events.length === 1) await this.client.xadd(this.heldKey, '*', 'e', JSON.stringify(events[0]));
-      else {
-        const pipeline = this.client.pipeline();
-        for (const e of events) pipeline.xadd(this.heldKey, '*', 'e', JSON.stringify(e));
-        for (const [err] of (await pipeline.exec()) ?? []) if (err) throw err;
-      }
-    } catch (err) {
-      throw new StoreError('STORE_WRITE_FAILED', `could not hold events in ${this.kind}`, { cause: err });
-    }
+  /** The held events join the same group commit as memberships (one XADD pipeline per commit). */
+  holdMany(events: readonly SegmentEvent[]): Promise<void> {
+    return events.length ? this.enqueue(events.map((e) => new Hold(e))) : Promise.resolve();
   }
 
   /**
@@ -290,12 +306,15 @@ export class RedisStore implements SegmentStore {
       take(reply?.[0]?.[1]);
     };
     // 1. Our own pending entries (read again, which also resets their idle time: they stay ours).
-    if (this.mine.size) {
+    let moreOfOurs = false;
+    if (this.mine.size || this.pendingUnseen) {
       await read('0', limit);
       this.mine.clear(); // only what that read returned is still ours (another process may have taken some over)
+      moreOfOurs = out.length + gone.length >= limit;
     }
     // 2. Entries whose process stopped working on them: after one scan from the start, back to the start.
     if (out.length + gone.length < limit) {
+      this.pendingUnseen = true; // until the claims below have been seen
       const [next, entries] = (await this.client.xautoclaim(key, HELD_GROUP, this.consumer, this.claimIdleMs, this.claimCursor, 'COUNT', limit - out.length - gone.length)) as [
         string,
         StreamEntry[],
@@ -305,9 +324,13 @@ export class RedisStore implements SegmentStore {
       take(entries);
     }
     // 3. New entries, each handed to one consumer of the group only.
-    if (out.length + gone.length < limit) await read('>', limit - out.length - gone.length);
-    if (gone.length) await this.client.xack(key, HELD_GROUP, ...gone);
+    if (out.length + gone.length < limit) {
+      this.pendingUnseen = true;
+      await read('>', limit - out.length - gone.length);
+    }
     for (const h of out) this.mine.add(h.id);
+    this.pendingUnseen = moreOfOurs;
+    if (gone.length) await this.client.xack(key, HELD_GROUP, ...gone);
     if (Date.now() - this.lastConsumerSweep > this.claimIdleMs) {
       this.lastConsumerSweep = Date.now();
       await (this.client as unknown as WithScripts).sweepConsumers(key, HELD_GROUP, this.claimIdleMs);
