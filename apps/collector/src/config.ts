@@ -169,11 +169,16 @@ export const ConfigSchema = z.strictObject({
       claimTtlMs: positiveInt.min(1000).default(60_000),
       /** Rejected lines listed one by one in a report at most (all are counted). */
       reportMaxLines: z.number().int().min(0).max(1_000_000).default(10_000),
+      /**
+       * Redis ledger: an object's entry lives this long after the last listing that found the object
+       * (every listing renews it), so it expires only once the object left the bucket.
+       */
+      ledgerRetentionDays: positiveInt.max(3650).default(30),
     })
     .superRefine((d, ctx) => {
       if (d.source === 's3' && !d.s3) ctx.addIssue({ code: 'custom', path: ['s3'], message: 'source "s3" needs drops.s3.bucket' });
     })
-    .default({ source: 'off', pollMs: 5000, chunkLines: 1000, claimTtlMs: 60_000, reportMaxLines: 10_000 }),
+    .default({ source: 'off', pollMs: 5000, chunkLines: 1000, claimTtlMs: 60_000, reportMaxLines: 10_000, ledgerRetentionDays: 30 }),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   statusPage: z.boolean().default(true),
   /**

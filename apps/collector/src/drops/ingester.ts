@@ -78,6 +78,11 @@ export class DropIngester {
   constructor(private readonly o: DropIngesterOptions) {}
 
   start(): void {
+    // Ledger entries from before they had a bounded life get one (once per start, off the ingest path).
+    void this.o.ledger.sweepUnexpiring?.().then(
+      (n) => n && this.o.log.info({ entries: n }, 'drop ledger: entries without an expiry given the retention'),
+      (err: Error) => this.o.log.warn({ err: { message: err.message } }, 'drop ledger: could not sweep entries without an expiry; will try at the next start'),
+    );
     const tick = () => {
       if (this.stopped) return;
       this.running = this.pass().then(() => {}).finally(() => {
