@@ -3,6 +3,8 @@
 // them; events a process read and never finished (it died) must be taken over by another. Real parts:
 // redis-server (single and a three-node cluster), the local operator's /v2/optout/status over HTTP,
 // one RedisStore (its own connection) per simulated collector process.
+import { request } from 'node:http';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OptOutStatusClient } from '@uid2-pixels/uid2';
 import { HeldResolver } from '../src/held-resolver.ts';
@@ -10,10 +12,12 @@ import { createLogger } from '../src/log.ts';
 import { OptoutGate, type OptoutStatusSource } from '../src/optout-gate.ts';
 import { HELD_GROUP, RedisStore, type RedisStoreOptions } from '../src/store/redis-store.ts';
 import { DAY_MS, type SegmentEvent } from '../src/store/segment-store.ts';
+import { killStarted, spawnCollector, waitReady, writeConfig } from './helpers/child.ts';
 import { waitFor } from './helpers/drops.ts';
 import { event } from './helpers/events.ts';
 import { startRedis, startRedisCluster, type RedisClusterHandle, type RedisHandle } from './helpers/redis.ts';
-import { makeRawUid, optOutUser, SITES, startTestOperator, type TestOperator } from './helpers/stack.ts';
+import { pixelUrl, scrapedTotal, waitDecided } from './helpers/http.ts';
+import { ADMIN_TOKEN, collectorConfig, encryptFor, makeRawUid, optOutUser, sender, SITES, startTestOperator, tempDir, type TestOperator } from './helpers/stack.ts';
 
 let op: TestOperator;
 let redis: RedisHandle;
@@ -183,4 +187,36 @@ describe.each(wheres)('held events over one stream: $name', (where) => {
     expect(await writer.size('old-seg')).toBe(N - 1);
     p.gate.close();
   });
+});
+
+describe('collector --workers 2 with the Redis store', () => {
+  it('each held pixel is asked of the operator and counted by one worker only', async () => {
+    const dir = tempDir('collector-held-workers-');
+    try {
+      const acme = await sender(op, SITES.acme);
+      const config = collectorConfig(op, `${dir}/data`, { workers: 2, logLevel: 'warn', store: { kind: 'redis', url: redis.url, keyPrefix: 'workers' } });
+      const collector = await spawnCollector(['--config', writeConfig(dir, config)], { expectListening: 2 });
+      await waitReady(collector.url);
+      // Every pixel on a connection of its own, so the primary hands them to both workers in turn.
+      const N = 60;
+      const get = (url: string) =>
+        new Promise<number>((resolve, reject) => {
+          const req = request(url, { agent: false, headers: { connection: 'close' } }, (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode!));
+          });
+          req.on('error', reject);
+          req.end();
+        });
+      const statuses = await Promise.all(Array.from({ length: N }, () => get(pixelUrl(collector.url, 'conversion', { uid2_token: encryptFor(acme, makeRawUid()) }))));
+      expect(statuses).toEqual(Array(N).fill(200));
+      await waitDecided(collector.url, ADMIN_TOKEN);
+      // New UID2s are all held, then decided: counted once each over both workers (the primary sums them).
+      expect(await scrapedTotal(collector.url, ADMIN_TOKEN, 'collector_held_decided_total', {})).toBe(N);
+      expect(await scrapedTotal(collector.url, ADMIN_TOKEN, 'collector_pixel_outcomes_total', { outcome: 'held' })).toBe(N);
+    } finally {
+      await killStarted();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
