@@ -11,7 +11,7 @@
 // reason) once nothing more can happen to it. When it cannot be decided now (no sharing keys yet,
 // keys all expired, store not committing) the outcome is retryable and nothing of it was kept.
 import type { DecryptionStatus, TokenKeyIds } from '@uid2-pixels/uid2';
-import type { SenderAcl } from '../authorise.ts';
+import type { Admission, SenderAcl } from '../authorise.ts';
 import type { TokenDecrypter } from '../decrypter.ts';
 import type { CollectorMetrics } from '../metrics.ts';
 import type { OptoutGate } from '../optout-gate.ts';
@@ -79,7 +79,7 @@ export interface IntakeOptions {
 export interface IntakeDeps {
   decrypter: TokenDecrypter;
   acl: SenderAcl;
-  gate: Pick<OptoutGate, 'cached' | 'checkMany'>;
+  gate: Pick<OptoutGate, 'cached' | 'askUncached'>;
   store: SegmentStore;
   metrics: CollectorMetrics;
   /** Called after events were held, so their opt-out decision runs soon (the held resolver). */
@@ -159,6 +159,7 @@ export class Intake {
     let runSite: number | null = null;
     let runStatus: DecryptionStatus | null = null;
     let run = 0;
+    let last: { siteId: number; segment: string | undefined; kind: EventKind; admission: Admission } | null = null;
     for (let i = 0; i < items.length; i++) {
       const item = items[i]!;
       // decrypt
@@ -182,7 +183,14 @@ export class Intake {
         outcomes[i] = 'not_authorised';
         continue;
       }
-      const admission = acl.admit(result.siteId, item.segment, item.kind);
+      // A batch is one sender, segment and kind: the admission of the item before is reused for it.
+      let admission: Admission;
+      if (last !== null && last.siteId === result.siteId && last.segment === item.segment && last.kind === item.kind) {
+        admission = last.admission;
+      } else {
+        admission = acl.admit(result.siteId, item.segment, item.kind);
+        last = { siteId: result.siteId, segment: item.segment, kind: item.kind, admission };
+      }
       if (!admission.ok) {
         outcomes[i] = admission.outcome;
         continue;
@@ -230,15 +238,14 @@ export class Intake {
     mode: 'defer' | 'wait',
   ): Promise<void> {
     if (mode === 'wait') {
-      let verdicts: Map<string, boolean> | null = null;
+      let optedOut: boolean[] | null = null;
       try {
-        verdicts = await this.deps.gate.checkMany(indexes.map((i) => events[i]!.uid));
+        optedOut = await this.deps.gate.askUncached(indexes.map((i) => events[i]!.uid));
       } catch {
-        verdicts = null; // the operator cannot answer: hold them all
+        optedOut = null; // the operator cannot answer: hold them all
       }
-      for (const i of indexes) {
-        const optedOut = verdicts?.get(events[i]!.uid);
-        outcomes[i] = optedOut === undefined ? 'held' : optedOut ? 'opted_out' : 'written';
+      for (let k = 0; k < indexes.length; k++) {
+        outcomes[indexes[k]!] = optedOut === null ? 'held' : optedOut[k] ? 'opted_out' : 'written';
       }
       return;
     }
@@ -312,25 +319,23 @@ export class Intake {
       }
       this.storeFailed(failure);
     }
-    if (!writeFailed) countRuns(written, (e) => e.segment + '|' + e.kind, (e, n) => this.deps.metrics.written(e.segment, e.kind, n));
+    if (!writeFailed) countRuns(written, sameSegmentAndKind, (e, n) => this.deps.metrics.written(e.segment, e.kind, n));
     if (held.length) this.deps.onHeld?.();
   }
 }
 
+const sameSegmentAndKind = (a: SegmentEvent, b: SegmentEvent) => a.segment === b.segment && a.kind === b.kind;
+
 /**
- * Calls `count` once per run of consecutive items with the same key, with the run's length: a batch is
+ * Calls `count` once per run of consecutive items that are `same`, with the run's length: a batch is
  * almost always one segment and one sender, so its metrics cost one call, not one per item.
  */
-function countRuns<T>(items: readonly T[], key: (item: T) => string, count: (first: T, n: number) => void): void {
+function countRuns<T>(items: readonly T[], same: (a: T, b: T) => boolean, count: (first: T, n: number) => void): void {
   let start = 0;
-  let runKey = '';
-  for (let i = 0; i < items.length; i++) {
-    const k = key(items[i]!);
-    if (i === 0) runKey = k;
-    else if (k !== runKey) {
+  for (let i = 1; i < items.length; i++) {
+    if (!same(items[start]!, items[i]!)) {
       count(items[start]!, i - start);
       start = i;
-      runKey = k;
     }
   }
   if (items.length) count(items[start]!, items.length - start);
