@@ -18,10 +18,8 @@ import type { OptoutGate } from '../optout-gate.ts';
 import type { KeyOwners } from '../status/key-owners.ts';
 import type { EventKind, SegmentEvent, SegmentStore } from '../store/segment-store.ts';
 
-/** One thing to take in: a token and where its raw UID2 should go. */
-export interface IntakeItem {
-  /** A UID2 (or EUID) advertising or sharing token, as received. */
-  token: string;
+/** Where a batch's raw UID2s should go, and who may send them. */
+interface Destination {
   /** The segment named by the sender; omitted: the sender's default segment for this kind. */
   segment?: string | undefined;
   kind: EventKind;
@@ -30,6 +28,20 @@ export interface IntakeItem {
    * other site is 'not_authorised'. Omitted for pixels, where the token itself is the only proof.
    */
   expectedSiteId?: number | undefined;
+}
+
+/** One thing to take in: a token and where its raw UID2 should go (a pixel). */
+export interface IntakeItem extends Destination {
+  /** A UID2 (or EUID) advertising or sharing token, as received. */
+  token: string;
+}
+
+/**
+ * Tokens that all go to the same place (a bulk request, a chunk of a dropped file): one array of
+ * strings, not an object per item.
+ */
+export interface IntakeBatch extends Destination {
+  tokens: readonly string[];
 }
 
 /** What became of one item. */
@@ -122,24 +134,24 @@ export class Intake {
 
   /** One item (a pixel). */
   async submitOne(item: IntakeItem, options?: IntakeOptions): Promise<IntakeOutcome> {
-    return (await this.submit([item], options))[0]!;
+    return (await this.submit({ tokens: [item.token], segment: item.segment, kind: item.kind, expectedSiteId: item.expectedSiteId }, options))[0]!;
   }
 
   /**
-   * Decides every item and makes the kept ones durable in one group commit. Resolves with one outcome
-   * per item, in order. Never rejects: when the commit fails, every item not already durable is
+   * Decides every token and makes the kept ones durable in one group commit. Resolves with one outcome
+   * per token, in order. Never rejects: when the commit fails, every item not already durable is
    * 'store_unavailable' (see commit()).
    *
-   * `items` are read only during this call, before it returns (decrypt, authorise and the cached opt-out
-   * are synchronous): a caller may release them as soon as it has the promise. The bulk routes do, so a
-   * batch's 5,000 token strings do not stay live through the opt-out call and the commit, where every
-   * young-generation GC would copy them.
+   * `batch.tokens` are read only during this call, before it returns (decrypt, authorise and the cached
+   * opt-out are synchronous): a caller may release them as soon as it has the promise. The bulk routes
+   * do, so a batch's 5,000 token strings do not stay live through the opt-out call and the commit, where
+   * every young-generation GC would copy them.
    */
-  submit(items: readonly IntakeItem[], options: IntakeOptions = {}): Promise<IntakeOutcome[]> {
-    if (items.length === 0) return Promise.resolve([]);
+  submit(batch: IntakeBatch, options: IntakeOptions = {}): Promise<IntakeOutcome[]> {
+    if (batch.tokens.length === 0) return Promise.resolve([]);
     let decided: Decided;
     try {
-      decided = this.decide(items, options);
+      decided = this.decide(batch, options);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -147,23 +159,24 @@ export class Intake {
   }
 
   /** The synchronous part of submit: decrypt -> authorise -> declared segment -> cached opt-out. */
-  private decide(items: readonly IntakeItem[], options: IntakeOptions): Decided {
+  private decide({ tokens, segment, kind, expectedSiteId }: IntakeBatch, options: IntakeOptions): Decided {
     const { decrypter, acl, gate, metrics } = this.deps;
     const at = options.now ?? Date.now();
-    const outcomes = new Array<IntakeOutcome>(items.length);
-    const events: Array<SegmentEvent | undefined> = new Array(items.length);
+    const outcomes = new Array<IntakeOutcome>(tokens.length);
+    const events: Array<SegmentEvent | undefined> = new Array(tokens.length);
     /** The site id each token names (or its key's owner; null when unknown): outcomes are counted by sender. */
-    const senders = new Array<number | null>(items.length).fill(null);
+    const senders = new Array<number | null>(tokens.length).fill(null);
     const uncached: number[] = [];
     // Decrypt results are counted per run of equal (sender, status): one metrics call for a typical batch.
     let runSite: number | null = null;
     let runStatus: DecryptionStatus | null = null;
     let run = 0;
-    let last: { siteId: number; segment: string | undefined; kind: EventKind; admission: Admission } | null = null;
-    for (let i = 0; i < items.length; i++) {
-      const item = items[i]!;
+    // The segment and kind are the batch's, so the admission only changes with the token's site.
+    let admittedSite: number | null = null;
+    let admission: Admission | null = null;
+    for (let i = 0; i < tokens.length; i++) {
       // decrypt
-      const result = decrypter.decrypt(item.token, this.keyIds);
+      const result = decrypter.decrypt(tokens[i]!, this.keyIds);
       // The sender: the site the token names, or for one we cannot open, the site its key belonged to.
       const sender = this.deps.keyOwners ? this.deps.keyOwners.senderOf(result, this.keyIds) : result.siteId;
       if (sender !== runSite || result.status !== runStatus) {
@@ -179,17 +192,13 @@ export class Intake {
         continue;
       }
       // authorise: the caller's proven site, then the sender's grant, then the declared segments
-      if (item.expectedSiteId !== undefined && item.expectedSiteId !== result.siteId) {
+      if (expectedSiteId !== undefined && expectedSiteId !== result.siteId) {
         outcomes[i] = 'not_authorised';
         continue;
       }
-      // A batch is one sender, segment and kind: the admission of the item before is reused for it.
-      let admission: Admission;
-      if (last !== null && last.siteId === result.siteId && last.segment === item.segment && last.kind === item.kind) {
-        admission = last.admission;
-      } else {
-        admission = acl.admit(result.siteId, item.segment, item.kind);
-        last = { siteId: result.siteId, segment: item.segment, kind: item.kind, admission };
+      if (admission === null || admittedSite !== result.siteId) {
+        admission = acl.admit(result.siteId, segment, kind);
+        admittedSite = result.siteId;
       }
       if (!admission.ok) {
         outcomes[i] = admission.outcome;
@@ -199,7 +208,7 @@ export class Intake {
         uid: result.uid,
         segment: admission.segment,
         senderSiteId: result.siteId,
-        kind: item.kind,
+        kind,
         at,
         identityType: result.identityType ?? 'Email',
         tokenVersion: result.tokenVersion ?? 4,
