@@ -161,15 +161,12 @@ export class DropIngester {
     }
   }
 
-  /** Reads a gzip object to its end once, so a corrupt one fails before anything is applied. */
+  /**
+   * Reads a gzip object to its end once, so a corrupt one fails before anything is applied; for any
+   * other object it stops after the first bytes. One read: the same one finds out whether it is gzip.
+   */
   private async verifyCompressed(object: DropObject): Promise<void> {
-    const body = await this.read(object);
-    const it = body[Symbol.asyncIterator]();
-    const first = await it.next();
-    await it.return?.();
-    const head = first.done ? null : first.value;
-    if (!head || !(head[0] === 0x1f && head[1] === 0x8b)) return;
-    for await (const _ of decodedBytes(await this.read(object))) {
+    for await (const _ of decodedBytes(await this.read(object), { gzipOnly: true })) {
       // only the CRC and the length at the end matter here
     }
   }
