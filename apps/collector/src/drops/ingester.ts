@@ -21,6 +21,8 @@ import { decodedBytes, formatOf, tokenLines, TokenFileError, type TokenFileForma
 import { isInProgressName, type DropObject, type DropSource } from './sources.ts';
 
 export const REPORT_SUFFIX = '.report.json';
+/** Chunks of a file being decided and committed at once (each holds at most `chunkLines` lines). */
+const CHUNKS_IN_FLIGHT = 4;
 export const FAILED_DIR = 'failed';
 
 export interface DropReport {
@@ -190,9 +192,12 @@ export class DropIngester {
     const skipTo = entry?.line ?? 0;
     let counts = entry?.counts ?? emptyCounts();
     let listed = entry?.rejectedLines.length ?? 0;
-    // Up to two chunks in flight: the next one decrypts while the previous one commits. Checkpoints
-    // follow in line order, each after its own chunk is durable.
+    // Up to CHUNKS_IN_FLIGHT chunks in flight: the next one decrypts while earlier ones wait for their
+    // opt-out answers and commit (with every UID2 new, each chunk asks the operator, and two in flight
+    // left the event loop idle during those calls). Checkpoints follow in line order, each after its
+    // own chunk is durable.
     let previous: Promise<void> = Promise.resolve();
+    const inFlight: Array<Promise<void>> = [];
     for await (const lines of tokenLines(await this.read(object), place.format, { chunkLines: this.o.chunkLines, tokenMaxBytes: this.o.tokenMaxBytes })) {
       if (this.stopped) throw new Interrupted('stopping');
       const fresh = lines[lines.length - 1]!.line <= skipTo ? [] : lines.filter((l) => l.line > skipTo);
@@ -239,7 +244,8 @@ export class DropIngester {
         }
       })();
       previous.catch(() => {});
-      await before; // at most two chunks in flight
+      inFlight.push(previous);
+      if (inFlight.length >= CHUNKS_IN_FLIGHT) await inFlight.shift();
     }
     await previous;
     const final = await ledger.get(id);
