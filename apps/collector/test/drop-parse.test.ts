@@ -140,6 +140,17 @@ describe('decodedBytes with gzipOnly (the ingester checks a gzip drop whole befo
     }
   });
 
+  it('a source that fails mid-gzip is a read failure (resumed later), not a corrupt file', async () => {
+    const gz = gzipSync(Buffer.from(`token\n${T1}\n`.repeat(5000)));
+    const source = (async function* () {
+      yield gz.subarray(0, 1000);
+      throw new Error('connection reset');
+    })();
+    const err = await (async () => { for await (const _ of decodedBytes(source)); })().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TokenFileError);
+    expect((err as TokenFileError).code).toBe('READ_FAILED');
+  });
+
   it('still fails a truncated gzip source', async () => {
     const gz = gzipSync(Buffer.from(`token\n${T1}\n`.repeat(500)));
     const { source } = counted([gz.subarray(0, gz.length - 20)]);

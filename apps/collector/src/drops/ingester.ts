@@ -173,12 +173,20 @@ export class DropIngester {
     }
   }
 
+  /**
+   * The object's bytes, checked against the size it was listed with: a read that ends early without
+   * an error (a connection closed mid-body under load was seen to do that to an S3 GET) fails as a read
+   * error at its end, before the parser completes the cut-off last line, so nothing of it is applied
+   * as if the file ended there; the object resumes from its checkpoint on a later pass.
+   */
   private async read(object: DropObject): Promise<AsyncIterable<Buffer>> {
+    let body: AsyncIterable<Buffer>;
     try {
-      return await this.o.source.read(object);
+      body = await this.o.source.read(object);
     } catch (err) {
       throw new Interrupted(`cannot read ${object.key}: ${(err as Error).message}`, { cause: err });
     }
+    return wholeObject(body, object);
   }
 
   private async ingestLines(
@@ -317,4 +325,14 @@ export class DropIngester {
     );
     this.o.onFinished?.(report);
   }
+}
+
+/** Yields `body` and fails at its end unless exactly `object.size` bytes came (see DropIngester#read). */
+async function* wholeObject(body: AsyncIterable<Buffer>, object: DropObject): AsyncGenerator<Buffer> {
+  let bytes = 0;
+  for await (const chunk of body) {
+    bytes += chunk.length;
+    yield chunk;
+  }
+  if (bytes !== object.size) throw new Error(`${object.key} ended after ${bytes} of its ${object.size} bytes`);
 }

@@ -85,18 +85,23 @@ export async function* decodedBytes(
     return;
   }
   const gunzip = createGunzip();
+  // A failure to read the source is not a fault of the file: it must surface as READ_FAILED (the
+  // ingester resumes the object later), not as a corrupt gzip (which sends it to the failed area).
+  let readError: unknown = null;
   const feed = (async () => {
     try {
       if (!gunzip.write(first)) await new Promise((r) => gunzip.once('drain', r));
       for await (const chunk of rest) if (!gunzip.write(chunk)) await new Promise((r) => gunzip.once('drain', r));
       gunzip.end();
     } catch (err) {
+      readError = err;
       gunzip.destroy(err as Error);
     }
   })();
   try {
     for await (const chunk of gunzip as Readable) yield chunk as Buffer;
   } catch (err) {
+    if (readError !== null) throw new TokenFileError('READ_FAILED', `the file could not be read: ${(readError as Error).message}`, { cause: readError });
     const e = err as NodeJS.ErrnoException;
     throw new TokenFileError('NOT_GZIP', `the gzip stream is corrupt or truncated (${e.code ?? e.message})`, { cause: err });
   } finally {
