@@ -21,9 +21,9 @@ import { decodedBytes, formatOf, tokenLines, TokenFileError, type TokenFileForma
 import { isInProgressName, type DropObject, type DropSource } from './sources.ts';
 
 export const REPORT_SUFFIX = '.report.json';
+export const FAILED_DIR = 'failed';
 /** Chunks of a file being decided and committed at once (each holds at most `chunkLines` lines). */
 const CHUNKS_IN_FLIGHT = 4;
-export const FAILED_DIR = 'failed';
 
 export interface DropReport {
   object: string;
