@@ -28,6 +28,8 @@ export interface BulkRoutesDeps {
   log: Logger;
   redis: Redis | Cluster | null;
   ingestDrops: boolean;
+  /** Read drops from this source instead of the configured one (tests: a fault no real source makes on demand). */
+  dropSource?: DropSource | undefined;
   /**
    * Where Idempotency-Keys live when not in Redis: given by a cluster worker (the primary's, over IPC);
    * otherwise this process opens <dataDir>/share/idempotency.log itself.
@@ -93,7 +95,7 @@ export async function startBulkRoutes(deps: BulkRoutesDeps): Promise<BulkRoutes>
   let drops: DropIngester | null = null;
   let source: DropSource | null = null;
   let ledger: DropLedger | null = null;
-  if (deps.ingestDrops) source = await dropSource(config);
+  if (deps.ingestDrops) source = deps.dropSource ?? (await dropSource(config));
   if (source) {
     if (redis) ledger = new RedisLedger(redis, prefix);
     else {
