@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SharingClient } from '@uid2-pixels/uid2';
-import { DEFAULT_DROP_RETENTION_MS, emptyCounts, ledgerId, RedisLedger } from '../src/drops/ledger.ts';
+import { emptyCounts, ledgerId, RedisLedger } from '../src/drops/ledger.ts';
 import { startCollector, type RunningCollector } from '../src/server.ts';
 import { csvFile, dropFile, readReport, waitFor } from './helpers/drops.ts';
 import { scrapedTotal } from './helpers/http.ts';
@@ -104,13 +104,16 @@ describe('a collector fleet member ingesting drops with the Redis ledger', () =>
   let dataDir: string;
   let client: Redis;
   const prefix = 'dropret';
+  const RETENTION_DAYS = 7;
+  const RETENTION_MS = RETENTION_DAYS * 24 * 3600_000;
 
   beforeAll(async () => {
     op = await startTestOperator();
     acme = await sender(op, SITES.acme);
     dataDir = tempDir();
     const base = collectorConfig(op, dataDir, { store: { kind: 'redis', url: redis.url, keyPrefix: prefix } });
-    collector = await startCollector({ config: { ...base, drops: { ...base.drops, source: 'dir', pollMs: 100 } }, logger: captureLogs('warn').logger });
+    // Not the default retention, so that the entries' lives show the config reaches the ledger.
+    collector = await startCollector({ config: { ...base, drops: { ...base.drops, source: 'dir', pollMs: 100, ledgerRetentionDays: RETENTION_DAYS } }, logger: captureLogs('warn').logger });
     client = new Redis(redis.url);
     clients.push(client);
   }, 30_000);
@@ -135,22 +138,23 @@ describe('a collector fleet member ingesting drops with the Redis ledger', () =>
     expect(first).toMatchObject({ status: 'done', written: 5 });
     const [entry] = await ledgerKeys();
     expect(entry).toBeDefined();
-    expect(await client.pttl(entry!)).toBeGreaterThan(DEFAULT_DROP_RETENTION_MS * 0.9);
+    expect(await client.pttl(entry!)).toBeGreaterThan(RETENTION_MS * 0.9);
+    expect(await client.pttl(entry!)).toBeLessThanOrEqual(RETENTION_MS);
 
     // Most of the retention has passed while the file stayed: the next listing renews the entry.
-    await client.pexpire(entry!, DEFAULT_DROP_RETENTION_MS / 2);
-    await waitFor(async () => ((await client.pttl(entry!)) > DEFAULT_DROP_RETENTION_MS * 0.9 ? true : null), 'the entry renewed by a listing');
+    await client.pexpire(entry!, RETENTION_MS / 2);
+    await waitFor(async () => ((await client.pttl(entry!)) > RETENTION_MS * 0.9 ? true : null), 'the entry renewed by a listing');
     expect(await done()).toBe(1);
     expect(readReport(drops(), `${kept}.report.json`)).toEqual(first);
 
     // The sender removes the file (and its report): nothing renews the entry any more.
     rmSync(join(drops(), kept));
     rmSync(join(drops(), `${kept}.report.json`));
-    await client.pexpire(entry!, DEFAULT_DROP_RETENTION_MS / 2);
+    await client.pexpire(entry!, RETENTION_MS / 2);
     // A later file's report proves a whole listing (and more) ran after the removal.
     await ingest(`${SITES.acme}/acme-vip-kept/day-2.csv`);
     await ingest(`${SITES.acme}/acme-vip-kept/day-3.csv`);
-    expect(await client.pttl(entry!)).toBeLessThanOrEqual(DEFAULT_DROP_RETENTION_MS / 2);
+    expect(await client.pttl(entry!)).toBeLessThanOrEqual(RETENTION_MS / 2);
     expect(await done()).toBe(3);
     expect(readFileSync(join(drops(), `${SITES.acme}/acme-vip-kept/day-2.csv.report.json`), 'utf8')).toContain('"status": "done"');
   });

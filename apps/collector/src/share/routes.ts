@@ -18,6 +18,7 @@ import { FileIdempotencyStore, RedisIdempotencyStore, type IdempotencyStore } fr
 import { batchIntake, type IngestBatch } from './intake.ts';
 import { SenderLimits } from './limits.ts';
 import { SenderKeys } from './sender-keys.ts';
+import { DAY_MS } from '../store/segment-store.ts';
 
 export interface BulkRoutesDeps {
   config: CollectorConfig;
@@ -97,7 +98,7 @@ export async function startBulkRoutes(deps: BulkRoutesDeps): Promise<BulkRoutes>
   let ledger: DropLedger | null = null;
   if (deps.ingestDrops) source = deps.dropSource ?? (await dropSource(config));
   if (source) {
-    if (redis) ledger = new RedisLedger(redis, prefix);
+    if (redis) ledger = new RedisLedger(redis, prefix, { retentionMs: config.drops.ledgerRetentionDays * DAY_MS });
     else {
       const file = new FileLedger(join(resolve(config.dataDir), 'drops-ledger', 'ledger.log'));
       await file.open();
