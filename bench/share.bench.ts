@@ -8,9 +8,12 @@
 //              repeated (so the segment stays BENCH_SHARE_TOKENS members: the file store keeps members
 //              in memory, and the figure is about streaming the file), peak RSS (VmHWM) of a fresh
 //              collector that ingests only it
-// Each api/file round fills a new segment. The first round asks the operator about every UID2's
-// opt-out status (cold); later rounds find the verdicts cached (warm); both are shown. A warm-up with
-// 10,000 other tokens runs first (not measured), so that round 1 is cold in opt-outs, not in the JIT.
+// Every round makes new tokens (new UID2s) for each route and runs it twice into new segments: cold
+// (the collector has never seen these UID2s, so every opt-out status is asked of the operator) then
+// warm (the same tokens again: the verdicts are cached). Each route is compared with a baseline
+// measured just before it over its own tokens, and the table shows the median of the rounds' ratios
+// (and their range), so that one noisy round does not decide a row. A warm-up with 10,000 other
+// tokens runs first (not measured), so that round 1 is cold in opt-outs, not in the JIT.
 // The local operator runs in this process (it answers the collector's key and opt-out calls).
 // Env: BENCH_SHARE_TOKENS (default 100000), BENCH_ROUNDS (default 3), BENCH_SHARE_BIG_GB (default 2, 0 = skip),
 // BENCH_COLLECTOR_NODE_ARGS (extra node flags for the collector process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p";
@@ -73,8 +76,8 @@ async function main(): Promise<void> {
     await Promise.all([acme.start(), lumen.start()]);
     acme.stop();
     lumen.stop();
-    const tokens = Array.from({ length: TOKENS }, () => acme.encrypt(makeRawUid()).token!);
-    console.log(`${fmt(TOKENS)} distinct sharing tokens (v4), ${ROUNDS} rounds; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+    const mint = (n: number) => Array.from({ length: n }, () => acme.encrypt(makeRawUid()).token!);
+    console.log(`${fmt(TOKENS)} distinct sharing tokens (v4) per route and round, ${ROUNDS} rounds; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
 
     // The collector: one process, file store, drop directory.
     const key = issueSenderKey(SITES.acme);
@@ -127,10 +130,6 @@ async function main(): Promise<void> {
     };
     const { child, url, drops } = await startCollector('routes');
 
-    const bodies: string[] = [];
-    for (let i = 0; i < TOKENS; i += BATCH) bodies.push(JSON.stringify({ tokens: tokens.slice(i, i + BATCH) }));
-    const csv = 'token\n' + tokens.join('\n') + '\n';
-
     // Warm-up, not measured: other tokens (other UID2s) through the baseline, the API and a file, so
     // that round 1 measures a cold opt-out cache, not code that has not been compiled yet.
     const warm = Array.from({ length: 10_000 }, () => acme.encrypt(makeRawUid()).token!);
@@ -148,29 +147,23 @@ async function main(): Promise<void> {
     renameSync(join(warmDir, '.w.tmp'), join(warmDir, 'w.csv'));
     await waitFor(() => existsSync(join(warmDir, 'w.csv.report.json')), 'warm-up report', 600_000);
 
-    const baseline: number[] = [];
-    const api: number[] = [];
-    const file: number[] = [];
-    // CPU µs per token: the collector's (from /proc, whatever else runs on the machine) and the baseline's.
-    const cpu = { baseline: [] as number[], api: [] as number[], file: [] as number[] };
-    const pid = child.pid!;
-    for (let round = 0; round < ROUNDS; round++) {
-      // baseline: bare decrypt of the same tokens
-      let t0 = performance.now();
+    /** Bare decrypt of `tokens`: tokens/s, and this process's CPU µs per token. */
+    const measureBaseline = (tokens: readonly string[]) => {
+      const t0 = performance.now();
       const c0 = process.cpuUsage();
       let ok = 0;
       for (const t of tokens) if (lumen.decrypt(t).status === 'Success') ok++;
-      if (ok !== TOKENS) throw new Error(`baseline decrypted ${ok} of ${TOKENS}`);
-      baseline.push(TOKENS / ((performance.now() - t0) / 1000));
+      if (ok !== tokens.length) throw new Error(`baseline decrypted ${ok} of ${tokens.length}`);
       const c1 = process.cpuUsage(c0);
-      cpu.baseline.push((c1.user + c1.system) / TOKENS);
-      let p0 = cpuMicros(pid);
-
-      // api: every batch through the route, IN_FLIGHT at once
-      const segment = `bench-api-${round}`;
+      return { rate: tokens.length / ((performance.now() - t0) / 1000), cpu: (c1.user + c1.system) / tokens.length };
+    };
+    const pid = child.pid!;
+    /** Every batch of `bodies` through the api route, IN_FLIGHT at once: tokens/s, collector CPU µs per token. */
+    const measureApi = async (segment: string, bodies: readonly string[], count: number) => {
       let next = 0;
       let written = 0;
-      t0 = performance.now();
+      const p0 = cpuMicros(pid);
+      const t0 = performance.now();
       await Promise.all(
         Array.from({ length: IN_FLIGHT }, async () => {
           while (next < bodies.length) {
@@ -184,35 +177,89 @@ async function main(): Promise<void> {
           }
         }),
       );
-      api.push(TOKENS / ((performance.now() - t0) / 1000));
-      cpu.api.push((cpuMicros(pid) - p0) / TOKENS);
-      if (written !== TOKENS) throw new Error(`api wrote ${written} of ${TOKENS}`);
-
-      // file: drop, then wait for the report
-      const dir = join(drops, String(SITES.acme), `bench-file-${round}`);
+      const rate = count / ((performance.now() - t0) / 1000);
+      if (written !== count) throw new Error(`api wrote ${written} of ${count}`);
+      return { rate, cpu: (cpuMicros(pid) - p0) / count };
+    };
+    /** `csv` dropped as a file into `segment`, until its report: tokens/s, collector CPU µs per token. */
+    const measureFile = async (segment: string, csv: string, count: number) => {
+      const dir = join(drops, String(SITES.acme), segment);
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, '.f.tmp'), csv);
-      t0 = performance.now();
-      p0 = cpuMicros(pid);
+      const t0 = performance.now();
+      const p0 = cpuMicros(pid);
       renameSync(join(dir, '.f.tmp'), join(dir, 'f.csv'));
       const report = await waitFor(() => (existsSync(join(dir, 'f.csv.report.json')) ? (JSON.parse(readFileSync(join(dir, 'f.csv.report.json'), 'utf8')) as { written: number }) : null), 'file report', 600_000);
-      file.push(TOKENS / ((performance.now() - t0) / 1000));
-      cpu.file.push((cpuMicros(pid) - p0) / TOKENS);
-      if (report.written !== TOKENS) throw new Error(`file wrote ${report.written} of ${TOKENS}`);
+      const rate = count / ((performance.now() - t0) / 1000);
+      if (report.written !== count) throw new Error(`file wrote ${report.written} of ${count}`);
+      return { rate, cpu: (cpuMicros(pid) - p0) / count };
+    };
+
+    /** A pause before a measurement, so that the collector's work after the last answer (a report, a GC) is done. */
+    const settle = () => new Promise((r) => setTimeout(r, 300));
+    const mean = (a: { rate: number; cpu: number }, b: { rate: number; cpu: number }) => ({ rate: (a.rate + b.rate) / 2, cpu: (a.cpu + b.cpu) / 2 });
+    type Row = 'apiCold' | 'apiWarm' | 'fileCold' | 'fileWarm';
+    const ratios: Record<Row, number[]> = { apiCold: [], apiWarm: [], fileCold: [], fileWarm: [] };
+    const rates: Record<Row | 'baseline', number[]> = { baseline: [], apiCold: [], apiWarm: [], fileCold: [], fileWarm: [] };
+    const cpus: Record<Row | 'baseline', number[]> = { baseline: [], apiCold: [], apiWarm: [], fileCold: [], fileWarm: [] };
+    const record = (row: Row, base: { rate: number }, m: { rate: number; cpu: number }) => {
+      ratios[row].push(m.rate / base.rate);
+      rates[row].push(m.rate);
+      cpus[row].push(m.cpu);
+    };
+    let tokens: string[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      // New UID2s for each route, and the bodies and the file made before anything is measured.
+      const apiTokens = mint(TOKENS);
+      const bodies: string[] = [];
+      for (let i = 0; i < TOKENS; i += BATCH) bodies.push(JSON.stringify({ tokens: apiTokens.slice(i, i + BATCH) }));
+      tokens = mint(TOKENS);
+      const csv = 'token\n' + tokens.join('\n') + '\n';
+      await settle();
+      // Each route runs cold then warm between two baselines over its own tokens; their mean is the
+      // route's baseline (the machine's speed drifts within a round).
+      const apiBefore = measureBaseline(apiTokens);
+      const apiCold = await measureApi(`bench-api-cold-${round}`, bodies, TOKENS);
+      const apiWarm = await measureApi(`bench-api-warm-${round}`, bodies, TOKENS);
+      await settle();
+      const apiBase = mean(apiBefore, measureBaseline(apiTokens));
+      await settle();
+      const fileBefore = measureBaseline(tokens);
+      const fileCold = await measureFile(`bench-file-cold-${round}`, csv, TOKENS);
+      const fileWarm = await measureFile(`bench-file-warm-${round}`, csv, TOKENS);
+      await settle();
+      const fileBase = mean(fileBefore, measureBaseline(tokens));
+      for (const b of [apiBase, fileBase]) {
+        rates.baseline.push(b.rate);
+        cpus.baseline.push(b.cpu);
+      }
+      record('apiCold', apiBase, apiCold);
+      record('apiWarm', apiBase, apiWarm);
+      record('fileCold', fileBase, fileCold);
+      record('fileWarm', fileBase, fileWarm);
+      const pct = (m: { rate: number }, b: { rate: number }) => `${Math.round((m.rate / b.rate) * 100)} %`;
       console.log(
-        `round ${round + 1}: baseline ${fmt(baseline[round]!)} · api ${fmt(api[round]!)} · file ${fmt(file[round]!)} tokens/s; ` +
-          `CPU µs/token: baseline ${cpu.baseline[round]!.toFixed(1)} · api ${cpu.api[round]!.toFixed(1)} · file ${cpu.file[round]!.toFixed(1)} (collector)`,
+        `round ${round + 1}: baseline ${fmt(apiBase.rate)} / ${fmt(fileBase.rate)} tokens/s · ` +
+          `api cold ${pct(apiCold, apiBase)}, warm ${pct(apiWarm, apiBase)} · file cold ${pct(fileCold, fileBase)}, warm ${pct(fileWarm, fileBase)}; ` +
+          `CPU µs/token: baseline ${apiBase.cpu.toFixed(1)} / ${fileBase.cpu.toFixed(1)} · api ${apiCold.cpu.toFixed(1)} / ${apiWarm.cpu.toFixed(1)} · ` +
+          `file ${fileCold.cpu.toFixed(1)} / ${fileWarm.cpu.toFixed(1)} (collector, cold / warm)`,
       );
     }
 
-    const base = median(baseline);
-    const row = (name: string, v: number, ref = base) => `| ${name} | ${fmt(v)} | ${Math.round((v / ref) * 100)} % |`;
-    console.log('\n| route | tokens/s | vs baseline (median) |\n|---|---|---|');
-    console.log(row('baseline: bare decryptToken', base));
-    console.log(row('api, cold (round 1: every opt-out asked)', api[0]!));
-    console.log(row(`api, warm (median of rounds 2-${ROUNDS})`, median(api.slice(1).length ? api.slice(1) : api)));
-    console.log(row('file, cold (round 1)', file[0]!));
-    console.log(row(`file, warm (median of rounds 2-${ROUNDS})`, median(file.slice(1).length ? file.slice(1) : file)));
+    const pctOf = (r: number) => `${Math.round(r * 100)} %`;
+    const range = (v: number[]) => `${pctOf(Math.min(...v))}–${pctOf(Math.max(...v))}`;
+    const cpuRange = (v: number[]) => `${Math.min(...v).toFixed(1)}–${Math.max(...v).toFixed(1)}`;
+    console.log('\n| route | tokens/s (median) | vs baseline (median of rounds) | rounds | CPU µs/token |\n|---|---|---|---|---|');
+    console.log(`| baseline: bare decryptToken | ${fmt(median(rates.baseline))} | 100 % | | ${cpuRange(cpus.baseline)} (bench process) |`);
+    const rows: Array<[Row, string]> = [
+      ['apiCold', 'api, cold (every opt-out asked)'],
+      ['apiWarm', 'api, warm (opt-out verdicts cached)'],
+      ['fileCold', 'file, cold'],
+      ['fileWarm', 'file, warm'],
+    ];
+    for (const [row, name] of rows) {
+      console.log(`| ${name} | ${fmt(median(rates[row]))} | ${pctOf(median(ratios[row]))} | ${range(ratios[row])} | ${cpuRange(cpus[row])} (collector) |`);
+    }
     console.log('Target: >= 60 % of baseline through the whole route with durable writes.');
 
     if (BIG_GB > 0) {

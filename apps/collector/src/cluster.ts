@@ -156,9 +156,9 @@ export async function runWorker(): Promise<RunningCollector> {
     metrics,
     refreshKeys: () => ipc.call<KeyRefreshResult>('refreshKeys'),
     ...(config.store.kind === 'file' && { store: new IpcStore(ipc, config.membershipTtlDays * DAY_MS) }),
-    // File store: the primary decides held events (told over IPC). Redis: each worker decides the ones
-    // it holds, soon after; passes over the shared stream may overlap, and that is harmless (admitting
-    // twice merges into the same membership, dropping twice deletes nothing more).
+    // File store: the primary decides held events (told over IPC). Redis: every worker runs a resolver
+    // over the shared stream, through its consumer group, so each held event is decided by one worker
+    // of one collector (redis-store.ts), and taken over by another if that worker dies mid-pass.
     resolveHeld: config.store.kind !== 'file',
     ...(config.store.kind === 'file' && { onHeld: () => {} }),
     // Drops: one ingester per collector (Redis: each collector's worker 1, the claims keep them apart).

@@ -101,12 +101,18 @@ export const ConfigSchema = z.strictObject({
       maxBatch: positiveInt.max(5000).default(1000),
       /** Held events (opt-out unknown because the operator was down) are re-checked this often. */
       heldRetryMs: positiveInt.default(15_000),
+      /**
+       * Redis store: a held event that one collector process took to decide and has not finished after
+       * this long is taken over by another (that process is taken for dead). Longer than any one pass.
+       */
+      heldTakeoverMs: positiveInt.min(1000).default(60_000),
       /** A pixel waits at most this long for /v2/optout/status before its event is held instead. */
       timeoutMs: positiveInt.default(1_000),
       /** Cached verdicts at most (memory bound, ~200 bytes each); beyond it UID2s are asked again. */
       cacheMaxEntries: positiveInt.default(500_000),
     })
-    .default({ cacheTtlSeconds: 3600, batchWindowMs: 5, maxBatch: 1000, heldRetryMs: 15_000, timeoutMs: 1_000, cacheMaxEntries: 500_000 }),
+    .refine((o) => o.heldTakeoverMs > 2 * o.timeoutMs, { path: ['heldTakeoverMs'], message: 'must be more than twice timeoutMs (a pass must finish before it is taken over)' })
+    .default({ cacheTtlSeconds: 3600, batchWindowMs: 5, maxBatch: 1000, heldRetryMs: 15_000, heldTakeoverMs: 60_000, timeoutMs: 1_000, cacheMaxEntries: 500_000 }),
   /** Bearer token of the admin API. Without it the admin API answers 404. */
   adminToken: z.string().min(32, 'must be at least 32 characters').optional(),
   limits: z
@@ -163,11 +169,16 @@ export const ConfigSchema = z.strictObject({
       claimTtlMs: positiveInt.min(1000).default(60_000),
       /** Rejected lines listed one by one in a report at most (all are counted). */
       reportMaxLines: z.number().int().min(0).max(1_000_000).default(10_000),
+      /**
+       * Redis ledger: an object's entry lives this long after the last listing that found the object
+       * (every listing renews it), so it expires only once the object left the bucket.
+       */
+      ledgerRetentionDays: positiveInt.max(3650).default(30),
     })
     .superRefine((d, ctx) => {
       if (d.source === 's3' && !d.s3) ctx.addIssue({ code: 'custom', path: ['s3'], message: 'source "s3" needs drops.s3.bucket' });
     })
-    .default({ source: 'off', pollMs: 5000, chunkLines: 1000, claimTtlMs: 60_000, reportMaxLines: 10_000 }),
+    .default({ source: 'off', pollMs: 5000, chunkLines: 1000, claimTtlMs: 60_000, reportMaxLines: 10_000, ledgerRetentionDays: 30 }),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   statusPage: z.boolean().default(true),
   /**

@@ -4,7 +4,8 @@
 // operator about a batch of them: the ones not opted out join their segments, the others are dropped
 // (their raw UID2 leaves the store). `soon()` asks for a pass within a few ms (new holds); while the
 // operator is failing, passes run only every intervalMs.
-// Runs where the store is owned: the single process, or the cluster primary.
+// Runs where the store is owned: the single process, or the cluster primary (file store); with Redis,
+// in every worker of every collector: the store hands each held event to one of them (a consumer group).
 import type { Logger } from './log.ts';
 import type { CollectorMetrics } from './metrics.ts';
 import type { OptoutGate } from './optout-gate.ts';
@@ -82,7 +83,7 @@ export class HeldResolver {
       let lastFirstId: string | undefined;
       for (;;) {
         const held = await store.held(size);
-        // Stop when nothing is left, or when a release did not take (never spin on the same events).
+        // Stop when nothing is left for this process, or when a release did not take (never spin on the same events).
         if (held.length === 0 || held[0]!.id === lastFirstId) break;
         lastFirstId = held[0]!.id;
         const verdicts = await gate.checkMany(held.map((h) => h.event.uid));

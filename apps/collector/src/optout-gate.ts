@@ -121,25 +121,45 @@ export class OptoutGate {
     return out;
   }
 
+  /**
+   * Asks the operator about UID2s the caller has just found uncached (cached() said undefined), without
+   * looking in the cache again, and returns whether each opted out, in order; the verdicts are cached.
+   * Rejects when the operator cannot answer. The bulk routes decide a batch's new UID2s with it.
+   */
+  async askUncached(uids: readonly string[]): Promise<boolean[]> {
+    this.metrics?.optoutCheck('asked', uids.length);
+    const answer = await this.ask(uids);
+    const now = Date.now();
+    const optedOut = new Array<boolean>(uids.length);
+    for (let i = 0; i < uids.length; i++) optedOut[i] = this.remember(uids[i]!, answer.get(uids[i]!) != null, now);
+    return optedOut;
+  }
+
   /** One operator round for uncached UID2s; fills the cache, and `out` (a new map when not given). */
   private async lookup(uids: string[], out = new Map<string, boolean>()): Promise<Map<string, boolean>> {
-    let answer: Map<string, number | null>;
+    const answer = await this.ask(uids);
+    const now = Date.now();
+    for (const uid of uids) out.set(uid, this.remember(uid, answer.get(uid) != null, now));
+    return out;
+  }
+
+  /** The operator's answer for `uids`; a failure starts the cool-down and is reported, then rethrown. */
+  private async ask(uids: readonly string[]): Promise<Map<string, number | null>> {
     try {
-      answer = await this.source.getOptOutStatus(uids);
+      const answer = await this.source.getOptOutStatus(uids);
+      this.failedUntil = 0;
+      return answer;
     } catch (err) {
       this.failedUntil = Date.now() + this.coolDownMs;
       this.onError(err instanceof Error ? err : new Error(String(err)));
       throw err;
     }
-    this.failedUntil = 0;
-    const now = Date.now();
-    for (const uid of uids) {
-      const optedOut = answer.get(uid) != null;
-      out.set(uid, optedOut);
-      // When the memory bound is reached the verdict is simply not kept (set returns false).
-      this.cache.set(uid, optedOut ? 'out' : 'in', optedOut ? this.ttl * 2 : this.ttl, now);
-    }
-    return out;
+  }
+
+  /** Caches a verdict (not kept once the memory bound is reached: asked again next time); returns it. */
+  private remember(uid: string, optedOut: boolean, now: number): boolean {
+    this.cache.set(uid, optedOut ? 'out' : 'in', optedOut ? this.ttl * 2 : this.ttl, now);
+    return optedOut;
   }
 
   /** Forgets cached verdicts (tests; after an operator-side opt-out import). */

@@ -25,6 +25,7 @@ import { PortInUseError } from './errors.ts';
 import type { SegmentStore } from './store/segment-store.ts';
 import { RedisStore } from './store/redis-store.ts';
 import { startBulkRoutes, type BulkRoutes } from './share/routes.ts';
+import type { DropSource } from './drops/sources.ts';
 import type { IdempotencyStore } from './share/idempotency.ts';
 
 export interface StartCollectorOptions {
@@ -36,7 +37,7 @@ export interface StartCollectorOptions {
   decrypter?: TokenDecrypter;
   /** Use this opt-out source instead of the operator's /v2/optout/status. */
   optoutSource?: OptoutStatusSource;
-  /** Re-check held events here. Default true; cluster workers leave it to the primary. */
+  /** Re-check held events here. Default true; cluster workers with the file store leave it to the primary. */
   resolveHeld?: boolean;
   /** Prometheus text for /metrics and the status page (cluster workers ask the primary). */
   metricsText?: () => Promise<string>;
@@ -45,6 +46,8 @@ export interface StartCollectorOptions {
   refreshKeys?: () => Promise<KeyRefreshResult>;
   /** Run the drop ingester here (config drops.source). Default true; in cluster mode only worker 1. */
   ingestDrops?: boolean;
+  /** Read drops from this source instead of the configured one (tests: a fault no real source makes on demand). */
+  dropSource?: DropSource;
   /** Idempotency-Keys kept elsewhere (a cluster worker: the primary's, over IPC). Default: in Redis or <dataDir>/share. */
   idempotency?: IdempotencyStore;
   /** Name of this process's key owners file in <dataDir> (the status page's attribution; cluster workers each keep their own). */
@@ -183,6 +186,7 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
     log,
     redis: store instanceof RedisStore ? store.client : null,
     ingestDrops: options.ingestDrops ?? true,
+    dropSource: options.dropSource,
     idempotency: options.idempotency,
     onStoreError: rateLimited(log, 'bulk batch not acknowledged (keys not loaded or store not committing); answered 503 or file paused'),
   });

@@ -57,6 +57,12 @@ describe('loadConfig', () => {
     );
   });
 
+  it('a held-event takeover time no longer than two opt-out timeouts is refused, naming the field', () => {
+    expect(loadConfig({ base }).optout.heldTakeoverMs).toBe(60_000);
+    expect(loadConfig({ base: { ...base, optout: { timeoutMs: 5000, heldTakeoverMs: 10_001 } } }).optout.heldTakeoverMs).toBe(10_001);
+    expect(() => loadConfig({ base: { ...base, optout: { timeoutMs: 5000, heldTakeoverMs: 10_000 } } })).toThrow(/heldTakeoverMs/);
+  });
+
   it('names the environment variable for a missing secret', () => {
     expect(() => loadConfig({ base: { senders: base.senders } })).toThrow(/operator/);
     expect(() => loadConfig({ base: { ...base, operator: { apiKey: 'k' } } })).toThrow(/COLLECTOR_OPERATOR_SECRET/);

@@ -3,7 +3,7 @@
 // the errors that make a whole file unreadable.
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { csvFields, formatOf, numberedLines, tokenLines, TokenFileError, type TokenLine } from '../src/drops/parse.ts';
+import { csvFields, decodedBytes, formatOf, numberedLines, tokenLines, TokenFileError, type TokenLine } from '../src/drops/parse.ts';
 
 const T1 = 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA1';
 const T2 = 'BBBB+/BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB=';
@@ -100,5 +100,60 @@ describe('names and fields', () => {
     expect(formatOf('a.json')).toBeNull();
     expect(formatOf('a.csv.report.json')).toBeNull();
     expect(csvFields('a,"b,""c""",d')).toEqual(['a', 'b,"c"', 'd']);
+  });
+});
+
+describe('decodedBytes with gzipOnly (the ingester checks a gzip drop whole before applying any of it)', () => {
+  /** A source that counts the chunks taken from it and whether it was closed early. */
+  function counted(parts: Buffer[]) {
+    const seen = { taken: 0, closed: false };
+    const source: AsyncIterable<Buffer> = {
+      [Symbol.asyncIterator]: () => {
+        let i = 0;
+        return {
+          next: async () => (i < parts.length ? (seen.taken++, { done: false, value: parts[i++]! }) : { done: true, value: undefined }),
+          return: async () => ((seen.closed = true), { done: true, value: undefined }),
+        };
+      },
+    };
+    return { source, seen };
+  }
+
+  it('reads a gzip source to its end in the same read that found its magic bytes', async () => {
+    const text = Buffer.from(`token\n${T1}\n${T2}\n`.repeat(2000));
+    const gz = gzipSync(text);
+    const { source, seen } = counted(chunks(gz, 1000));
+    const out: Buffer[] = [];
+    for await (const c of decodedBytes(source, { gzipOnly: true })) out.push(c);
+    expect(Buffer.concat(out).equals(text)).toBe(true);
+    expect(seen.taken).toBe(Math.ceil(gz.length / 1000));
+  });
+
+  it('stops a plain source after its first bytes (split across chunks too) and closes it', async () => {
+    for (const size of [1, 1000]) {
+      const { source, seen } = counted(chunks(Buffer.from(`token\n${T1}\n`.repeat(500)), size));
+      const out: Buffer[] = [];
+      for await (const c of decodedBytes(source, { gzipOnly: true })) out.push(c);
+      expect(out).toEqual([]);
+      expect(seen.taken).toBe(size === 1 ? 2 : 1);
+      expect(seen.closed).toBe(true);
+    }
+  });
+
+  it('a source that fails mid-gzip is a read failure (resumed later), not a corrupt file', async () => {
+    const gz = gzipSync(Buffer.from(`token\n${T1}\n`.repeat(5000)));
+    const source = (async function* () {
+      yield gz.subarray(0, 1000);
+      throw new Error('connection reset');
+    })();
+    const err = await (async () => { for await (const _ of decodedBytes(source)); })().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TokenFileError);
+    expect((err as TokenFileError).code).toBe('READ_FAILED');
+  });
+
+  it('still fails a truncated gzip source', async () => {
+    const gz = gzipSync(Buffer.from(`token\n${T1}\n`.repeat(500)));
+    const { source } = counted([gz.subarray(0, gz.length - 20)]);
+    await expect((async () => { for await (const _ of decodedBytes(source, { gzipOnly: true })); })()).rejects.toThrow(TokenFileError);
   });
 });

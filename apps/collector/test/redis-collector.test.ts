@@ -6,7 +6,7 @@ import type { SharingClient } from '@uid2-pixels/uid2';
 import { startCollector, type RunningCollector } from '../src/server.ts';
 import { captureLogs } from './helpers/logs.ts';
 import { runLoad } from './helpers/loadgen.ts';
-import { adminJson, pixelUrl, see, waitDecided } from './helpers/http.ts';
+import { adminJson, pixelUrl, see, sumSeries, waitDecided } from './helpers/http.ts';
 import { startRedis, startRedisCluster, type RedisClusterHandle, type RedisHandle } from './helpers/redis.ts';
 import { ADMIN_TOKEN, collectorConfig, encryptFor, makeRawUid, sender, SITES, startTestOperator, tempDir, type TestOperator, untilSharingReady } from './helpers/stack.ts';
 
@@ -64,6 +64,10 @@ describe.each([
       held: 0,
       optoutChecked: true,
     });
+    // Every new UID2 was held; the two collectors' resolvers share the held stream, and each held
+    // event is decided (asked of the operator, counted) by one of them only.
+    const decided = async (c: RunningCollector) => sumSeries(await c.metrics.registry.metrics(), 'collector_held_decided_total', {});
+    expect((await decided(one)) + (await decided(two))).toBe(65);
     const lines = (await exported(two, 'bidwell-impressions')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.map((l) => l.uid).sort()).toEqual([...dspUids].sort());
     expect(lines[0]).toMatchObject({ segment: 'bidwell-impressions', senderSiteId: SITES.bidwell, lastKind: 'impression', identityType: 'Phone' });

@@ -25,35 +25,37 @@ afterAll(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
+type OnCommit = (seconds: number, records: number) => void;
+
 interface Kind {
   name: string;
-  /** A fresh, empty store, plus a way to open a second handle on the same data. */
-  make(): { store: SegmentStore; reopen(): SegmentStore };
+  /** A fresh, empty store, plus a way to open a second handle on the same data. `onCommit` sees each group commit. */
+  make(onCommit?: OnCommit): { store: SegmentStore; reopen(): SegmentStore };
 }
 
 const kinds: Kind[] = [
   {
     name: 'file',
-    make() {
+    make(onCommit) {
       const dir = mkdtempSync(join(tmpdir(), 'collector-store-'));
       dirs.push(dir);
-      return { store: new FileStore({ dir, ttlMs: TTL }), reopen: () => new FileStore({ dir, ttlMs: TTL }) };
+      return { store: new FileStore({ dir, ttlMs: TTL, ...(onCommit && { onCommit }) }), reopen: () => new FileStore({ dir, ttlMs: TTL }) };
     },
   },
   {
     name: 'redis',
-    make() {
+    make(onCommit) {
       const keyPrefix = `t${++prefixN}`;
-      const mk = () => new RedisStore({ kind: 'redis', url: redis.url, keyPrefix, ttlMs: TTL });
-      return { store: mk(), reopen: mk };
+      const mk = (c?: OnCommit) => new RedisStore({ kind: 'redis', url: redis.url, keyPrefix, ttlMs: TTL, ...(c && { onCommit: c }) });
+      return { store: mk(onCommit), reopen: () => mk() };
     },
   },
   {
     name: 'redis-cluster',
-    make() {
+    make(onCommit) {
       const keyPrefix = `t${++prefixN}`;
-      const mk = () => new RedisStore({ kind: 'redis-cluster', nodes: cluster.nodes, keyPrefix, ttlMs: TTL });
-      return { store: mk(), reopen: mk };
+      const mk = (c?: OnCommit) => new RedisStore({ kind: 'redis-cluster', nodes: cluster.nodes, keyPrefix, ttlMs: TTL, ...(c && { onCommit: c }) });
+      return { store: mk(onCommit), reopen: () => mk() };
     },
   },
 ];
@@ -150,6 +152,19 @@ describe.each(kinds)('SegmentStore contract: $name', (kind) => {
     expect(await again.heldCount()).toBe(0);
     expect((await collect(again.members('held-seg'))).map((m) => m.uid)).toEqual([keep.uid]);
     await again.close();
+  });
+
+  it('writes and holds made together go in one group commit', async () => {
+    const commits: number[] = [];
+    const { store } = kind.make((_, records) => commits.push(records));
+    await store.open();
+    const written = event({ segment: 'mixed' });
+    const before = commits.length;
+    await Promise.all([store.write(written), store.hold(event({ segment: 'mixed' })), store.holdMany([event({ segment: 'mixed' }), event({ segment: 'mixed' })])]);
+    expect(commits.slice(before)).toEqual([4]);
+    expect(await store.heldCount()).toBe(3);
+    expect((await collect(store.members('mixed'))).map((m) => m.uid)).toEqual([written.uid]);
+    await store.close();
   });
 
   it('removes memberships', async () => {

@@ -111,6 +111,15 @@ describe('openRequest failure codes, in the operator order', () => {
     }
   });
 
+  it('carries any JSON text byte for byte: ASCII, accents, other scripts, emoji', () => {
+    for (const payload of [{ email: 'x@example.com' }, { email: 'élodie@exämple.fr' }, { name: '例え 🎉', ids: ['a', 'ß'] }]) {
+      const sealed = sealRequest(payload, secret, { now: 1000 });
+      const plain = aesGcmDecrypt(secret, sealed.envelope.subarray(1))!;
+      expect(plain.subarray(16).toString('utf8')).toBe(JSON.stringify(payload));
+      expect(openRequest(sealed.envelope, secret, { now: 1000 }).payload).toEqual(payload);
+    }
+  });
+
   it('accepts the smallest envelope (no JSON) and rejects one byte less', () => {
     const sealed = sealRequest(undefined, secret, { now: 1000 });
     expect(sealed.envelope.length).toBe(MIN_REQUEST_LENGTH);

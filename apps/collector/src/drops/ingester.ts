@@ -22,6 +22,8 @@ import { isInProgressName, type DropObject, type DropSource } from './sources.ts
 
 export const REPORT_SUFFIX = '.report.json';
 export const FAILED_DIR = 'failed';
+/** Chunks of a file being decided and committed at once (each holds at most `chunkLines` lines). */
+const CHUNKS_IN_FLIGHT = 4;
 
 export interface DropReport {
   object: string;
@@ -78,6 +80,11 @@ export class DropIngester {
   constructor(private readonly o: DropIngesterOptions) {}
 
   start(): void {
+    // Ledger entries from before they had a bounded life get one (once per start, off the ingest path).
+    void this.o.ledger.sweepUnexpiring?.().then(
+      (n) => n && this.o.log.info({ entries: n }, 'drop ledger: entries without an expiry given the retention'),
+      (err: Error) => this.o.log.warn({ err: { message: err.message } }, 'drop ledger: could not sweep entries without an expiry; will try at the next start'),
+    );
     const tick = () => {
       if (this.stopped) return;
       this.running = this.pass().then(() => {}).finally(() => {
@@ -161,25 +168,30 @@ export class DropIngester {
     }
   }
 
-  /** Reads a gzip object to its end once, so a corrupt one fails before anything is applied. */
+  /**
+   * Reads a gzip object to its end once, so a corrupt one fails before anything is applied; for any
+   * other object it stops after the first bytes. One read: the same one finds out whether it is gzip.
+   */
   private async verifyCompressed(object: DropObject): Promise<void> {
-    const body = await this.read(object);
-    const it = body[Symbol.asyncIterator]();
-    const first = await it.next();
-    await it.return?.();
-    const head = first.done ? null : first.value;
-    if (!head || !(head[0] === 0x1f && head[1] === 0x8b)) return;
-    for await (const _ of decodedBytes(await this.read(object))) {
+    for await (const _ of decodedBytes(await this.read(object), { gzipOnly: true })) {
       // only the CRC and the length at the end matter here
     }
   }
 
+  /**
+   * The object's bytes, checked against the size it was listed with: a read that ends early without
+   * an error (a connection closed mid-body under load was seen to do that to an S3 GET) fails as a read
+   * error at its end, before the parser completes the cut-off last line, so nothing of it is applied
+   * as if the file ended there; the object resumes from its checkpoint on a later pass.
+   */
   private async read(object: DropObject): Promise<AsyncIterable<Buffer>> {
+    let body: AsyncIterable<Buffer>;
     try {
-      return await this.o.source.read(object);
+      body = await this.o.source.read(object);
     } catch (err) {
       throw new Interrupted(`cannot read ${object.key}: ${(err as Error).message}`, { cause: err });
     }
+    return wholeObject(body, object);
   }
 
   private async ingestLines(
@@ -193,9 +205,12 @@ export class DropIngester {
     const skipTo = entry?.line ?? 0;
     let counts = entry?.counts ?? emptyCounts();
     let listed = entry?.rejectedLines.length ?? 0;
-    // Up to two chunks in flight: the next one decrypts while the previous one commits. Checkpoints
-    // follow in line order, each after its own chunk is durable.
+    // Up to CHUNKS_IN_FLIGHT chunks in flight: the next one decrypts while earlier ones wait for their
+    // opt-out answers and commit (with every UID2 new, each chunk asks the operator, and two in flight
+    // left the event loop idle during those calls). Checkpoints follow in line order, each after its
+    // own chunk is durable.
     let previous: Promise<void> = Promise.resolve();
+    const inFlight: Array<Promise<void>> = [];
     for await (const lines of tokenLines(await this.read(object), place.format, { chunkLines: this.o.chunkLines, tokenMaxBytes: this.o.tokenMaxBytes })) {
       if (this.stopped) throw new Interrupted('stopping');
       const fresh = lines[lines.length - 1]!.line <= skipTo ? [] : lines.filter((l) => l.line > skipTo);
@@ -242,7 +257,8 @@ export class DropIngester {
         }
       })();
       previous.catch(() => {});
-      await before; // at most two chunks in flight
+      inFlight.push(previous);
+      if (inFlight.length >= CHUNKS_IN_FLIGHT) await inFlight.shift();
     }
     await previous;
     const final = await ledger.get(id);
@@ -314,4 +330,14 @@ export class DropIngester {
     );
     this.o.onFinished?.(report);
   }
+}
+
+/** Yields `body` and fails at its end unless exactly `object.size` bytes came (see DropIngester#read). */
+async function* wholeObject(body: AsyncIterable<Buffer>, object: DropObject): AsyncGenerator<Buffer> {
+  let bytes = 0;
+  for await (const chunk of body) {
+    bytes += chunk.length;
+    yield chunk;
+  }
+  if (bytes !== object.size) throw new Error(`${object.key} ended after ${bytes} of its ${object.size} bytes`);
 }

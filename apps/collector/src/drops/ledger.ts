@@ -51,6 +51,8 @@ export interface DropLedger {
   /** Marks the object finished for good. */
   finish(id: string, owner: string, state: 'done' | 'failed'): Promise<void>;
   release(id: string, owner: string): Promise<void>;
+  /** Gives a bounded life to entries written before there was one (Redis); the count it touched. */
+  sweepUnexpiring?(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -174,17 +176,49 @@ export class FileLedger implements DropLedger {
 
 // --- the fleet's home -----------------------------------------------------------------------------
 // Per object, under one hash tag so a Redis Cluster keeps them in one slot:
-//   P:{drop:<h>}:e      HASH  state, line, counts, startedAt
-//   P:{drop:<h>}:r      LIST  rejected lines (JSON pairs)
+//   P:{drop:<h>}:e      HASH  state, line, counts, startedAt          TTL: the retention (below)
+//   P:{drop:<h>}:r      LIST  rejected lines (JSON pairs)             TTL: the retention (deleted when finished)
 //   P:{drop:<h>}:claim  STRING owner, with the lease as its TTL
+//
+// Retention. An entry must outlive its object: a done entry that expired while its object is still in
+// the bucket would have the object ingested again. The ingester looks every entry up on each listing
+// of the source (ledger.get, every pollMs), and that look-up renews the entry to the full retention
+// whenever less than RENEW_BELOW of it is left. So an entry expires only once its object has not been
+// listed for most of the retention: it was deleted from the bucket (the usual end of a drop), or no
+// collector ingested drops for that long. Checkpoints and finish renew it too. Entries written before
+// retention existed (no TTL) get one the first time they are looked up, and sweepUnexpiring() gives one
+// to those whose object is gone (never looked up again).
 
+// KEYS: e, r, claim. ARGV: owner, lease ms, line, counts, startedAt, retention ms, then rejected lines.
 const CHECKPOINT_LUA = `
 if redis.call('GET', KEYS[3]) ~= ARGV[1] then return 0 end
 redis.call('PEXPIRE', KEYS[3], ARGV[2])
 if redis.call('HEXISTS', KEYS[1], 'startedAt') == 0 then redis.call('HSET', KEYS[1], 'startedAt', ARGV[5]) end
 redis.call('HSET', KEYS[1], 'state', 'active', 'line', ARGV[3], 'counts', ARGV[4])
-for i = 6, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
+redis.call('PEXPIRE', KEYS[1], ARGV[6])
+for i = 7, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
+if #ARGV >= 7 then redis.call('PEXPIRE', KEYS[2], ARGV[6]) end
 return 1`;
+
+// KEYS: e, r, claim. ARGV: state, owner, retention ms. The report is out: only the fact is kept.
+const FINISH_LUA = `
+redis.call('HSET', KEYS[1], 'state', ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+redis.call('DEL', KEYS[2])
+if redis.call('GET', KEYS[3]) == ARGV[2] then redis.call('DEL', KEYS[3]) end
+return 1`;
+
+// KEYS: e, r. ARGV: retention ms, renew below ms. The entry and its rejected lines; renews both to the
+// full retention when less than the threshold is left (or none is set: an entry from before retention).
+const LOOKUP_LUA = `
+local h = redis.call('HGETALL', KEYS[1])
+if #h == 0 then return {h, {}} end
+local left = redis.call('PTTL', KEYS[1])
+if left < tonumber(ARGV[2]) then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('PEXPIRE', KEYS[2], ARGV[1]) end
+end
+return {h, redis.call('LRANGE', KEYS[2], 0, -1)}`;
 
 const CLAIM_LUA = `
 local holder = redis.call('GET', KEYS[1])
@@ -200,15 +234,26 @@ return 1`;
 
 type LedgerRedis = (Redis | Cluster) & {
   dropCheckpoint(e: string, r: string, c: string, ...args: Array<string | number>): Promise<number>;
+  dropFinish(e: string, r: string, c: string, state: string, owner: string, retentionMs: number): Promise<number>;
+  dropLookup(e: string, r: string, retentionMs: number, renewBelowMs: number): Promise<[string[], string[]]>;
   dropClaim(c: string, owner: string, ttl: number): Promise<number>;
   dropRelease(c: string, owner: string): Promise<number>;
 };
 
+/** How long a ledger entry lives after its object was last listed (or its last checkpoint). */
+export const DEFAULT_DROP_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
+/** A look-up renews an entry once less than this share of the retention is left (a write per entry per tenth, not per poll). */
+const RENEW_BELOW = 0.9;
+
 export class RedisLedger implements DropLedger {
   private readonly redis: LedgerRedis;
+  private readonly retentionMs: number;
 
-  constructor(redis: Redis | Cluster, private readonly prefix: string) {
+  constructor(redis: Redis | Cluster, private readonly prefix: string, options: { retentionMs?: number } = {}) {
+    this.retentionMs = options.retentionMs ?? DEFAULT_DROP_RETENTION_MS;
     redis.defineCommand('dropCheckpoint', { numberOfKeys: 3, lua: CHECKPOINT_LUA });
+    redis.defineCommand('dropFinish', { numberOfKeys: 3, lua: FINISH_LUA });
+    redis.defineCommand('dropLookup', { numberOfKeys: 2, lua: LOOKUP_LUA });
     redis.defineCommand('dropClaim', { numberOfKeys: 1, lua: CLAIM_LUA });
     redis.defineCommand('dropRelease', { numberOfKeys: 1, lua: RELEASE_LUA });
     this.redis = redis as LedgerRedis;
@@ -221,7 +266,9 @@ export class RedisLedger implements DropLedger {
 
   async get(id: string): Promise<LedgerEntry | null> {
     const k = this.keys(id);
-    const [h, r] = await Promise.all([this.redis.hgetall(k.e), this.redis.lrange(k.r, 0, -1)]);
+    const [flat, r] = await this.redis.dropLookup(k.e, k.r, this.retentionMs, Math.floor(this.retentionMs * RENEW_BELOW));
+    const h: Record<string, string> = {};
+    for (let i = 0; i + 1 < flat.length; i += 2) h[flat[i]!] = flat[i + 1]!;
     if (!h.state) return null;
     return {
       state: h.state as LedgerEntry['state'],
@@ -238,19 +285,39 @@ export class RedisLedger implements DropLedger {
 
   async checkpoint(id: string, owner: string, delta: CheckpointDelta, ttlMs: number): Promise<boolean> {
     const k = this.keys(id);
-    const ok = await this.redis.dropCheckpoint(k.e, k.r, k.c, owner, ttlMs, delta.line, JSON.stringify(delta.counts), Date.now(), ...delta.rejectedLines.map((x) => JSON.stringify(x)));
+    const ok = await this.redis.dropCheckpoint(
+      k.e, k.r, k.c, owner, ttlMs, delta.line, JSON.stringify(delta.counts), Date.now(), this.retentionMs,
+      ...delta.rejectedLines.map((x) => JSON.stringify(x)),
+    );
     return ok === 1;
   }
 
   async finish(id: string, owner: string, state: 'done' | 'failed'): Promise<void> {
     const k = this.keys(id);
-    await this.redis.hset(k.e, 'state', state);
-    await this.redis.del(k.r);
-    await this.redis.dropRelease(k.c, owner);
+    await this.redis.dropFinish(k.e, k.r, k.c, state, owner, this.retentionMs);
   }
 
   async release(id: string, owner: string): Promise<void> {
     await this.redis.dropRelease(this.keys(id).c, owner);
+  }
+
+  /** SCANs every node for ledger keys without a TTL (written by a release without retention) and sets it. */
+  async sweepUnexpiring(): Promise<number> {
+    const nodes = this.redis.isCluster ? (this.redis as Cluster).nodes('master') : [this.redis as Redis];
+    const pattern = `${this.prefix}:{drop:*}:[er]`;
+    let touched = 0;
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        cursor = next;
+        for (const key of keys) {
+          // -1: no TTL. A checkpoint that set one meanwhile set the same retention, so the race is harmless.
+          if ((await node.pttl(key)) === -1 && (await node.pexpire(key, this.retentionMs)) === 1) touched++;
+        }
+      } while (cursor !== '0');
+    }
+    return touched;
   }
 
   async close(): Promise<void> {}

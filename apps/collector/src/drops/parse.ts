@@ -45,8 +45,15 @@ export interface ParseOptions {
   tokenMaxBytes?: number;
 }
 
-/** The bytes of a drop, gunzipped when they start with the gzip magic. Errors surface as TokenFileError. */
-export async function* decodedBytes(source: AsyncIterable<Buffer | Uint8Array> | Iterable<Buffer | Uint8Array>): AsyncGenerator<Buffer> {
+/**
+ * The bytes of a drop, gunzipped when they start with the gzip magic. Errors surface as TokenFileError.
+ * `gzipOnly`: a source that is not gzip yields nothing (and is closed after its first bytes), so that a
+ * caller can read a gzip drop through to its end in the same read that finds out it is one.
+ */
+export async function* decodedBytes(
+  source: AsyncIterable<Buffer | Uint8Array> | Iterable<Buffer | Uint8Array>,
+  options: { gzipOnly?: boolean } = {},
+): AsyncGenerator<Buffer> {
   const it: AsyncIterator<Buffer | Uint8Array> =
     Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : (async function* () { yield* source; })()[Symbol.asyncIterator]();
   let first: Buffer | null = null;
@@ -65,6 +72,10 @@ export async function* decodedBytes(source: AsyncIterable<Buffer | Uint8Array> |
     [Symbol.asyncIterator]: () => ({ next: () => it.next() as Promise<IteratorResult<Buffer>>, return: async () => (await it.return?.(), { done: true, value: undefined }) }),
   };
   if (!(first[0] === 0x1f && first[1] === 0x8b)) {
+    if (options.gzipOnly) {
+      await it.return?.();
+      return;
+    }
     yield first;
     try {
       for await (const chunk of rest) yield Buffer.from(chunk);
@@ -74,18 +85,23 @@ export async function* decodedBytes(source: AsyncIterable<Buffer | Uint8Array> |
     return;
   }
   const gunzip = createGunzip();
+  // A failure to read the source is not a fault of the file: it must surface as READ_FAILED (the
+  // ingester resumes the object later), not as a corrupt gzip (which sends it to the failed area).
+  let readError: unknown = null;
   const feed = (async () => {
     try {
       if (!gunzip.write(first)) await new Promise((r) => gunzip.once('drain', r));
       for await (const chunk of rest) if (!gunzip.write(chunk)) await new Promise((r) => gunzip.once('drain', r));
       gunzip.end();
     } catch (err) {
+      readError = err;
       gunzip.destroy(err as Error);
     }
   })();
   try {
     for await (const chunk of gunzip as Readable) yield chunk as Buffer;
   } catch (err) {
+    if (readError !== null) throw new TokenFileError('READ_FAILED', `the file could not be read: ${(readError as Error).message}`, { cause: readError });
     const e = err as NodeJS.ErrnoException;
     throw new TokenFileError('NOT_GZIP', `the gzip stream is corrupt or truncated (${e.code ?? e.message})`, { cause: err });
   } finally {

@@ -11,17 +11,15 @@
 // reason) once nothing more can happen to it. When it cannot be decided now (no sharing keys yet,
 // keys all expired, store not committing) the outcome is retryable and nothing of it was kept.
 import type { DecryptionStatus, TokenKeyIds } from '@uid2-pixels/uid2';
-import type { SenderAcl } from '../authorise.ts';
+import type { Admission, SenderAcl } from '../authorise.ts';
 import type { TokenDecrypter } from '../decrypter.ts';
 import type { CollectorMetrics } from '../metrics.ts';
 import type { OptoutGate } from '../optout-gate.ts';
 import type { KeyOwners } from '../status/key-owners.ts';
 import type { EventKind, SegmentEvent, SegmentStore } from '../store/segment-store.ts';
 
-/** One thing to take in: a token and where its raw UID2 should go. */
-export interface IntakeItem {
-  /** A UID2 (or EUID) advertising or sharing token, as received. */
-  token: string;
+/** Where a batch's raw UID2s should go, and who may send them. */
+interface Destination {
   /** The segment named by the sender; omitted: the sender's default segment for this kind. */
   segment?: string | undefined;
   kind: EventKind;
@@ -30,6 +28,20 @@ export interface IntakeItem {
    * other site is 'not_authorised'. Omitted for pixels, where the token itself is the only proof.
    */
   expectedSiteId?: number | undefined;
+}
+
+/** One thing to take in: a token and where its raw UID2 should go (a pixel). */
+export interface IntakeItem extends Destination {
+  /** A UID2 (or EUID) advertising or sharing token, as received. */
+  token: string;
+}
+
+/**
+ * Tokens that all go to the same place (a bulk request, a chunk of a dropped file): one array of
+ * strings, not an object per item.
+ */
+export interface IntakeBatch extends Destination {
+  tokens: readonly string[];
 }
 
 /** What became of one item. */
@@ -79,7 +91,7 @@ export interface IntakeOptions {
 export interface IntakeDeps {
   decrypter: TokenDecrypter;
   acl: SenderAcl;
-  gate: Pick<OptoutGate, 'cached' | 'checkMany'>;
+  gate: Pick<OptoutGate, 'cached' | 'askUncached'>;
   store: SegmentStore;
   metrics: CollectorMetrics;
   /** Called after events were held, so their opt-out decision runs soon (the held resolver). */
@@ -122,24 +134,24 @@ export class Intake {
 
   /** One item (a pixel). */
   async submitOne(item: IntakeItem, options?: IntakeOptions): Promise<IntakeOutcome> {
-    return (await this.submit([item], options))[0]!;
+    return (await this.submit({ tokens: [item.token], segment: item.segment, kind: item.kind, expectedSiteId: item.expectedSiteId }, options))[0]!;
   }
 
   /**
-   * Decides every item and makes the kept ones durable in one group commit. Resolves with one outcome
-   * per item, in order. Never rejects: when the commit fails, every item not already durable is
+   * Decides every token and makes the kept ones durable in one group commit. Resolves with one outcome
+   * per token, in order. Never rejects: when the commit fails, every item not already durable is
    * 'store_unavailable' (see commit()).
    *
-   * `items` are read only during this call, before it returns (decrypt, authorise and the cached opt-out
-   * are synchronous): a caller may release them as soon as it has the promise. The bulk routes do, so a
-   * batch's 5,000 token strings do not stay live through the opt-out call and the commit, where every
-   * young-generation GC would copy them.
+   * `batch.tokens` are read only during this call, before it returns (decrypt, authorise and the cached
+   * opt-out are synchronous): a caller may release them as soon as it has the promise. The bulk routes
+   * do, so a batch's 5,000 token strings do not stay live through the opt-out call and the commit, where
+   * every young-generation GC would copy them.
    */
-  submit(items: readonly IntakeItem[], options: IntakeOptions = {}): Promise<IntakeOutcome[]> {
-    if (items.length === 0) return Promise.resolve([]);
+  submit(batch: IntakeBatch, options: IntakeOptions = {}): Promise<IntakeOutcome[]> {
+    if (batch.tokens.length === 0) return Promise.resolve([]);
     let decided: Decided;
     try {
-      decided = this.decide(items, options);
+      decided = this.decide(batch, options);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -147,22 +159,24 @@ export class Intake {
   }
 
   /** The synchronous part of submit: decrypt -> authorise -> declared segment -> cached opt-out. */
-  private decide(items: readonly IntakeItem[], options: IntakeOptions): Decided {
+  private decide({ tokens, segment, kind, expectedSiteId }: IntakeBatch, options: IntakeOptions): Decided {
     const { decrypter, acl, gate, metrics } = this.deps;
     const at = options.now ?? Date.now();
-    const outcomes = new Array<IntakeOutcome>(items.length);
-    const events: Array<SegmentEvent | undefined> = new Array(items.length);
+    const outcomes = new Array<IntakeOutcome>(tokens.length);
+    const events: Array<SegmentEvent | undefined> = new Array(tokens.length);
     /** The site id each token names (or its key's owner; null when unknown): outcomes are counted by sender. */
-    const senders = new Array<number | null>(items.length).fill(null);
+    const senders = new Array<number | null>(tokens.length).fill(null);
     const uncached: number[] = [];
     // Decrypt results are counted per run of equal (sender, status): one metrics call for a typical batch.
     let runSite: number | null = null;
     let runStatus: DecryptionStatus | null = null;
     let run = 0;
-    for (let i = 0; i < items.length; i++) {
-      const item = items[i]!;
+    // The segment and kind are the batch's, so the admission only changes with the token's site.
+    let admittedSite: number | null = null;
+    let admission: Admission | null = null;
+    for (let i = 0; i < tokens.length; i++) {
       // decrypt
-      const result = decrypter.decrypt(item.token, this.keyIds);
+      const result = decrypter.decrypt(tokens[i]!, this.keyIds);
       // The sender: the site the token names, or for one we cannot open, the site its key belonged to.
       const sender = this.deps.keyOwners ? this.deps.keyOwners.senderOf(result, this.keyIds) : result.siteId;
       if (sender !== runSite || result.status !== runStatus) {
@@ -178,11 +192,14 @@ export class Intake {
         continue;
       }
       // authorise: the caller's proven site, then the sender's grant, then the declared segments
-      if (item.expectedSiteId !== undefined && item.expectedSiteId !== result.siteId) {
+      if (expectedSiteId !== undefined && expectedSiteId !== result.siteId) {
         outcomes[i] = 'not_authorised';
         continue;
       }
-      const admission = acl.admit(result.siteId, item.segment, item.kind);
+      if (admission === null || admittedSite !== result.siteId) {
+        admission = acl.admit(result.siteId, segment, kind);
+        admittedSite = result.siteId;
+      }
       if (!admission.ok) {
         outcomes[i] = admission.outcome;
         continue;
@@ -191,7 +208,7 @@ export class Intake {
         uid: result.uid,
         segment: admission.segment,
         senderSiteId: result.siteId,
-        kind: item.kind,
+        kind,
         at,
         identityType: result.identityType ?? 'Email',
         tokenVersion: result.tokenVersion ?? 4,
@@ -230,15 +247,14 @@ export class Intake {
     mode: 'defer' | 'wait',
   ): Promise<void> {
     if (mode === 'wait') {
-      let verdicts: Map<string, boolean> | null = null;
+      let optedOut: boolean[] | null = null;
       try {
-        verdicts = await this.deps.gate.checkMany(indexes.map((i) => events[i]!.uid));
+        optedOut = await this.deps.gate.askUncached(indexes.map((i) => events[i]!.uid));
       } catch {
-        verdicts = null; // the operator cannot answer: hold them all
+        optedOut = null; // the operator cannot answer: hold them all
       }
-      for (const i of indexes) {
-        const optedOut = verdicts?.get(events[i]!.uid);
-        outcomes[i] = optedOut === undefined ? 'held' : optedOut ? 'opted_out' : 'written';
+      for (let k = 0; k < indexes.length; k++) {
+        outcomes[indexes[k]!] = optedOut === null ? 'held' : optedOut[k] ? 'opted_out' : 'written';
       }
       return;
     }
@@ -312,25 +328,23 @@ export class Intake {
       }
       this.storeFailed(failure);
     }
-    if (!writeFailed) countRuns(written, (e) => e.segment + '|' + e.kind, (e, n) => this.deps.metrics.written(e.segment, e.kind, n));
+    if (!writeFailed) countRuns(written, sameSegmentAndKind, (e, n) => this.deps.metrics.written(e.segment, e.kind, n));
     if (held.length) this.deps.onHeld?.();
   }
 }
 
+const sameSegmentAndKind = (a: SegmentEvent, b: SegmentEvent) => a.segment === b.segment && a.kind === b.kind;
+
 /**
- * Calls `count` once per run of consecutive items with the same key, with the run's length: a batch is
+ * Calls `count` once per run of consecutive items that are `same`, with the run's length: a batch is
  * almost always one segment and one sender, so its metrics cost one call, not one per item.
  */
-function countRuns<T>(items: readonly T[], key: (item: T) => string, count: (first: T, n: number) => void): void {
+function countRuns<T>(items: readonly T[], same: (a: T, b: T) => boolean, count: (first: T, n: number) => void): void {
   let start = 0;
-  let runKey = '';
-  for (let i = 0; i < items.length; i++) {
-    const k = key(items[i]!);
-    if (i === 0) runKey = k;
-    else if (k !== runKey) {
+  for (let i = 1; i < items.length; i++) {
+    if (!same(items[start]!, items[i]!)) {
       count(items[start]!, i - start);
       start = i;
-      runKey = k;
     }
   }
   if (items.length) count(items[start]!, items.length - start);

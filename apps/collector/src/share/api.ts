@@ -83,7 +83,11 @@ async function parseTokens(type: string, body: Buffer, maxTokens: number, tokenM
   if (type === 'application/json') {
     const compact = compactTokens(body, maxTokens);
     // compactTokens has already checked every character (TOKEN_CHARS): only the length is left to check.
-    if (compact !== null) return compact.map((t) => (t.length > 0 && t.length <= tokenMaxBytes ? t : null));
+    if (compact !== null) {
+      const checked: Array<string | null> = compact;
+      for (let i = 0; i < checked.length; i++) if (compact[i]!.length === 0 || compact[i]!.length > tokenMaxBytes) checked[i] = null;
+      return checked;
+    }
     let v: unknown;
     try {
       v = JSON.parse(body.toString('utf8'));
@@ -166,17 +170,24 @@ export function createBulkApi(deps: BulkApiDeps): Router {
       return answer(res, 429, { error: 'rate_limited', retryAfterSeconds: admitted.retryAfterSeconds }, { 'Retry-After': String(admitted.retryAfterSeconds) });
     }
     try {
-      // Malformed items never reach the decrypter; their indexes are merged back in order.
-      const valid: string[] = [];
-      const at: number[] = [];
+      // Malformed items never reach the decrypter; their indexes are merged back in order. A batch
+      // without any (the usual case) goes as it is: no copy of its tokens and no index map.
       const rejected: Array<{ index: number; reason: string }> = [];
-      tokens.forEach((t, i) => {
-        if (t === null) rejected.push({ index: i, reason: 'invalid' });
-        else {
-          valid.push(t);
-          at.push(i);
+      let valid: string[];
+      let at: number[] | null = null;
+      if (!tokens.includes(null)) valid = tokens as string[];
+      else {
+        valid = [];
+        at = [];
+        for (let i = 0; i < tokens.length; i++) {
+          const t = tokens[i]!;
+          if (t === null) rejected.push({ index: i, reason: 'invalid' });
+          else {
+            valid.push(t);
+            at.push(i);
+          }
         }
-      });
+      }
       if (rejected.length) metrics.bulkItem('api', 'invalid', rejected.length);
       const received = tokens.length;
       const deciding = deps.ingest({ route: 'api', senderSiteId: sender, segment, tokens: valid });
@@ -184,7 +195,7 @@ export function createBulkApi(deps: BulkApiDeps): Router {
       tokens.length = 0;
       valid.length = 0;
       const outcome = await deciding;
-      for (const r of outcome.rejected) rejected.push({ index: at[r.index]!, reason: r.reason });
+      for (const r of outcome.rejected) rejected.push({ index: at === null ? r.index : at[r.index]!, reason: r.reason });
       rejected.sort((a, b) => a.index - b.index);
       const result: StoredAnswer = { status: 200, body: { received, written: outcome.written, held: outcome.held, rejected } };
       if (idemKey !== undefined) await idempotency.finish(sender, idemKey, fp, result);

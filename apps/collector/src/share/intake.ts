@@ -58,10 +58,8 @@ const REASON: Partial<Record<IntakeOutcome, RejectReason>> = {
 
 export function batchIntake(intake: Pick<Intake, 'submit'>, metrics: CollectorMetrics): IngestBatch {
   return async ({ route, senderSiteId, segment, tokens }) => {
-    const items = tokens.map((token) => ({ token, segment, kind: route, expectedSiteId: senderSiteId }));
-    const submitted = intake.submit(items, { optout: 'wait' });
-    items.length = 0; // decided: the tokens need not stay live while the batch is committed
-    const outcomes = await submitted;
+    // Decided once submit returns: the caller may release the tokens while the batch is committed.
+    const outcomes = await intake.submit({ tokens, segment, kind: route, expectedSiteId: senderSiteId }, { optout: 'wait' });
     const result: BatchOutcome = { written: 0, held: 0, rejected: [] };
     let retry: IntakeOutcome | null = null;
     for (let i = 0; i < outcomes.length; i++) {

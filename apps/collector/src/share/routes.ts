@@ -18,6 +18,7 @@ import { FileIdempotencyStore, RedisIdempotencyStore, type IdempotencyStore } fr
 import { batchIntake, type IngestBatch } from './intake.ts';
 import { SenderLimits } from './limits.ts';
 import { SenderKeys } from './sender-keys.ts';
+import { DAY_MS } from '../store/segment-store.ts';
 
 export interface BulkRoutesDeps {
   config: CollectorConfig;
@@ -28,6 +29,8 @@ export interface BulkRoutesDeps {
   log: Logger;
   redis: Redis | Cluster | null;
   ingestDrops: boolean;
+  /** Read drops from this source instead of the configured one (tests: a fault no real source makes on demand). */
+  dropSource?: DropSource | undefined;
   /**
    * Where Idempotency-Keys live when not in Redis: given by a cluster worker (the primary's, over IPC);
    * otherwise this process opens <dataDir>/share/idempotency.log itself.
@@ -93,9 +96,9 @@ export async function startBulkRoutes(deps: BulkRoutesDeps): Promise<BulkRoutes>
   let drops: DropIngester | null = null;
   let source: DropSource | null = null;
   let ledger: DropLedger | null = null;
-  if (deps.ingestDrops) source = await dropSource(config);
+  if (deps.ingestDrops) source = deps.dropSource ?? (await dropSource(config));
   if (source) {
-    if (redis) ledger = new RedisLedger(redis, prefix);
+    if (redis) ledger = new RedisLedger(redis, prefix, { retentionMs: config.drops.ledgerRetentionDays * DAY_MS });
     else {
       const file = new FileLedger(join(resolve(config.dataDir), 'drops-ledger', 'ledger.log'));
       await file.open();

@@ -30,8 +30,8 @@ export function createStore(
         warn: (message, details) => options.log?.warn(details ?? {}, message),
       });
     case 'redis':
-      return new RedisStore({ kind: 'redis', url: s.url, keyPrefix: s.keyPrefix, ttlMs, ...(onCommit && { onCommit }) });
+      return new RedisStore({ kind: 'redis', url: s.url, keyPrefix: s.keyPrefix, ttlMs, claimIdleMs: config.optout.heldTakeoverMs, ...(onCommit && { onCommit }) });
     case 'redis-cluster':
-      return new RedisStore({ kind: 'redis-cluster', nodes: s.nodes, keyPrefix: s.keyPrefix, ttlMs, ...(onCommit && { onCommit }) });
+      return new RedisStore({ kind: 'redis-cluster', nodes: s.nodes, keyPrefix: s.keyPrefix, ttlMs, claimIdleMs: config.optout.heldTakeoverMs, ...(onCommit && { onCommit }) });
   }
 }

@@ -6,9 +6,19 @@
 //   P:{segment}:first  ZSET  uid -> firstSeen (ms)    ZADD LT keeps the earliest
 //   P:{segment}:info   HASH  uid -> "site|kind|identityType|tokenVersion" of the latest event
 //   P:segments         SET   segment names (its own slot; written once per segment per process)
-//   P:{held}           STREAM events held until their opt-out status can be checked
+//   P:{held}           STREAM events held until their opt-out status can be checked, read through the
+//                             consumer group `resolvers` (one consumer per collector process)
 // The Lua merge applies the same rule as mergeMember (segment-store.ts): earliest first, latest wins.
 // Segment keys get a PEXPIRE of the membership TTL on every write, so an abandoned segment disappears.
+//
+// Held events in a fleet: every collector process runs a held-event resolver over the one stream, so
+// they read it through a consumer group. XREADGROUP hands each new entry to exactly one process, which
+// asks the operator about it and then XACKs and XDELs it. Entries a process has read but not finished
+// stay in its pending list: it reads them again first on its next pass (which also refreshes their
+// idle time), and XAUTOCLAIM hands those idle for `claimIdleMs` (their process died) to another one.
+// The group is created from id 0, so a stream written before the group existed is read from its start.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { Redis, Cluster } from 'ioredis';
 import { StoreError } from '../errors.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -42,14 +52,54 @@ redis.call('PEXPIRE', KEYS[3], ttl)
 return #expired
 `;
 
+// KEYS: the held stream. ARGV: group, idle ms. Each process start adds a consumer to the group (its
+// name is new each time); this drops the ones with nothing pending that have been idle that long (a
+// live one that is dropped is made again by its next read). Atomic, so a consumer cannot read an entry
+// between the check and the delete (deleting a consumer forgets its pending entries).
+const SWEEP_CONSUMERS_LUA = `
+local removed = 0
+for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
+  local f = {}
+  for i = 1, #c, 2 do f[c[i]] = c[i + 1] end
+  if tonumber(f['pending']) == 0 and tonumber(f['idle']) > tonumber(ARGV[2]) then
+    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], f['name'])
+    removed = removed + 1
+  end
+end
+return removed
+`;
+
 type Client = Redis | Cluster;
 interface WithScripts {
   mergeEvents(last: string, first: string, info: string, ...args: (string | number)[]): Promise<number>;
+  sweepConsumers(held: string, group: string, idleMs: number): Promise<number>;
 }
 
-export type RedisStoreOptions =
-  | { kind: 'redis'; url: string; keyPrefix: string; ttlMs: number; onCommit?: (seconds: number, records: number) => void }
-  | { kind: 'redis-cluster'; nodes: string[]; keyPrefix: string; ttlMs: number; onCommit?: (seconds: number, records: number) => void };
+interface CommonOptions {
+  keyPrefix: string;
+  ttlMs: number;
+  onCommit?: (seconds: number, records: number) => void;
+  /**
+   * A held event read by another collector process and not finished for this long is taken over (its
+   * process is taken for dead). Must exceed the longest pass over one batch (operator timeouts
+   * included). Default 60 s.
+   */
+  claimIdleMs?: number;
+}
+
+export type RedisStoreOptions = CommonOptions & ({ kind: 'redis'; url: string } | { kind: 'redis-cluster'; nodes: string[] });
+
+/** The consumer group every collector's held-event resolver reads P:{held} through. */
+export const HELD_GROUP = 'resolvers';
+export const DEFAULT_CLAIM_IDLE_MS = 60_000;
+
+type StreamEntry = [id: string, fields: string[] | null];
+
+/** A held event in the group commit (beside memberships): it goes to the held stream, not to its segment. */
+class Hold {
+  constructor(readonly event: SegmentEvent) {}
+}
+type Pending = SegmentEvent | Hold;
 
 const encodeInfo = (e: { senderSiteId: number; kind: EventKind; identityType: IdentityType; tokenVersion: TokenVersion }) =>
   `${e.senderSiteId}|${kindCode(e.kind)}|${e.identityType === 'Email' ? 'e' : 'p'}|${e.tokenVersion}`;
@@ -70,13 +120,28 @@ export class RedisStore implements SegmentStore {
   readonly client: Client;
   private readonly prefix: string;
   private readonly knownSegments = new Set<string>();
-  private readonly commits: GroupCommit<SegmentEvent>;
+  private readonly commits: GroupCommit<Pending>;
   private closed = false;
+  /** This process's name in the held stream's consumer group. */
+  readonly consumer = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  private readonly claimIdleMs: number;
+  private groupReady = false;
+  /** Where the next XAUTOCLAIM scan of the pending list starts ('0-0': from the beginning). */
+  private claimCursor = '0-0';
+  /** Ids handed out by held() and not released yet (our pending entries: the consumer name is new each start). */
+  private readonly mine = new Set<string>();
+  /**
+   * A read may have given us entries we never saw (its reply was lost: Redis went down after running
+   * it, or there were more than one read returns), so our own pending list must be read again.
+   */
+  private pendingUnseen = false;
+  private lastConsumerSweep = 0;
 
   constructor(options: RedisStoreOptions) {
     this.kind = options.kind;
     this.ttlMs = options.ttlMs;
     this.prefix = options.keyPrefix;
+    this.claimIdleMs = options.claimIdleMs ?? DEFAULT_CLAIM_IDLE_MS;
     // Fail a command after one retry instead of queueing pixels for minutes while Redis is away.
     const common = { lazyConnect: true, maxRetriesPerRequest: 1, enableReadyCheck: true } as const;
     if (options.kind === 'redis') {
@@ -91,6 +156,7 @@ export class RedisStore implements SegmentStore {
     // Errors surface through rejected commands; the event only stops ioredis printing them.
     this.client.on('error', () => {});
     this.client.defineCommand('mergeEvents', { numberOfKeys: 3, lua: MERGE_EVENTS_LUA });
+    this.client.defineCommand('sweepConsumers', { numberOfKeys: 1, lua: SWEEP_CONSUMERS_LUA });
     this.commits = new GroupCommit(
       async (events) => {
         try {
@@ -126,27 +192,35 @@ export class RedisStore implements SegmentStore {
 
   // --- writes (group commit) -----------------------------------------------------------------------
 
-  private enqueue(events: SegmentEvent[]): Promise<void> {
+  private enqueue(events: readonly Pending[]): Promise<void> {
     if (this.closed) return Promise.reject(new StoreError('STORE_CLOSED', 'segment store is closed'));
     return this.commits.add(events);
   }
 
-  /** One script call per segment (one slot each), all in flight together. */
-  private async commit(events: SegmentEvent[]): Promise<void> {
+  /**
+   * One script call per segment (one slot each) and one pipeline of XADDs for the held events (one
+   * slot: the stream's), all in flight together.
+   */
+  private async commit(items: Pending[]): Promise<void> {
     // Only sync() callers: one round to Redis, so they see what a write would (the same tick, or the failure).
-    if (events.length === 0) {
+    if (items.length === 0) {
       await this.client.ping();
       return;
     }
     const bySegment = new Map<string, (string | number)[]>();
+    const holds: SegmentEvent[] = [];
     const now = Date.now();
-    for (const e of events) {
-      let args = bySegment.get(e.segment);
+    for (const item of items) {
+      if (item instanceof Hold) {
+        holds.push(item.event);
+        continue;
+      }
+      let args = bySegment.get(item.segment);
       if (!args) {
         args = [this.ttlMs, now];
-        bySegment.set(e.segment, args);
+        bySegment.set(item.segment, args);
       }
-      args.push(e.uid, e.at, encodeInfo(e));
+      args.push(item.uid, item.at, encodeInfo(item));
     }
     const scripts = this.client as unknown as WithScripts;
     const calls: Promise<unknown>[] = [];
@@ -157,6 +231,14 @@ export class RedisStore implements SegmentStore {
       if (!this.knownSegments.has(segment)) fresh.push(segment);
     }
     if (fresh.length) calls.push(this.client.sadd(this.segmentsKey, ...fresh));
+    if (holds.length === 1) calls.push(this.client.xadd(this.heldKey, '*', 'e', JSON.stringify(holds[0])));
+    else if (holds.length) {
+      const pipeline = this.client.pipeline();
+      for (const e of holds) pipeline.xadd(this.heldKey, '*', 'e', JSON.stringify(e));
+      calls.push(pipeline.exec().then((replies) => {
+        for (const [err] of replies ?? []) if (err) throw err;
+      }));
+    }
     await Promise.all(calls);
     for (const s of fresh) this.knownSegments.add(s);
   }
@@ -166,7 +248,7 @@ export class RedisStore implements SegmentStore {
   }
 
   writeMany(events: readonly SegmentEvent[]): Promise<void> {
-    return events.length ? this.enqueue(events as SegmentEvent[]) : Promise.resolve();
+    return events.length ? this.enqueue(events) : Promise.resolve();
   }
 
   sync(): Promise<void> {
@@ -179,42 +261,105 @@ export class RedisStore implements SegmentStore {
   }
 
   hold(event: SegmentEvent): Promise<void> {
-    return this.holdMany([event]);
+    return this.enqueue([new Hold(event)]);
   }
 
-  /** One pipeline of XADDs (one slot: the held stream's key) for the whole batch. */
-  async holdMany(events: readonly SegmentEvent[]): Promise<void> {
-    if (this.closed) throw new StoreError('STORE_CLOSED', 'segment store is closed');
-    if (events.length === 0) return;
+  /** The held events join the same group commit as memberships (one XADD pipeline per commit). */
+  holdMany(events: readonly SegmentEvent[]): Promise<void> {
+    return events.length ? this.enqueue(events.map((e) => new Hold(e))) : Promise.resolve();
+  }
+
+  /**
+   * Up to `limit` held events for this process alone: first the ones it read before and has not
+   * finished (a pass that failed), then ones another process left idle for claimIdleMs, then new ones.
+   */
+  async held(limit: number): Promise<HeldEvent[]> {
     try {
-      if (events.length === 1) await this.client.xadd(this.heldKey, '*', 'e', JSON.stringify(events[0]));
-      else {
-        const pipeline = this.client.pipeline();
-        for (const e of events) pipeline.xadd(this.heldKey, '*', 'e', JSON.stringify(e));
-        for (const [err] of (await pipeline.exec()) ?? []) if (err) throw err;
-      }
+      return await this.claimHeld(limit);
     } catch (err) {
-      throw new StoreError('STORE_WRITE_FAILED', `could not hold events in ${this.kind}`, { cause: err });
+      // The stream (and its group) went away, e.g. a FLUSHALL: make the group again and read once more.
+      if (!isNoGroup(err)) throw err;
+      this.groupReady = false;
+      return this.claimHeld(limit);
     }
   }
 
-  async held(limit: number): Promise<HeldEvent[]> {
-    const rows = await this.client.xrange(this.heldKey, '-', '+', 'COUNT', limit);
+  private async claimHeld(limit: number): Promise<HeldEvent[]> {
+    await this.ensureGroup();
+    const key = this.heldKey;
     const out: HeldEvent[] = [];
-    for (const [id, fields] of rows) {
-      const i = fields.indexOf('e');
-      if (i >= 0 && fields[i + 1] !== undefined) out.push({ id, event: JSON.parse(fields[i + 1]!) as SegmentEvent });
+    const gone: string[] = [];
+    const seen = new Set<string>();
+    const take = (entries: StreamEntry[] | null | undefined) => {
+      for (const [id, fields] of entries ?? []) {
+        if (seen.has(id)) continue;
+        seen.add(id);
+        const i = fields ? fields.indexOf('e') : -1;
+        if (i >= 0 && fields![i + 1] !== undefined) out.push({ id, event: JSON.parse(fields![i + 1]!) as SegmentEvent });
+        else gone.push(id); // deleted while pending (e.g. by a collector of the old code): nothing to decide
+      }
+    };
+    const read = async (from: string, count: number) => {
+      const reply = (await this.client.xreadgroup('GROUP', HELD_GROUP, this.consumer, 'COUNT', count, 'STREAMS', key, from)) as
+        | [string, StreamEntry[]][]
+        | null;
+      take(reply?.[0]?.[1]);
+    };
+    // 1. Our own pending entries (read again, which also resets their idle time: they stay ours).
+    let moreOfOurs = false;
+    if (this.mine.size || this.pendingUnseen) {
+      await read('0', limit);
+      this.mine.clear(); // only what that read returned is still ours (another process may have taken some over)
+      moreOfOurs = out.length + gone.length >= limit;
+    }
+    // 2. Entries whose process stopped working on them: after one scan from the start, back to the start.
+    if (out.length + gone.length < limit) {
+      this.pendingUnseen = true; // until the claims below have been seen
+      const [next, entries] = (await this.client.xautoclaim(key, HELD_GROUP, this.consumer, this.claimIdleMs, this.claimCursor, 'COUNT', limit - out.length - gone.length)) as [
+        string,
+        StreamEntry[],
+        string[]?,
+      ];
+      this.claimCursor = next;
+      take(entries);
+    }
+    // 3. New entries, each handed to one consumer of the group only.
+    if (out.length + gone.length < limit) {
+      this.pendingUnseen = true;
+      await read('>', limit - out.length - gone.length);
+    }
+    for (const h of out) this.mine.add(h.id);
+    this.pendingUnseen = moreOfOurs;
+    if (gone.length) await this.client.xack(key, HELD_GROUP, ...gone);
+    if (Date.now() - this.lastConsumerSweep > this.claimIdleMs) {
+      this.lastConsumerSweep = Date.now();
+      await (this.client as unknown as WithScripts).sweepConsumers(key, HELD_GROUP, this.claimIdleMs);
     }
     return out;
+  }
+
+  /** Creates the consumer group from id 0 (entries held before it existed are read too); MKSTREAM for a new store. */
+  private async ensureGroup(): Promise<void> {
+    if (this.groupReady) return;
+    try {
+      await this.client.xgroup('CREATE', this.heldKey, HELD_GROUP, '0', 'MKSTREAM');
+    } catch (err) {
+      if (!String((err as Error).message).startsWith('BUSYGROUP')) throw err;
+    }
+    this.groupReady = true;
   }
 
   async heldCount(): Promise<number> {
     return this.client.xlen(this.heldKey);
   }
 
+  /** Admits first, then acknowledges and deletes (one MULTI: one key), so a crash in between re-decides rather than loses. */
   async release(ids: string[], admit: SegmentEvent[]): Promise<void> {
     if (admit.length) await this.enqueue(admit);
-    if (ids.length) await this.client.xdel(this.heldKey, ...ids);
+    if (!ids.length) return;
+    const replies = await this.client.multi().xack(this.heldKey, HELD_GROUP, ...ids).xdel(this.heldKey, ...ids).exec();
+    for (const [err] of replies ?? []) if (err) throw err;
+    for (const id of ids) this.mine.delete(id);
   }
 
   async remove(segment: string, uids: string[]): Promise<void> {
@@ -281,3 +426,4 @@ export class RedisStore implements SegmentStore {
   }
 }
 
+const isNoGroup = (err: unknown): boolean => String((err as Error | undefined)?.message).startsWith('NOGROUP');
