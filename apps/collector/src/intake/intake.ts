@@ -65,10 +65,6 @@ export type IntakeOutcome =
   /** Retryable: the store could not make it durable. Nothing kept. */
   | 'store_unavailable';
 
-export const INTAKE_OUTCOMES: readonly IntakeOutcome[] = [
-  'written', 'held', 'invalid', 'expired', 'not_authorised', 'undeclared_segment', 'opted_out', 'not_ready', 'store_unavailable',
-];
-
 /** Outcomes after which the same item should be sent again later; nothing of it was kept. */
 export function isRetryable(outcome: IntakeOutcome): boolean {
   return outcome === 'not_ready' || outcome === 'store_unavailable';

@@ -6,7 +6,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export const SENDER_KEY_PREFIX = 'u2sk_';
-const HASH = /^sha256:[0-9a-f]{64}$/;
 
 export interface IssuedSenderKey {
   senderSiteId: number;
@@ -23,10 +22,6 @@ export function hashSenderKey(key: string): string {
 export function issueSenderKey(senderSiteId: number): IssuedSenderKey {
   const key = `${SENDER_KEY_PREFIX}${senderSiteId}_${randomBytes(32).toString('base64url')}`;
   return { senderSiteId, key, hash: hashSenderKey(key) };
-}
-
-export function isSenderKeyHash(s: string): boolean {
-  return HASH.test(s);
 }
 
 export class SenderKeys {
