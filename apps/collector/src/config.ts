@@ -103,15 +103,18 @@ export const ConfigSchema = z.strictObject({
       heldRetryMs: positiveInt.default(15_000),
       /**
        * Redis store: a held event that one collector process took to decide and has not finished after
-       * this long is taken over by another (that process is taken for dead). Longer than any one pass.
+       * this long is taken over by another (that process is taken for dead). Longer than any one pass:
+       * more than twice timeoutMs. Default 60 s, or three times timeoutMs when that is longer.
        */
-      heldTakeoverMs: positiveInt.min(1000).default(60_000),
+      heldTakeoverMs: positiveInt.min(1000).optional(),
       /** A pixel waits at most this long for /v2/optout/status before its event is held instead. */
       timeoutMs: positiveInt.default(1_000),
       /** Cached verdicts at most (memory bound, ~200 bytes each); beyond it UID2s are asked again. */
       cacheMaxEntries: positiveInt.default(500_000),
     })
-    .refine((o) => o.heldTakeoverMs > 2 * o.timeoutMs, { path: ['heldTakeoverMs'], message: 'must be more than twice timeoutMs (a pass must finish before it is taken over)' })
+    .refine((o) => o.heldTakeoverMs === undefined || o.heldTakeoverMs > 2 * o.timeoutMs, { path: ['heldTakeoverMs'], message: 'must be more than twice timeoutMs (a pass must finish before it is taken over)' })
+    // A long timeoutMs alone must not make the default takeover time invalid: the default follows it.
+    .transform((o) => ({ ...o, heldTakeoverMs: o.heldTakeoverMs ?? Math.max(60_000, 3 * o.timeoutMs) }))
     .default({ cacheTtlSeconds: 3600, batchWindowMs: 5, maxBatch: 1000, heldRetryMs: 15_000, heldTakeoverMs: 60_000, timeoutMs: 1_000, cacheMaxEntries: 500_000 }),
   /** Bearer token of the admin API. Without it the admin API answers 404. */
   adminToken: z.string().min(32, 'must be at least 32 characters').optional(),

@@ -61,6 +61,9 @@ describe('loadConfig', () => {
     expect(loadConfig({ base }).optout.heldTakeoverMs).toBe(60_000);
     expect(loadConfig({ base: { ...base, optout: { timeoutMs: 5000, heldTakeoverMs: 10_001 } } }).optout.heldTakeoverMs).toBe(10_001);
     expect(() => loadConfig({ base: { ...base, optout: { timeoutMs: 5000, heldTakeoverMs: 10_000 } } })).toThrow(/heldTakeoverMs/);
+    // Unset, it follows a long timeoutMs instead of making that config invalid.
+    expect(loadConfig({ base: { ...base, optout: { timeoutMs: 30_000 } } }).optout.heldTakeoverMs).toBe(90_000);
+    expect(loadConfig({ base: { ...base, optout: { timeoutMs: 5000 } } }).optout.heldTakeoverMs).toBe(60_000);
   });
 
   it('names the environment variable for a missing secret', () => {
