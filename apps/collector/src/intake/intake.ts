@@ -19,7 +19,7 @@ import type { KeyOwners } from '../status/key-owners.ts';
 import type { EventKind, SegmentEvent, SegmentStore } from '../store/segment-store.ts';
 
 /** Where a batch's raw UID2s should go, and who may send them. */
-interface Destination {
+export interface Destination {
   /** The segment named by the sender; omitted: the sender's default segment for this kind. */
   segment?: string | undefined;
   kind: EventKind;

@@ -84,9 +84,13 @@ async function parseTokens(type: string, body: Buffer, maxTokens: number, tokenM
     const compact = compactTokens(body, maxTokens);
     // compactTokens has already checked every character (TOKEN_CHARS): only the length is left to check.
     if (compact !== null) {
-      const checked: Array<string | null> = compact;
-      for (let i = 0; i < checked.length; i++) if (compact[i]!.length === 0 || compact[i]!.length > tokenMaxBytes) checked[i] = null;
-      return checked;
+      // In place: an item of the wrong length becomes null (no second array per batch).
+      const items: Array<string | null> = compact;
+      for (let i = 0; i < items.length; i++) {
+        const length = compact[i]!.length;
+        if (length === 0 || length > tokenMaxBytes) items[i] = null;
+      }
+      return items;
     }
     let v: unknown;
     try {
