@@ -66,8 +66,12 @@ describe.each([
   it('kill -9 under load loses no answered event', async () => {
     const dir = tempDir();
     dirs.push(dir);
+    // With Redis, held events the killed processes had read stay pending under their dead consumers
+    // until idle for optout.heldTakeoverMs (60 s by default); a short one lets the restarted collector
+    // take them over within waitDecided's patience (it must exceed twice the tests' 2 s timeoutMs).
     const store = useRedis ? { store: { kind: 'redis' as const, url: redis.url, keyPrefix: `k${Date.now()}` } } : {};
-    const config = writeConfig(dir, collectorConfig(op, `${dir}/data`, { workers, logLevel: 'warn', ...store }));
+    const base = collectorConfig(op, `${dir}/data`, { workers, logLevel: 'warn', ...store });
+    const config = writeConfig(dir, useRedis ? { ...base, optout: { ...base.optout, heldTakeoverMs: 5000 } } : base);
     const first = await spawnCollector(['--config', config], { expectListening: workers });
     await waitReady(first.url);
     const work = tokens(6000);
