@@ -79,10 +79,11 @@ function explain(path: string, httpStatus: number): string {
 function describeNetworkFailure(cause: unknown): string {
   if (cause instanceof Error) {
     if (cause.name === 'TimeoutError' || cause.name === 'AbortError') return 'operator did not answer in time';
-    // undici puts the system error (ECONNREFUSED, ENOTFOUND, ...) in `cause`.
+    // node:http rejects with the system error (ECONNREFUSED, ENOTFOUND, ...); fetch puts it in `cause`.
     // A host with several addresses (localhost: ::1 and 127.0.0.1) fails with an AggregateError of them.
-    const inner = cause.cause as { code?: unknown; errors?: Array<{ code?: unknown }> } | undefined;
-    const code = inner?.code ?? inner?.errors?.[0]?.code ?? (cause as { code?: unknown }).code;
+    type Coded = { code?: unknown; errors?: Array<{ code?: unknown }> } | undefined;
+    const codeOf = (e: Coded) => e?.code ?? e?.errors?.[0]?.code;
+    const code = codeOf(cause.cause as Coded) ?? codeOf(cause as Coded);
     if (typeof code === 'string') return `operator unreachable (${code})`;
   }
   return 'operator unreachable';

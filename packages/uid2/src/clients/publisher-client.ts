@@ -6,8 +6,8 @@ import { decodeBase64 } from '../encoding/base64.ts';
 import { tokenGenerateRequestBody, type TokenGenerateInput } from '../dii/token-generate-request.ts';
 import { EnvelopeError } from '../envelope/index.ts';
 import { IdentityTokens } from './identity-tokens.ts';
-import { httpErrorFrom, postEnveloped, postText, type OperatorHttpOptions } from './operator-http.ts';
-import { Uid2NetworkError, Uid2ResponseError } from './errors.ts';
+import { httpErrorFrom, postEnveloped, postText, replyText, type OperatorHttpOptions } from './operator-http.ts';
+import { Uid2ResponseError } from './errors.ts';
 
 export type PublisherClientOptions = OperatorHttpOptions;
 
@@ -62,22 +62,16 @@ export class PublisherClient {
    */
   async refreshToken(identity: IdentityTokens): Promise<TokenRefreshResult> {
     if (!identity.isRefreshable(this.#now())) return { status: 'expired' };
-    const response = await postText(this.#options, REFRESH, identity.refreshToken);
-    if (response.status !== 200) {
-      const error = await httpErrorFrom(REFRESH, response);
+    const reply = await postText(this.#options, REFRESH, identity.refreshToken);
+    if (reply.status !== 200) {
+      const error = httpErrorFrom(REFRESH, reply);
       if (error.operatorStatus === 'expired_token') return { status: 'expired' };
       // client_error: the operator could not open the refresh token's wrapper (unknown key id, failed
       // decryption, bad JSON inside). The token is the request's only input, so the token is invalid.
       if (error.operatorStatus === 'invalid_token' || error.operatorStatus === 'client_error') return { status: 'invalid' };
       throw error;
     }
-    let text: string;
-    try {
-      text = (await response.text()).trim();
-    } catch (error) {
-      throw new Uid2NetworkError(REFRESH, error);
-    }
-    const answer = openRefreshResponse(text, identity.refreshResponseKey);
+    const answer = openRefreshResponse(replyText(reply).trim(), identity.refreshResponseKey);
     switch (answer.status) {
       case 'success':
         return { status: 'success', identity: identityFrom(REFRESH, answer.body) };
