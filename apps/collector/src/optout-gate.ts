@@ -11,7 +11,8 @@ export type OptoutVerdict = 'in' | 'out' | 'unknown';
 
 /** What the gate needs from the uid2 OptOutStatusClient. */
 export interface OptoutStatusSource {
-  getOptOutStatus(rawUids: readonly string[]): Promise<Map<string, number | null>>;
+  /** For each UID2, in order, when it opted out (ms) or null. */
+  getOptOutTimes(rawUids: readonly string[]): Promise<Array<number | null>>;
 }
 
 export interface OptoutGateOptions {
@@ -128,25 +129,25 @@ export class OptoutGate {
    */
   async askUncached(uids: readonly string[]): Promise<boolean[]> {
     this.metrics?.optoutCheck('asked', uids.length);
-    const answer = await this.ask(uids);
+    const times = await this.ask(uids);
     const now = Date.now();
     const optedOut = new Array<boolean>(uids.length);
-    for (let i = 0; i < uids.length; i++) optedOut[i] = this.remember(uids[i]!, answer.get(uids[i]!) != null, now);
+    for (let i = 0; i < uids.length; i++) optedOut[i] = this.remember(uids[i]!, times[i] !== null, now);
     return optedOut;
   }
 
   /** One operator round for uncached UID2s; fills the cache, and `out` (a new map when not given). */
   private async lookup(uids: string[], out = new Map<string, boolean>()): Promise<Map<string, boolean>> {
-    const answer = await this.ask(uids);
+    const times = await this.ask(uids);
     const now = Date.now();
-    for (const uid of uids) out.set(uid, this.remember(uid, answer.get(uid) != null, now));
+    for (let i = 0; i < uids.length; i++) out.set(uids[i]!, this.remember(uids[i]!, times[i] !== null, now));
     return out;
   }
 
   /** The operator's answer for `uids`; a failure starts the cool-down and is reported, then rethrown. */
-  private async ask(uids: readonly string[]): Promise<Map<string, number | null>> {
+  private async ask(uids: readonly string[]): Promise<Array<number | null>> {
     try {
-      const answer = await this.source.getOptOutStatus(uids);
+      const answer = await this.source.getOptOutTimes(uids);
       this.failedUntil = 0;
       return answer;
     } catch (err) {

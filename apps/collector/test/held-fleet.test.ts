@@ -43,9 +43,9 @@ class CountingSource implements OptoutStatusSource {
     const lumen = op.credentials(SITES.lumen);
     this.client = new OptOutStatusClient({ ...lumen, timeoutMs: 5000 });
   }
-  getOptOutStatus(uids: readonly string[]): Promise<Map<string, number | null>> {
+  getOptOutTimes(uids: readonly string[]): Promise<Array<number | null>> {
     for (const u of uids) this.asked.set(u, (this.asked.get(u) ?? 0) + 1);
-    return this.client.getOptOutStatus(uids);
+    return this.client.getOptOutTimes(uids);
   }
 }
 

@@ -28,22 +28,39 @@ export class OptOutStatusClient {
    * asked once. Throws the transport errors of postEnveloped, or Uid2ResponseError for a bad answer.
    */
   async getOptOutStatus(rawUids: readonly string[]): Promise<Map<string, number | null>> {
-    const result = new Map<string, number | null>();
-    for (const rawUid of rawUids) result.set(rawUid, null);
+    const unique = new Set(rawUids);
     // Without duplicates (the usual case) the input is sent as it is: no copy of up to 5,000 ids.
-    const unique = result.size === rawUids.length ? rawUids : [...result.keys()];
-    for (let start = 0; start < unique.length; start += this.#batchSize) {
-      const batch = unique.length <= this.#batchSize ? unique : unique.slice(start, start + this.#batchSize);
+    const asked = unique.size === rawUids.length ? rawUids : [...unique];
+    const times = await this.getOptOutTimes(asked);
+    const result = new Map<string, number | null>();
+    for (let i = 0; i < asked.length; i++) result.set(asked[i]!, times[i]!);
+    return result;
+  }
+
+  /**
+   * The time each given raw UID2 opted out (ms), or null when it has not: an array in the order given,
+   * duplicates included (each is asked as given). For callers that hold their ids in an array (a
+   * receiver deciding a batch): no map of every id is built, and when nobody in a request opted out
+   * (the usual answer) no id is looked up at all. Throws as getOptOutStatus does.
+   */
+  async getOptOutTimes(rawUids: readonly string[]): Promise<Array<number | null>> {
+    const times = new Array<number | null>(rawUids.length).fill(null);
+    for (let start = 0; start < rawUids.length; start += this.#batchSize) {
+      const batch = rawUids.length <= this.#batchSize ? rawUids : rawUids.slice(start, start + this.#batchSize);
       // The binary envelope (operator-api.md §1): up to 5,000 UID2s are ~250 kB, which base64 would make
       // a third larger and cost an encode here and a decode at the operator.
       const answer = await postEnveloped(this.#options, PATH, { advertising_ids: batch }, { binary: true });
       if (answer.status !== 'success') throw new Uid2ResponseError(PATH, `status "${answer.status}"`);
-      for (const entry of optedOutEntries(answer.body)) {
-        // Only ids we asked about; an operator answering others would be a bug, not data.
-        if (result.has(entry.advertising_id)) result.set(entry.advertising_id, entry.opted_out_since);
+      const entries = optedOutEntries(answer.body);
+      if (entries.length === 0) continue;
+      // Only ids we asked about are taken; an operator answering others would be a bug, not data.
+      const since = new Map(entries.map((e) => [e.advertising_id, e.opted_out_since]));
+      for (let i = 0; i < batch.length; i++) {
+        const t = since.get(batch[i]!);
+        if (t !== undefined) times[start + i] = t;
       }
     }
-    return result;
+    return times;
   }
 }
 

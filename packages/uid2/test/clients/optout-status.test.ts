@@ -51,6 +51,25 @@ describe('OptOutStatusClient', () => {
     ]);
   });
 
+  it('gives the opt-out times in input order, duplicates asked as given, across batches', async () => {
+    const ids = Array.from({ length: 5 }, rawUid);
+    optedOut.set(ids[1]!, 1_700_000_000_000);
+    optedOut.set(ids[4]!, 1_700_000_123_000);
+    const client = new OptOutStatusClient({ baseUrl: operator.url, apiKey: API_KEY, secret: SECRET, batchSize: 2 });
+    const asked = [ids[4]!, ids[0]!, ids[1]!, ids[2]!, ids[1]!, ids[3]!];
+    expect(await client.getOptOutTimes(asked)).toEqual([1_700_000_123_000, null, 1_700_000_000_000, null, 1_700_000_000_000, null]);
+    expect(operator.received.map((r) => (r.envelope!.payload as { advertising_ids: string[] }).advertising_ids)).toEqual([
+      [ids[4], ids[0]],
+      [ids[1], ids[2]],
+      [ids[1], ids[3]],
+    ]);
+    // Nobody opted out; an answer naming an id that was not asked changes nothing.
+    body = () => ({ opted_out: [{ advertising_id: rawUid(), opted_out_since: 1 }] });
+    expect(await client.getOptOutTimes([ids[0]!, ids[2]!])).toEqual([null, null]);
+    expect(await client.getOptOutTimes([])).toEqual([]);
+    expect(operator.received).toHaveLength(4);
+  });
+
   it('sends nothing for an empty list', async () => {
     const status = await getOptOutStatus({ baseUrl: operator.url, apiKey: API_KEY, secret: SECRET }, []);
     expect(status.size).toBe(0);
