@@ -1,10 +1,10 @@
 // One POST to an operator over node:http / node:https, on kept-alive connections.
 //
 // Why not the global fetch: a receiver asks the operator about opt-outs for every batch it takes in, so
-// the client side of each call is on its hot path. Against a local server in another process, a POST of
-// 50 kB through undici's fetch cost 0.9 to 2.3 ms of the caller's CPU; through node:http with a
-// keep-alive agent 0.35 to 0.47 ms (250 kB: 1.6 to 2.7 against 0.35 to 0.66 ms). fetch stays available:
-// a `fetch` in the client options is used instead (operator-http.ts).
+// the client side of each call is on its hot path. `pnpm bench transport` (bench/transport.bench.ts):
+// a 50 kB POST costs the caller about a third of the CPU it costs through undici's fetch, a 250 kB one
+// about a sixth. fetch stays available: a `fetch` in the client options is used instead
+// (operator-http.ts).
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 
@@ -31,7 +31,8 @@ const agents = {
 /**
  * POSTs `body` to `url` and resolves with the whole answer, whatever its status. Rejects with the
  * system error (ECONNREFUSED, ECONNRESET, ...) when the connection fails or drops before the answer is
- * complete, and with a TimeoutError when the whole exchange takes longer than `timeoutMs`.
+ * complete, and with an AbortError (its cause a TimeoutError) when the whole exchange, the answer's
+ * body included, takes longer than `timeoutMs`.
  */
 export function postOverHttp(url: string, headers: Record<string, string>, body: Uint8Array, timeoutMs: number): Promise<OperatorReply> {
   return new Promise((resolve, reject) => {
@@ -63,7 +64,7 @@ export function postOverHttp(url: string, headers: Record<string, string>, body:
       signal: AbortSignal.timeout(timeoutMs),
     };
     const req = secure ? httpsRequest(url, options, onResponse) : httpRequest(url, options, onResponse);
-    req.on('error', reject); // an AbortError (cause: the TimeoutError) when timeoutMs ran out
+    req.on('error', reject);
     req.end(body);
   });
 }

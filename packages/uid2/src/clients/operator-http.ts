@@ -30,7 +30,8 @@ export interface OperatorCredentials {
 export interface OperatorHttpOptions extends OperatorCredentials {
   /**
    * A fetch to send requests with (a test double, a proxy-aware fetch). Default: node:http(s) with
-   * kept-alive connections, which costs the caller a quarter of the CPU of the global fetch per request.
+   * kept-alive connections, which costs the caller a third to a sixth of the CPU of the global fetch
+   * per request (`pnpm bench transport`).
    */
   fetch?: typeof fetch;
   /** Clock in ms, used for the envelope timestamp. */
