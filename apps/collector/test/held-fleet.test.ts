@@ -113,6 +113,33 @@ describe.each(wheres)('held events over one stream: $name', (where) => {
     for (const p of [a, b]) p.gate.close();
   });
 
+  it('a process that stops gracefully hands the events it read back at once, and each is decided once', async () => {
+    const prefix = `hf${++prefixN}`;
+    const N = 30;
+    const asked = new Map<string, number>();
+    const writer = await store(where, prefix);
+    await writer.holdMany(heldEvents(N, 'handback-seg'));
+
+    // A process reads the held events (its pass has started), then is stopped (SIGTERM, a rolling restart).
+    const stopping = await store(where, prefix);
+    expect(await stopping.held(100)).toHaveLength(N);
+    await stopping.close();
+    expect(await writer.client.xpending(`${prefix}:{held}`, HELD_GROUP)).toEqual([0, null, null, null]);
+    expect(await writer.heldCount()).toBe(N);
+    const consumers = (await writer.client.xinfo('CONSUMERS', `${prefix}:{held}`, HELD_GROUP)) as unknown[][];
+    expect(consumers.map((c) => c[c.indexOf('name') + 1])).not.toContain(stopping.consumer);
+
+    // The next process gets them on its first pass, long before any takeover by idle time (60 s here).
+    const heir = await process_(where, prefix, asked, 60_000);
+    await heir.resolver.runOnce();
+    expect(await writer.heldCount()).toBe(0);
+    expect(asked.size).toBe(N);
+    expect([...asked.values()].every((n) => n === 1)).toBe(true);
+    expect(heir.decided).toEqual({ admitted: N - 1, optedOut: 1 });
+    expect(await writer.size('handback-seg')).toBe(N - 1);
+    heir.gate.close();
+  });
+
   it('events read by a process that died are taken over by another once idle, and decided once', async () => {
     const prefix = `hf${++prefixN}`;
     const N = 30;

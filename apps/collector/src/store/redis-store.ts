@@ -16,6 +16,9 @@
 // asks the operator about it and then XACKs and XDELs it. Entries a process has read but not finished
 // stay in its pending list: it reads them again first on its next pass (which also refreshes their
 // idle time), and XAUTOCLAIM hands those idle for `claimIdleMs` (their process died) to another one.
+// A process that stops gracefully hands its pending entries back at once instead (close(): each is
+// written again as a new entry, then acknowledged and deleted), so a rolling restart leaves nothing to
+// wait out `claimIdleMs`; only a process that dies leaves entries to the takeover.
 // The group is created from id 0, so a stream written before the group existed is read from its start.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -94,6 +97,9 @@ export const HELD_GROUP = 'resolvers';
 export const DEFAULT_CLAIM_IDLE_MS = 60_000;
 
 type StreamEntry = [id: string, fields: string[] | null];
+
+/** How long close() spends handing pending held events back before it leaves them to the takeover. */
+const HAND_BACK_TIMEOUT_MS = 5_000;
 
 /** A held event in the group commit (beside memberships): it goes to the held stream, not to its segment. */
 class Hold {
@@ -422,7 +428,43 @@ export class RedisStore implements SegmentStore {
     if (this.closed) return;
     await this.commits.drain();
     this.closed = true;
+    // Best effort, and bounded: if Redis is away now (a command would wait in ioredis's offline queue),
+    // the entries stay pending and are taken over after claimIdleMs.
+    if (this.groupReady && this.client.status === 'ready') {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, HAND_BACK_TIMEOUT_MS)));
+      await Promise.race([this.handBackHeld().catch(() => {}), timeout]);
+      clearTimeout(timer);
+    }
     await this.client.quit().catch(() => this.client.disconnect());
+  }
+
+  /**
+   * Gives every entry still pending under this process back to the group: written again as a new
+   * entry (any consumer's next read gets it) and acknowledged and deleted, in one MULTI per page (one
+   * key), so an entry is never lost and at worst decided twice (decisions are idempotent). Then drops
+   * this consumer, which has nothing pending any more.
+   */
+  private async handBackHeld(): Promise<void> {
+    const key = this.heldKey;
+    for (let from = '0'; ; ) {
+      const reply = (await this.client.xreadgroup('GROUP', HELD_GROUP, this.consumer, 'COUNT', 500, 'STREAMS', key, from)) as
+        | [string, StreamEntry[]][]
+        | null;
+      const entries = reply?.[0]?.[1] ?? [];
+      if (entries.length === 0) break;
+      const tx = this.client.multi();
+      for (const [, fields] of entries) {
+        const i = fields ? fields.indexOf('e') : -1;
+        if (i >= 0 && fields![i + 1] !== undefined) tx.xadd(key, '*', 'e', fields![i + 1]!);
+      }
+      const ids = entries.map(([id]) => id);
+      tx.xack(key, HELD_GROUP, ...ids).xdel(key, ...ids);
+      const replies = await tx.exec();
+      for (const [err] of replies ?? []) if (err) throw err;
+      from = ids[ids.length - 1]!;
+    }
+    await this.client.xgroup('DELCONSUMER', key, HELD_GROUP, this.consumer);
   }
 }
 
