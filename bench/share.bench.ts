@@ -198,6 +198,17 @@ async function main(): Promise<void> {
     /** A pause before a measurement, so that the collector's work after the last answer (a report, a GC) is done. */
     const settle = () => new Promise((r) => setTimeout(r, 300));
     const mean = (a: { rate: number; cpu: number }, b: { rate: number; cpu: number }) => ({ rate: (a.rate + b.rate) / 2, cpu: (a.cpu + b.cpu) / 2 });
+    /**
+     * A route run cold then warm between two baselines over its own tokens; their mean is the route's
+     * baseline (the machine's speed drifts within a round).
+     */
+    const measureRoute = async (own: readonly string[], run: (temperature: 'cold' | 'warm') => Promise<{ rate: number; cpu: number }>) => {
+      const before = measureBaseline(own);
+      const cold = await run('cold');
+      const warm = await run('warm');
+      await settle();
+      return { base: mean(before, measureBaseline(own)), cold, warm };
+    };
     type Row = 'apiCold' | 'apiWarm' | 'fileCold' | 'fileWarm';
     const ratios: Record<Row, number[]> = { apiCold: [], apiWarm: [], fileCold: [], fileWarm: [] };
     const rates: Record<Row | 'baseline', number[]> = { baseline: [], apiCold: [], apiWarm: [], fileCold: [], fileWarm: [] };
@@ -216,19 +227,9 @@ async function main(): Promise<void> {
       tokens = mint(TOKENS);
       const csv = 'token\n' + tokens.join('\n') + '\n';
       await settle();
-      // Each route runs cold then warm between two baselines over its own tokens; their mean is the
-      // route's baseline (the machine's speed drifts within a round).
-      const apiBefore = measureBaseline(apiTokens);
-      const apiCold = await measureApi(`bench-api-cold-${round}`, bodies, TOKENS);
-      const apiWarm = await measureApi(`bench-api-warm-${round}`, bodies, TOKENS);
+      const { base: apiBase, cold: apiCold, warm: apiWarm } = await measureRoute(apiTokens, (t) => measureApi(`bench-api-${t}-${round}`, bodies, TOKENS));
       await settle();
-      const apiBase = mean(apiBefore, measureBaseline(apiTokens));
-      await settle();
-      const fileBefore = measureBaseline(tokens);
-      const fileCold = await measureFile(`bench-file-cold-${round}`, csv, TOKENS);
-      const fileWarm = await measureFile(`bench-file-warm-${round}`, csv, TOKENS);
-      await settle();
-      const fileBase = mean(fileBefore, measureBaseline(tokens));
+      const { base: fileBase, cold: fileCold, warm: fileWarm } = await measureRoute(tokens, (t) => measureFile(`bench-file-${t}-${round}`, csv, TOKENS));
       for (const b of [apiBase, fileBase]) {
         rates.baseline.push(b.rate);
         cpus.baseline.push(b.cpu);

@@ -86,6 +86,30 @@ const heldEvents = (n: number, segment: string): SegmentEvent[] => [
   ...Array.from({ length: n - 1 }, () => event({ uid: makeRawUid(), segment })),
 ];
 
+/** N held events in a new stream, read by a process that has not decided them yet (its pass started). */
+async function heldAndRead(where: Where, segment: string, N: number) {
+  const prefix = `hf${++prefixN}`;
+  const writer = await store(where, prefix);
+  await writer.holdMany(heldEvents(N, segment));
+  const reader = await store(where, prefix);
+  expect(await reader.held(100)).toHaveLength(N);
+  return { prefix, writer, reader };
+}
+
+/** Every event of `segment` was asked once and decided by `heir`: N - 1 admitted, the opted-out one dropped. */
+async function expectDecidedOnce(heir: { decided: { admitted: number; optedOut: number } }, asked: Map<string, number>, writer: RedisStore, segment: string, N: number) {
+  expect(asked.size).toBe(N);
+  expect([...asked.values()].every((n) => n === 1)).toBe(true);
+  expect(heir.decided).toEqual({ admitted: N - 1, optedOut: 1 });
+  expect(await writer.size(segment)).toBe(N - 1);
+}
+
+/** The names of the held stream's consumers. */
+async function consumerNames(writer: RedisStore, prefix: string): Promise<string[]> {
+  const consumers = (await writer.client.xinfo('CONSUMERS', `${prefix}:{held}`, HELD_GROUP)) as unknown[][];
+  return consumers.map((c) => String(c[c.indexOf('name') + 1]));
+}
+
 describe.each(wheres)('held events over one stream: $name', (where) => {
   it('two processes resolving at once ask and count each held event exactly once', async () => {
     const prefix = `hf${++prefixN}`;
@@ -114,43 +138,28 @@ describe.each(wheres)('held events over one stream: $name', (where) => {
   });
 
   it('a process that stops gracefully hands the events it read back at once, and each is decided once', async () => {
-    const prefix = `hf${++prefixN}`;
     const N = 30;
     const asked = new Map<string, number>();
-    const writer = await store(where, prefix);
-    await writer.holdMany(heldEvents(N, 'handback-seg'));
-
     // A process reads the held events (its pass has started), then is stopped (SIGTERM, a rolling restart).
-    const stopping = await store(where, prefix);
-    expect(await stopping.held(100)).toHaveLength(N);
+    const { prefix, writer, reader: stopping } = await heldAndRead(where, 'handback-seg', N);
     await stopping.close();
     expect(await writer.client.xpending(`${prefix}:{held}`, HELD_GROUP)).toEqual([0, null, null, null]);
     expect(await writer.heldCount()).toBe(N);
-    const consumers = (await writer.client.xinfo('CONSUMERS', `${prefix}:{held}`, HELD_GROUP)) as unknown[][];
-    expect(consumers.map((c) => c[c.indexOf('name') + 1])).not.toContain(stopping.consumer);
+    expect(await consumerNames(writer, prefix)).not.toContain(stopping.consumer);
 
     // The next process gets them on its first pass, long before any takeover by idle time (60 s here).
     const heir = await process_(where, prefix, asked, 60_000);
     await heir.resolver.runOnce();
     expect(await writer.heldCount()).toBe(0);
-    expect(asked.size).toBe(N);
-    expect([...asked.values()].every((n) => n === 1)).toBe(true);
-    expect(heir.decided).toEqual({ admitted: N - 1, optedOut: 1 });
-    expect(await writer.size('handback-seg')).toBe(N - 1);
+    await expectDecidedOnce(heir, asked, writer, 'handback-seg', N);
     heir.gate.close();
   });
 
   it('events read by a process that died are taken over by another once idle, and decided once', async () => {
-    const prefix = `hf${++prefixN}`;
     const N = 30;
     const asked = new Map<string, number>();
-    const writer = await store(where, prefix);
-    await writer.holdMany(heldEvents(N, 'takeover-seg'));
-
     // A process reads the held events (its pass has started), then dies before asking the operator.
-    const dying = await store(where, prefix);
-    const taken = await dying.held(100);
-    expect(taken).toHaveLength(N);
+    const { prefix, writer, reader: dying } = await heldAndRead(where, 'takeover-seg', N);
     const pending = (await writer.client.xpending(`${prefix}:{held}`, HELD_GROUP)) as [number, string, string, [string, string][]];
     expect(pending[0]).toBe(N);
     expect(pending[3]).toEqual([[dying.consumer, String(N)]]);
@@ -162,15 +171,11 @@ describe.each(wheres)('held events over one stream: $name', (where) => {
       await heir.resolver.runOnce();
       return (await writer.heldCount()) === 0 || null;
     }, 'the dead process’s events taken over');
-    expect(asked.size).toBe(N);
-    expect([...asked.values()].every((n) => n === 1)).toBe(true);
-    expect(heir.decided).toEqual({ admitted: N - 1, optedOut: 1 });
-    expect(await writer.size('takeover-seg')).toBe(N - 1);
+    await expectDecidedOnce(heir, asked, writer, 'takeover-seg', N);
     // The dead process's consumer, now with nothing pending, leaves the group (a later pass sweeps it).
     await waitFor(async () => {
       await heir.store.held(1);
-      const consumers = (await writer.client.xinfo('CONSUMERS', `${prefix}:{held}`, HELD_GROUP)) as string[][];
-      return consumers.every((c) => c[c.indexOf('name') + 1] !== dying.consumer) || null;
+      return !(await consumerNames(writer, prefix)).includes(dying.consumer) || null;
     }, 'the dead consumer swept');
     heir.gate.close();
   });

@@ -98,6 +98,17 @@ export const DEFAULT_CLAIM_IDLE_MS = 60_000;
 
 type StreamEntry = [id: string, fields: string[] | null];
 
+/** The held event's JSON in a stream entry's fields, or undefined for an entry deleted while pending. */
+function heldJson(fields: string[] | null): string | undefined {
+  const i = fields ? fields.indexOf('e') : -1;
+  return i >= 0 ? fields![i + 1] : undefined;
+}
+
+/** Runs a MULTI or pipeline and throws the first command's error (exec() resolves with them instead). */
+async function execAll(batch: { exec(): Promise<[Error | null, unknown][] | null> }): Promise<void> {
+  for (const [err] of (await batch.exec()) ?? []) if (err) throw err;
+}
+
 /** How long close() spends handing pending held events back before it leaves them to the takeover. */
 const HAND_BACK_TIMEOUT_MS = 5_000;
 
@@ -241,9 +252,7 @@ export class RedisStore implements SegmentStore {
     else if (holds.length) {
       const pipeline = this.client.pipeline();
       for (const e of holds) pipeline.xadd(this.heldKey, '*', 'e', JSON.stringify(e));
-      calls.push(pipeline.exec().then((replies) => {
-        for (const [err] of replies ?? []) if (err) throw err;
-      }));
+      calls.push(execAll(pipeline));
     }
     await Promise.all(calls);
     for (const s of fresh) this.knownSegments.add(s);
@@ -300,17 +309,12 @@ export class RedisStore implements SegmentStore {
       for (const [id, fields] of entries ?? []) {
         if (seen.has(id)) continue;
         seen.add(id);
-        const i = fields ? fields.indexOf('e') : -1;
-        if (i >= 0 && fields![i + 1] !== undefined) out.push({ id, event: JSON.parse(fields![i + 1]!) as SegmentEvent });
+        const json = heldJson(fields);
+        if (json !== undefined) out.push({ id, event: JSON.parse(json) as SegmentEvent });
         else gone.push(id); // deleted while pending (e.g. by a collector of the old code): nothing to decide
       }
     };
-    const read = async (from: string, count: number) => {
-      const reply = (await this.client.xreadgroup('GROUP', HELD_GROUP, this.consumer, 'COUNT', count, 'STREAMS', key, from)) as
-        | [string, StreamEntry[]][]
-        | null;
-      take(reply?.[0]?.[1]);
-    };
+    const read = async (from: string, count: number) => take(await this.readGroup(from, count));
     // 1. Our own pending entries (read again, which also resets their idle time: they stay ours).
     let moreOfOurs = false;
     if (this.mine.size || this.pendingUnseen) {
@@ -344,6 +348,14 @@ export class RedisStore implements SegmentStore {
     return out;
   }
 
+  /** XREADGROUP as this process: from '>' the new entries, from an id its own pending ones after it. */
+  private async readGroup(from: string, count: number): Promise<StreamEntry[]> {
+    const reply = (await this.client.xreadgroup('GROUP', HELD_GROUP, this.consumer, 'COUNT', count, 'STREAMS', this.heldKey, from)) as
+      | [string, StreamEntry[]][]
+      | null;
+    return reply?.[0]?.[1] ?? [];
+  }
+
   /** Creates the consumer group from id 0 (entries held before it existed are read too); MKSTREAM for a new store. */
   private async ensureGroup(): Promise<void> {
     if (this.groupReady) return;
@@ -363,8 +375,7 @@ export class RedisStore implements SegmentStore {
   async release(ids: string[], admit: SegmentEvent[]): Promise<void> {
     if (admit.length) await this.enqueue(admit);
     if (!ids.length) return;
-    const replies = await this.client.multi().xack(this.heldKey, HELD_GROUP, ...ids).xdel(this.heldKey, ...ids).exec();
-    for (const [err] of replies ?? []) if (err) throw err;
+    await execAll(this.client.multi().xack(this.heldKey, HELD_GROUP, ...ids).xdel(this.heldKey, ...ids));
     for (const id of ids) this.mine.delete(id);
   }
 
@@ -448,20 +459,15 @@ export class RedisStore implements SegmentStore {
   private async handBackHeld(): Promise<void> {
     const key = this.heldKey;
     for (let from = '0'; ; ) {
-      const reply = (await this.client.xreadgroup('GROUP', HELD_GROUP, this.consumer, 'COUNT', 500, 'STREAMS', key, from)) as
-        | [string, StreamEntry[]][]
-        | null;
-      const entries = reply?.[0]?.[1] ?? [];
+      const entries = await this.readGroup(from, 500);
       if (entries.length === 0) break;
       const tx = this.client.multi();
       for (const [, fields] of entries) {
-        const i = fields ? fields.indexOf('e') : -1;
-        if (i >= 0 && fields![i + 1] !== undefined) tx.xadd(key, '*', 'e', fields![i + 1]!);
+        const json = heldJson(fields);
+        if (json !== undefined) tx.xadd(key, '*', 'e', json);
       }
       const ids = entries.map(([id]) => id);
-      tx.xack(key, HELD_GROUP, ...ids).xdel(key, ...ids);
-      const replies = await tx.exec();
-      for (const [err] of replies ?? []) if (err) throw err;
+      await execAll(tx.xack(key, HELD_GROUP, ...ids).xdel(key, ...ids));
       from = ids[ids.length - 1]!;
     }
     await this.client.xgroup('DELCONSUMER', key, HELD_GROUP, this.consumer);
