@@ -15,6 +15,8 @@
 // (and their range), so that one noisy round does not decide a row. A warm-up with 10,000 other
 // tokens runs first (not measured), so that round 1 is cold in opt-outs, not in the JIT.
 // The local operator runs in this process (it answers the collector's key and opt-out calls).
+// The collector decrypts each batch on a thread beside its main thread (its default: cores - 1, 1 to 4;
+// 1 on two cores); BENCH_SHARE_DECRYPT_THREADS=0 decrypts on the main thread, for comparison.
 // Env: BENCH_SHARE_TOKENS (default 100000), BENCH_ROUNDS (default 3), BENCH_SHARE_BIG_GB (default 2, 0 = skip),
 // BENCH_COLLECTOR_NODE_ARGS (extra node flags for the collector process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p";
 // the collector is stopped with SIGTERM at the end so that a profile is written).
@@ -29,10 +31,12 @@ import { startOperator } from '@uid2-pixels/operator';
 import { SharingClient } from '@uid2-pixels/uid2';
 import { makeRawUid, testFixture, SITES } from '../apps/collector/test/helpers/stack.ts';
 import { issueSenderKey } from '../apps/collector/src/share/sender-keys.ts';
+import { defaultDecryptThreads } from '../apps/collector/src/decrypt-threads.ts';
 
 const TOKENS = Number(process.env.BENCH_SHARE_TOKENS ?? 100_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const BIG_GB = Number(process.env.BENCH_SHARE_BIG_GB ?? 2);
+const DECRYPT_THREADS = process.env.BENCH_SHARE_DECRYPT_THREADS === undefined ? defaultDecryptThreads(1) : Number(process.env.BENCH_SHARE_DECRYPT_THREADS);
 const COLLECTOR_BIN = fileURLToPath(new URL('../apps/collector/bin/collector.mjs', import.meta.url));
 const BATCH = 5000;
 const IN_FLIGHT = 4;
@@ -77,7 +81,7 @@ async function main(): Promise<void> {
     acme.stop();
     lumen.stop();
     const mint = (n: number) => Array.from({ length: n }, () => acme.encrypt(makeRawUid()).token!);
-    console.log(`${fmt(TOKENS)} distinct sharing tokens (v4) per route and round, ${ROUNDS} rounds; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+    console.log(`${fmt(TOKENS)} distinct sharing tokens (v4) per route and round, ${ROUNDS} rounds; collector decrypt threads ${DECRYPT_THREADS}; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
 
     // The collector: one process, file store, drop directory.
     const key = issueSenderKey(SITES.acme);
@@ -103,7 +107,7 @@ async function main(): Promise<void> {
     const startCollector = async (name: string): Promise<{ child: ChildProcess; url: string; drops: string }> => {
       const drops = join(work, name, 'drops');
       const config = {
-        host: '127.0.0.1', port: 0, dataDir: join(work, name, 'data'),
+        host: '127.0.0.1', port: 0, dataDir: join(work, name, 'data'), decryptThreads: DECRYPT_THREADS,
         operator: { url: operator.url, apiKey: lumenP.apiKey, secret: lumenP.secret },
         senders: [{ siteId: SITES.acme, segments: ['bench-*'], keyHashes: [key.hash], maxSegmentsPerPattern: 1000 }],
         optout: { cacheMaxEntries: 2_000_000, maxBatch: 5000, timeoutMs: 30_000 },

@@ -66,6 +66,11 @@ export const ConfigSchema = z.strictObject({
   dataDir: z.string().min(1).default('.data/collector'),
   /** HTTP worker processes (node:cluster). 1 = a single process; 0 = one per CPU core. */
   workers: z.number().int().min(0).max(64).default(1),
+  /**
+   * Threads per process that decrypt the bulk routes' batches beside the main thread; 0 = decrypt on
+   * the main thread. Default: the cores each process may have beside its main thread, 1 to 4.
+   */
+  decryptThreads: z.number().int().min(0).max(64).optional(),
   operator: z.strictObject({
     url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL with its scheme, e.g. http://127.0.0.1:8080' }).default('http://127.0.0.1:8080'),
     apiKey: z.string().min(1, 'required: the collector\'s operator API key'),
@@ -204,6 +209,7 @@ const ENV_FIELDS: Record<string, { path: string; type: 'string' | 'number' | 'li
   COLLECTOR_PUBLIC_URL: { path: 'publicUrl', type: 'string' },
   COLLECTOR_DATA_DIR: { path: 'dataDir', type: 'string' },
   COLLECTOR_WORKERS: { path: 'workers', type: 'number' },
+  COLLECTOR_DECRYPT_THREADS: { path: 'decryptThreads', type: 'number' },
   COLLECTOR_OPERATOR_URL: { path: 'operator.url', type: 'string' },
   COLLECTOR_OPERATOR_API_KEY: { path: 'operator.apiKey', type: 'string' },
   COLLECTOR_OPERATOR_SECRET: { path: 'operator.secret', type: 'string' },
@@ -227,6 +233,7 @@ export const FLAG_FIELDS: Record<string, { path: string; type: 'string' | 'numbe
   'public-url': { path: 'publicUrl', type: 'string' },
   'data-dir': { path: 'dataDir', type: 'string' },
   workers: { path: 'workers', type: 'number' },
+  'decrypt-threads': { path: 'decryptThreads', type: 'number' },
   'operator-url': { path: 'operator.url', type: 'string' },
   store: { path: 'store.kind', type: 'string' },
   'redis-url': { path: 'store.url', type: 'string' },

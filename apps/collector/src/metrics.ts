@@ -87,6 +87,7 @@ export class CollectorMetrics {
   readonly keysLoaded: Gauge;
   readonly heldEvents: Gauge;
   readonly keyRefreshes: Counter<'result'>;
+  readonly decryptThreadFailures: Counter;
   readonly bulkItems: Counter<'route' | 'outcome'>;
   readonly bulkRequests: Counter<'status'>;
   readonly dropFiles: Counter<'result'>;
@@ -169,6 +170,9 @@ export class CollectorMetrics {
       labelNames: ['result'], registers: storeRegisters,
     });
     this.keyRefreshes = new Counter({ name: 'collector_key_refreshes_total', help: 'Sharing key refreshes by result', labelNames: ['result'], registers: pixelRegisters });
+    this.decryptThreadFailures = new Counter({
+      name: 'collector_decrypt_thread_failures_total', help: 'Decrypt threads that stopped; their batches were decrypted on the main thread', registers: pixelRegisters,
+    });
     // The bulk routes. Labels are closed sets: route api|file, outcome written|held|<reject reason>,
     // an HTTP status from the fixed list the bulk API answers with, a file result done|failed.
     this.bulkItems = new Counter({

@@ -2,12 +2,14 @@
 // node:http 'request' listener that answers the pixel routes itself and hands every other request to
 // Express. Used by main.ts (single process), by each cluster worker (cluster.ts), and by tests.
 import { createServer, type Server } from 'node:http';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { OptOutStatusClient, SharingClient } from '@uid2-pixels/uid2';
 import { isLoopbackHost, listen, urlHost } from '@uid2-pixels/uid2/internal/listen';
 import { createApp } from './app.ts';
 import { SenderAcl } from './authorise.ts';
 import type { CollectorConfig } from './config.ts';
+import { defaultDecryptThreads, ThreadedDecrypter } from './decrypt-threads.ts';
 import type { TokenDecrypter } from './decrypter.ts';
 import { startHeldResolver, type HeldResolver } from './held-resolver.ts';
 import { KeyRefreshError, refreshSharingKeys, type KeyRefreshResult } from './key-refresh.ts';
@@ -117,7 +119,9 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
   await keyOwners.load();
 
   // decrypt: the receiver's sharing keys, fetched now and then hourly with jitter; last good keys kept.
+  // Bulk batches are decrypted on threads beside the main thread (decrypt-threads.ts), pixels on it.
   let sharing: SharingClient | null = null;
+  let threaded: ThreadedDecrypter | null = null;
   let decrypter = options.decrypter;
   if (!decrypter) {
     sharing = new SharingClient({
@@ -136,7 +140,17 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
     // Not awaited to completion: with the operator down the collector still starts, answers pixels,
     // and says not-ready until the first keys arrive (the client keeps retrying).
     sharing.start().catch(() => {});
-    decrypter = sharing;
+    const threadFailed = rateLimited(log, 'a decrypt thread stopped; its batches were decrypted on the main thread');
+    const threads = config.decryptThreads ?? defaultDecryptThreads(config.workers === 0 ? availableParallelism() : config.workers);
+    decrypter = threads > 0
+      ? (threaded = new ThreadedDecrypter(sharing, {
+          threads,
+          onThreadFailure: (err) => {
+            metrics.decryptThreadFailures.inc();
+            threadFailed(err);
+          },
+        }))
+      : sharing;
   }
   const dec = decrypter;
   const client = sharing;
@@ -242,6 +256,7 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
     // Nothing listens: release what was started (key sync, history, store) before saying why.
     history.stop();
     sharing?.stop();
+    await threaded?.close();
     await keyOwners.close();
     await resolver?.stop();
     gate.close();
@@ -272,6 +287,7 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
       server.closeAllConnections();
       await stopped;
       await bulk.close();
+      await threaded?.close();
       await resolver?.stop();
       gate.close();
       sharing?.stop();

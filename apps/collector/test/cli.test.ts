@@ -43,7 +43,7 @@ describe.concurrent('collector --help and bad input', () => {
   it('--help lists commands, every port/path flag and the secret variables', async () => {
     const r = await run(['--help']);
     expect(r.code).toBe(0);
-    for (const s of ['collector export', '--port', '--data-dir', '--config', '--redis-url', 'COLLECTOR_PORT', 'COLLECTOR_OPERATOR_SECRET', 'COLLECTOR_ADMIN_TOKEN', '/pixel/conversion']) {
+    for (const s of ['collector export', '--port', '--data-dir', '--decrypt-threads', 'COLLECTOR_DECRYPT_THREADS', '--config', '--redis-url', 'COLLECTOR_PORT', 'COLLECTOR_OPERATOR_SECRET', 'COLLECTOR_ADMIN_TOKEN', '/pixel/conversion']) {
       expect(r.stdout).toContain(s);
     }
   });

@@ -28,6 +28,13 @@ describe('loadConfig', () => {
     expect(c.store).toEqual({ kind: 'redis', url: 'redis://10.0.0.1:6379', keyPrefix: 'uid2c' });
   });
 
+  it('decrypt threads: unset by default (the server picks from the cores), env and flag set it, 0 allowed', () => {
+    expect(loadConfig({ base }).decryptThreads).toBeUndefined();
+    expect(loadConfig({ base, env: { COLLECTOR_DECRYPT_THREADS: '0' } }).decryptThreads).toBe(0);
+    expect(loadConfig({ base, env: { COLLECTOR_DECRYPT_THREADS: '0' }, flags: { 'decrypt-threads': '3' } }).decryptThreads).toBe(3);
+    expect(() => loadConfig({ base, flags: { 'decrypt-threads': '-1' } })).toThrow(/decryptThreads/);
+  });
+
   it('switching the store kind by flag drops the other kind\'s fields', () => {
     const c = loadConfig({ base: { ...base, store: { kind: 'redis', url: 'redis://x:1' } }, flags: { store: 'redis-cluster', 'redis-nodes': 'a:1,b:2' } });
     expect(c.store).toEqual({ kind: 'redis-cluster', nodes: ['a:1', 'b:2'], keyPrefix: 'uid2c' });

@@ -142,3 +142,31 @@ describe('KeyRing lookups', () => {
     expect(r.activeKey(7, 50_000)!.id).toBe(2);
   });
 });
+
+describe('KeyRing.toInit', () => {
+  /** Everything a ring answers, as plain data, to compare two rings. */
+  const observed = (r: KeyRing) => ({
+    header: [r.callerSiteId, r.masterKeysetId, r.defaultKeysetId, r.tokenExpirySeconds, r.maxSharingLifetimeSeconds, r.maxBidstreamLifetimeSeconds, r.allowClockSkewSeconds, r.identityScope, r.latestExpiry],
+    keys: r.keys.map((k) => ({ ...k, secret: Buffer.from(k.secret).toString('base64') })),
+    active: [1, 10001, 7].map((keyset) => r.activeKey(keyset, 1741608000_000)?.id ?? null),
+    sites: r.siteIds.map((id) => [id, [...r.siteNames(id)!]]),
+    allowed: ['sub.example.com', 'com.example.app', 'other.test'].map((n) => r.isDomainOrAppNameAllowedForSite(123, n)),
+  });
+
+  it('builds an identical ring, also after a structured clone (a worker thread)', () => {
+    const bodies = [main, { ...clone(main), site_data: [{ id: 123, domain_names: ['Example.com', 'com.example.App'] }] }];
+    for (const body of bodies) {
+      const ring = KeyRing.fromResponseBody(body);
+      expect(observed(new KeyRing(ring.toInit()))).toEqual(observed(ring));
+      expect(observed(new KeyRing(structuredClone(ring.toInit())))).toEqual(observed(ring));
+    }
+  });
+
+  it('hands out copies: changing the init does not change the ring', () => {
+    const ring = KeyRing.fromResponseBody(main);
+    const before = observed(ring);
+    const init = ring.toInit();
+    (init.keys[0] as { expires: number }).expires = 0;
+    expect(observed(ring)).toEqual(before);
+  });
+});

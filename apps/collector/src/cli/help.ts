@@ -30,6 +30,9 @@ Options (each also settable in the JSON config file; environment variable in bra
                                (default .data/collector) [COLLECTOR_DATA_DIR]
   --workers <n>                HTTP worker processes; 1 = single process, 0 = one per core
                                (default 1) [COLLECTOR_WORKERS]
+  --decrypt-threads <n>        threads per process that decrypt bulk batches (API requests, file
+                               chunks) beside the main thread; 0 = on the main thread (default:
+                               cores / processes - 1, 1 to 4) [COLLECTOR_DECRYPT_THREADS]
   --operator-url <url>         UID2 operator (default http://127.0.0.1:8080) [COLLECTOR_OPERATOR_URL]
   --store file|redis|redis-cluster   segment store (default file) [COLLECTOR_STORE]
   --redis-url <url>            redis://host:port for --store redis [COLLECTOR_REDIS_URL]

@@ -12,7 +12,7 @@
 // keys all expired, store not committing) the outcome is retryable and nothing of it was kept.
 import type { DecryptionStatus, TokenKeyIds } from '@uid2-pixels/uid2';
 import type { Admission, SenderAcl } from '../authorise.ts';
-import type { TokenDecrypter } from '../decrypter.ts';
+import type { OpenedToken, TokenDecrypter } from '../decrypter.ts';
 import type { CollectorMetrics } from '../metrics.ts';
 import type { OptoutGate } from '../optout-gate.ts';
 import type { KeyOwners } from '../status/key-owners.ts';
@@ -98,6 +98,12 @@ export interface IntakeDeps {
   keyOwners?: Pick<KeyOwners, 'senderOf'>;
 }
 
+/**
+ * Batches of at least this many tokens go to the decrypter's decryptMany (a thread) when it has one:
+ * below it, posting to a thread and back costs more than it saves.
+ */
+const DECRYPT_MANY_MIN = 32;
+
 /** What decryption failures say, coarsely. */
 function failedDecryption(status: DecryptionStatus): IntakeOutcome {
   switch (status) {
@@ -139,29 +145,43 @@ export class Intake {
    * 'store_unavailable' (see commit()).
    *
    * `batch.tokens` are read only during this call, before it returns (decrypt, authorise and the cached
-   * opt-out are synchronous): a caller may release them as soon as it has the promise. The bulk routes
+   * opt-out are synchronous, or the tokens are copied to a decrypt thread): a caller may release them
+   * as soon as it has the promise. The bulk routes
    * do, so a batch's 5,000 token strings do not stay live through the opt-out call and the commit, where
    * every young-generation GC would copy them.
    */
   submit(batch: IntakeBatch, options: IntakeOptions = {}): Promise<IntakeOutcome[]> {
-    if (batch.tokens.length === 0) return Promise.resolve([]);
+    const { tokens, segment, kind, expectedSiteId } = batch;
+    const count = tokens.length;
+    if (count === 0) return Promise.resolve([]);
+    const { decrypter } = this.deps;
+    // A batch is decrypted off the main thread when the decrypter can (decrypt-threads.ts); the rest
+    // of the path is the same. The tokens are copied before decryptMany returns.
+    if (count >= DECRYPT_MANY_MIN && decrypter.decryptMany !== undefined) {
+      const at = options.now ?? Date.now();
+      return decrypter
+        .decryptMany(tokens)
+        .then((opened) => this.settleDecided(this.decide(count, { segment, kind, expectedSiteId }, at, (i, keyIds) => opened.at(i, keyIds)), options));
+    }
     let decided: Decided;
     try {
-      decided = this.decide(batch, options);
+      decided = this.decide(count, batch, options.now ?? Date.now(), (i, keyIds) => decrypter.decrypt(tokens[i]!, keyIds));
     } catch (err) {
       return Promise.reject(err);
     }
     return this.settleDecided(decided, options);
   }
 
-  /** The synchronous part of submit: decrypt -> authorise -> declared segment -> cached opt-out. */
-  private decide({ tokens, segment, kind, expectedSiteId }: IntakeBatch, options: IntakeOptions): Decided {
-    const { decrypter, acl, gate, metrics } = this.deps;
-    const at = options.now ?? Date.now();
-    const outcomes = new Array<IntakeOutcome>(tokens.length);
-    const events: Array<SegmentEvent | undefined> = new Array(tokens.length);
+  /**
+   * The synchronous part of submit: decrypt (or read what was decrypted: `open`) -> authorise ->
+   * declared segment -> cached opt-out, for items 0 to count - 1.
+   */
+  private decide(count: number, { segment, kind, expectedSiteId }: Destination, at: number, open: (i: number, keyIds: TokenKeyIds) => OpenedToken): Decided {
+    const { acl, gate, metrics } = this.deps;
+    const outcomes = new Array<IntakeOutcome>(count);
+    const events: Array<SegmentEvent | undefined> = new Array(count);
     /** The site id each token names (or its key's owner; null when unknown): outcomes are counted by sender. */
-    const senders = new Array<number | null>(tokens.length).fill(null);
+    const senders = new Array<number | null>(count).fill(null);
     const uncached: number[] = [];
     // Decrypt results are counted per run of equal (sender, status): one metrics call for a typical batch.
     let runSite: number | null = null;
@@ -170,9 +190,9 @@ export class Intake {
     // The segment and kind are the batch's, so the admission only changes with the token's site.
     let admittedSite: number | null = null;
     let admission: Admission | null = null;
-    for (let i = 0; i < tokens.length; i++) {
+    for (let i = 0; i < count; i++) {
       // decrypt
-      const result = decrypter.decrypt(tokens[i]!, this.keyIds);
+      const result = open(i, this.keyIds);
       // The sender: the site the token names, or for one we cannot open, the site its key belonged to.
       const sender = this.deps.keyOwners ? this.deps.keyOwners.senderOf(result, this.keyIds) : result.siteId;
       if (sender !== runSite || result.status !== runStatus) {

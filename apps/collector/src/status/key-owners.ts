@@ -102,7 +102,7 @@ export class KeyOwners {
    * The site to count a token under: the one it names when it opened far enough, else the one its
    * key belonged to when a token we did open told us, else null. Learns the key's owner on the way.
    */
-  senderOf(result: DecryptionResult, keyIds: TokenKeyIds): number | null {
+  senderOf(result: Pick<DecryptionResult, 'siteId' | 'status'>, keyIds: TokenKeyIds): number | null {
     const keyId = keyIds.siteKeyId;
     if (result.siteId !== null) {
       if (keyId !== null && this.owners.get(keyId) !== result.siteId) {

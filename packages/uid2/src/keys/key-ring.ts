@@ -216,6 +216,28 @@ export class KeyRing {
     return nowMs < this.latestExpiry;
   }
 
+  /**
+   * A plain description of this ring from which an identical one can be built:
+   * `new KeyRing(ring.toInit())`. Plain data only (numbers, strings, arrays, byte arrays, a map), so
+   * it can be posted to a worker thread; it holds the key secrets, so treat it as the ring itself.
+   */
+  toInit(): KeyRingInit {
+    const siteData = new Map<number, readonly string[]>();
+    for (const [siteId, names] of this.#siteNames) siteData.set(siteId, [...names]);
+    return {
+      keys: this.keys.map((k) => ({ ...k, secret: k.secret.slice() })),
+      callerSiteId: this.callerSiteId,
+      masterKeysetId: this.masterKeysetId,
+      defaultKeysetId: this.defaultKeysetId,
+      tokenExpirySeconds: this.tokenExpirySeconds,
+      maxSharingLifetimeSeconds: this.maxSharingLifetimeSeconds,
+      maxBidstreamLifetimeSeconds: this.maxBidstreamLifetimeSeconds,
+      allowClockSkewSeconds: this.allowClockSkewSeconds,
+      identityScope: this.identityScope,
+      siteData,
+    };
+  }
+
   /** Site ids the body carried site_data for (bidstream domain checks). */
   get siteIds(): readonly number[] {
     return [...this.#siteNames.keys()];
