@@ -45,6 +45,14 @@ describe('KeyRing.fromResponseBody', () => {
     expect(parseError({ status: 'error', body }).path).toBe('status');
   });
 
+  it('takes null like an absent field for every optional one', () => {
+    const nulls = { caller_site_id: null, master_keyset_id: null, default_keyset_id: null, token_expiry_seconds: null, max_sharing_lifetime_seconds: null, max_bidstream_lifetime_seconds: null, allow_clock_skew_seconds: null, identity_scope: null, site_data: null };
+    const ring = KeyRing.fromResponseBody({ ...nulls, keys: [{ id: 1, keyset_id: null, site_id: null, created: 0, activates: 0, expires: 1, secret: Buffer.alloc(32).toString('base64') }] });
+    const absent = KeyRing.fromResponseBody({ keys: [{ id: 1, created: 0, activates: 0, expires: 1, secret: Buffer.alloc(32).toString('base64') }] });
+    expect(ring.toInit()).toEqual(absent.toInit());
+    expect(ring.get(1)).toMatchObject({ keysetId: null, siteId: null });
+  });
+
   it('falls back to the SDK defaults when optional fields are absent', () => {
     const ring = KeyRing.fromResponseBody(vectors.keysets.defaults);
     expect(ring.tokenExpirySeconds).toBe(30 * 86400);
@@ -93,6 +101,14 @@ describe('KeyRing.fromResponseBody', () => {
     ['token_expiry_seconds junk', { token_expiry_seconds: '30 days', keys: [] }, 'token_expiry_seconds'],
     ['identity_scope unknown', { identity_scope: 'XYZ', keys: [] }, 'identity_scope'],
     ['site_data names not strings', { keys: [], site_data: [{ id: 1, domain_names: [1] }] }, 'site_data[0].domain_names[0]'],
+    ['site_data names null', { keys: [], site_data: [{ id: 1, domain_names: null }] }, 'site_data[0].domain_names'],
+    ['site_data not an array', { keys: [], site_data: {} }, 'site_data'],
+    ['a key not an object', { keys: [7] }, 'keys[0]'],
+    ['a negative key time', { keys: [{ id: 1, created: -1, activates: 0, expires: 1, secret: Buffer.alloc(32).toString('base64') }] }, 'keys[0].created'],
+    ['a fractional keyset id', { keys: [{ id: 1, keyset_id: 1.5, created: 0, activates: 0, expires: 1, secret: Buffer.alloc(32).toString('base64') }] }, 'keys[0].keyset_id'],
+    ['caller_site_id beyond a safe integer', { caller_site_id: 2 ** 53, keys: [] }, 'caller_site_id'],
+    ['allow_clock_skew_seconds a string', { allow_clock_skew_seconds: '1800', keys: [] }, 'allow_clock_skew_seconds'],
+    ['two bad fields: the header field is named first', { identity_scope: 'XYZ', keys: {} }, 'identity_scope'],
   ])('rejects %s, naming the path', (_n, body, path) => {
     const err = parseError(body);
     expect(err.path).toBe(path);

@@ -1,67 +1,14 @@
 // A KeyRing is one /v2/key/sharing or /v2/key/bidstream answer, validated and indexed for the token
 // codec's hot path: key by id is one Map lookup, the active key of a keyset is a short backwards scan
-// over that keyset's keys (pre-sorted by activation), and nothing allocates per lookup.
-//
-// Wire rules (operator-api.md §3.4, §8.2, §12.5): key times are seconds (stored here as ms),
-// token_expiry_seconds is a JSON string, the master keyset is reported as 9999999, the lifetime
-// maxima already include the operator's +10 s tolerance, and optional fields fall back to the SDK
-// defaults (30-day token expiry, no lifetime limit, 1800 s clock skew, UID2 scope).
-import { z } from 'zod';
-import { decodeBase64 } from '../encoding/base64.ts';
+// over that keyset's keys (pre-sorted by activation), and nothing allocates per lookup. The body is
+// read and checked in key-response.ts. Wire facts kept as they come (operator-api.md §3.4, §8.2,
+// §12.5): the master keyset is reported as 9999999, the lifetime maxima already include the
+// operator's +10 s tolerance.
 import type { IdentityScope, Key } from '../types.ts';
 import { KeysParseError } from './errors.ts';
+import { DEFAULT_ALLOW_CLOCK_SKEW_SECONDS, DEFAULT_TOKEN_EXPIRY_SECONDS, readKeyResponse } from './key-response.ts';
 
-/** SDK default when the body has no token_expiry_seconds: 30 days. */
-export const DEFAULT_TOKEN_EXPIRY_SECONDS = 30 * 24 * 60 * 60;
-/** SDK default when the body has no allow_clock_skew_seconds. */
-export const DEFAULT_ALLOW_CLOCK_SKEW_SECONDS = 1800;
-
-const int = z.number().int();
-const seconds = z.number().int().nonnegative();
-/** token_expiry_seconds is a string on the wire; the vectors (and older operators) use a number. */
-const secondsOrString = z.union([
-  seconds,
-  z
-    .string()
-    .regex(/^\d{1,15}$/, 'expected a whole number of seconds')
-    .transform((s) => Number(s)),
-]);
-const secret = z.string().transform((s, ctx) => {
-  const bytes = decodeBase64(s);
-  if (bytes === null || bytes.length !== 32) {
-    ctx.addIssue({ code: 'custom', message: 'expected base64 of a 32-byte key' });
-    return z.NEVER;
-  }
-  return bytes;
-});
-
-const keySchema = z.object({
-  id: int,
-  keyset_id: int.nullish(),
-  site_id: int.nullish(),
-  created: seconds,
-  activates: seconds,
-  expires: seconds,
-  secret,
-});
-
-const siteSchema = z.object({
-  id: int,
-  domain_names: z.array(z.string()).default([]),
-});
-
-const bodySchema = z.object({
-  caller_site_id: int.nullish(),
-  master_keyset_id: int.nullish(),
-  default_keyset_id: int.nullish(),
-  token_expiry_seconds: secondsOrString.nullish(),
-  max_sharing_lifetime_seconds: seconds.nullish(),
-  max_bidstream_lifetime_seconds: seconds.nullish(),
-  allow_clock_skew_seconds: seconds.nullish(),
-  identity_scope: z.enum(['UID2', 'EUID']).nullish(),
-  keys: z.array(keySchema),
-  site_data: z.array(siteSchema).nullish(),
-});
+export { DEFAULT_ALLOW_CLOCK_SKEW_SECONDS, DEFAULT_TOKEN_EXPIRY_SECONDS };
 
 /** The ring's configuration, in the units the codec uses (ms for key times, seconds for durations). */
 export interface KeyRingInit {
@@ -77,12 +24,6 @@ export interface KeyRingInit {
   identityScope?: IdentityScope;
   /** site id -> domain and app names allowed for that site's client-side generated tokens. */
   siteData?: ReadonlyMap<number, readonly string[]>;
-}
-
-function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${String(p)}` : String(p);
-  return out;
 }
 
 export class KeyRing {
@@ -147,38 +88,7 @@ export class KeyRing {
       if (status !== 'success') throw new KeysParseError('status', `expected "success", got ${JSON.stringify(status)}`);
       body = (body as { body: unknown }).body;
     }
-    const parsed = bodySchema.safeParse(body);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new KeysParseError(issue ? formatPath(issue.path) : '', issue?.message ?? 'invalid');
-    }
-    const b = parsed.data;
-    const keys: Key[] = b.keys.map((k) => ({
-      id: k.id,
-      keysetId: k.keyset_id ?? null,
-      siteId: k.site_id ?? null,
-      created: k.created * 1000,
-      activates: k.activates * 1000,
-      expires: k.expires * 1000,
-      secret: k.secret,
-    }));
-    let siteData: Map<number, readonly string[]> | undefined;
-    if (b.site_data) {
-      siteData = new Map();
-      for (const site of b.site_data) siteData.set(site.id, site.domain_names);
-    }
-    return new KeyRing({
-      keys,
-      callerSiteId: b.caller_site_id ?? null,
-      masterKeysetId: b.master_keyset_id ?? null,
-      defaultKeysetId: b.default_keyset_id ?? null,
-      tokenExpirySeconds: b.token_expiry_seconds ?? DEFAULT_TOKEN_EXPIRY_SECONDS,
-      maxSharingLifetimeSeconds: b.max_sharing_lifetime_seconds ?? null,
-      maxBidstreamLifetimeSeconds: b.max_bidstream_lifetime_seconds ?? null,
-      allowClockSkewSeconds: b.allow_clock_skew_seconds ?? DEFAULT_ALLOW_CLOCK_SKEW_SECONDS,
-      identityScope: b.identity_scope ?? 'UID2',
-      ...(siteData ? { siteData } : {}),
-    });
+    return new KeyRing(readKeyResponse(body));
   }
 
   /**
