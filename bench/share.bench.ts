@@ -17,7 +17,7 @@
 // The local operator runs in this process (it answers the collector's key and opt-out calls).
 // The collector decrypts each batch on a thread beside its main thread (its default: cores - 1, 1 to 4;
 // 1 on two cores); BENCH_SHARE_DECRYPT_THREADS=0 decrypts on the main thread, for comparison.
-// Env: BENCH_SHARE_TOKENS (default 100000), BENCH_ROUNDS (default 3), BENCH_SHARE_BIG_GB (default 2, 0 = skip),
+// Env: BENCH_SHARE_TOKENS (default 100000), BENCH_ROUNDS (default 3; 0 = only the big file), BENCH_SHARE_BIG_GB (default 2, 0 = skip),
 // BENCH_COLLECTOR_NODE_ARGS (extra node flags for the collector process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p";
 // the collector is stopped with SIGTERM at the end so that a profile is written).
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -251,6 +251,8 @@ async function main(): Promise<void> {
       );
     }
 
+    if (ROUNDS > 0) printTable();
+    function printTable(): void {
     const pctOf = (r: number) => `${Math.round(r * 100)} %`;
     const range = (v: number[]) => `${pctOf(Math.min(...v))}–${pctOf(Math.max(...v))}`;
     const cpuRange = (v: number[]) => `${Math.min(...v).toFixed(1)}–${Math.max(...v).toFixed(1)}`;
@@ -266,6 +268,7 @@ async function main(): Promise<void> {
       console.log(`| ${name} | ${fmt(median(rates[row]))} | ${pctOf(median(ratios[row]))} | ${range(ratios[row])} | ${cpuRange(cpus[row])} (collector) |`);
     }
     console.log('Target: >= 60 % of baseline through the whole route with durable writes.');
+    }
 
     if (BIG_GB > 0) {
       // The big file: the same tokens repeated, written streamed, then dropped into a collector of its
@@ -273,6 +276,7 @@ async function main(): Promise<void> {
       // api and file rounds left in the first collector's in-memory index (6 x BENCH_SHARE_TOKENS).
       child.kill('SIGTERM');
       await once(child, 'exit');
+      if (tokens.length === 0) tokens = mint(TOKENS); // BENCH_ROUNDS=0
       const big = await startCollector('big');
       const bigDir = join(big.drops, String(SITES.acme), 'bench-big');
       mkdirSync(bigDir, { recursive: true });

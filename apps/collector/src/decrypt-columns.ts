@@ -1,7 +1,9 @@
 // A batch's decrypt results as columns of numbers plus one array of raw UID2s: what a decrypt thread
 // sends back to the main thread. A typed array moves between threads without a copy, where 5,000
 // result objects would each be serialised and rebuilt.
-import { decryptToken, type DecryptionStatus, type KeyRing, type TokenKeyIds } from '@uid2-pixels/uid2';
+import type { DecryptionStatus, KeyRing, TokenKeyIds } from '@uid2-pixels/uid2';
+// The token module alone: a decrypt thread loads only what it runs (the package index loads every client).
+import { decryptToken } from '@uid2-pixels/uid2/token';
 import type { DecryptedBatch, OpenedToken } from './decrypter.ts';
 
 /** Numbers per token in `DecryptColumns.numbers`. */

@@ -1,7 +1,7 @@
 // A decrypt thread (started by decrypt-threads.ts through bin/decrypt-thread.mjs): decrypts the batches
 // the main thread posts, in order, with the key ring that came with the batch or the last one that did.
 import { parentPort } from 'node:worker_threads';
-import { KeyRing } from '@uid2-pixels/uid2';
+import { KeyRing } from '@uid2-pixels/uid2/keys';
 import { decryptColumns } from './decrypt-columns.ts';
 import type { DecryptJob } from './decrypt-threads.ts';
 
