@@ -9,7 +9,7 @@
 // thread answers exactly as SharingClient.decrypt would have then. Threads start with the first batch
 // (a collector that only takes pixels never starts one) and do not keep the process alive. A thread
 // that stops (it never should: decryptToken does not throw) has its batches decrypted on the main
-// thread instead, and the next batch starts a new one: a batch's answer is never lost.
+// thread instead, and a new one is started 30 s later: a batch's answer is never lost.
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import type { DecryptionResult, KeyRing, KeyRingInit, SharingClient, TokenKeyIds } from '@uid2-pixels/uid2';
@@ -44,8 +44,8 @@ const RESTART_PAUSE_MS = 30_000;
 /**
  * A thread's young generation, MB. Nearly everything a thread allocates dies within one token (the
  * decoded bytes, the ciphers, the result), so a small one costs little time, and by default V8 lets
- * it grow to tens of MB. On the bench's 2 GB file the collector peaked at 188 MB with 2 MB here, 197
- * with 4, 233 with V8's default (175 without a thread).
+ * it grow to tens of MB. On the bench's 2 GB file the collector peaked at 188–195 MB with 2 MB here,
+ * 197–201 with 4, 233 with V8's default (175 without a thread).
  */
 const THREAD_YOUNG_GENERATION_MB = 2;
 const THREAD_SCRIPT = new URL('../bin/decrypt-thread.mjs', import.meta.url);

@@ -146,9 +146,8 @@ export class Intake {
    *
    * `batch.tokens` are read only during this call, before it returns (decrypt, authorise and the cached
    * opt-out are synchronous, or the tokens are copied to a decrypt thread): a caller may release them
-   * as soon as it has the promise. The bulk routes
-   * do, so a batch's 5,000 token strings do not stay live through the opt-out call and the commit, where
-   * every young-generation GC would copy them.
+   * as soon as it has the promise. The bulk routes do, so a batch's 5,000 token strings do not stay
+   * live through the opt-out call and the commit, where every young-generation GC would copy them.
    */
   submit(batch: IntakeBatch, options: IntakeOptions = {}): Promise<IntakeOutcome[]> {
     const { tokens, segment, kind, expectedSiteId } = batch;
