@@ -251,23 +251,23 @@ async function main(): Promise<void> {
       );
     }
 
-    if (ROUNDS > 0) printTable();
-    function printTable(): void {
-    const pctOf = (r: number) => `${Math.round(r * 100)} %`;
-    const range = (v: number[]) => `${pctOf(Math.min(...v))}–${pctOf(Math.max(...v))}`;
-    const cpuRange = (v: number[]) => `${Math.min(...v).toFixed(1)}–${Math.max(...v).toFixed(1)}`;
-    console.log('\n| route | tokens/s (median) | vs baseline (median of rounds) | rounds | CPU µs/token |\n|---|---|---|---|---|');
-    console.log(`| baseline: bare decryptToken | ${fmt(median(rates.baseline))} | 100 % | | ${cpuRange(cpus.baseline)} (bench process) |`);
-    const rows: Array<[Row, string]> = [
-      ['apiCold', 'api, cold (every opt-out asked)'],
-      ['apiWarm', 'api, warm (opt-out verdicts cached)'],
-      ['fileCold', 'file, cold'],
-      ['fileWarm', 'file, warm'],
-    ];
-    for (const [row, name] of rows) {
-      console.log(`| ${name} | ${fmt(median(rates[row]))} | ${pctOf(median(ratios[row]))} | ${range(ratios[row])} | ${cpuRange(cpus[row])} (collector) |`);
-    }
-    console.log('Target: >= 60 % of baseline through the whole route with durable writes.');
+    // BENCH_ROUNDS=0: no rounds, only the big file.
+    if (ROUNDS > 0) {
+      const pctOf = (r: number) => `${Math.round(r * 100)} %`;
+      const range = (v: number[]) => `${pctOf(Math.min(...v))}–${pctOf(Math.max(...v))}`;
+      const cpuRange = (v: number[]) => `${Math.min(...v).toFixed(1)}–${Math.max(...v).toFixed(1)}`;
+      console.log('\n| route | tokens/s (median) | vs baseline (median of rounds) | rounds | CPU µs/token |\n|---|---|---|---|---|');
+      console.log(`| baseline: bare decryptToken | ${fmt(median(rates.baseline))} | 100 % | | ${cpuRange(cpus.baseline)} (bench process) |`);
+      const rows: Array<[Row, string]> = [
+        ['apiCold', 'api, cold (every opt-out asked)'],
+        ['apiWarm', 'api, warm (opt-out verdicts cached)'],
+        ['fileCold', 'file, cold'],
+        ['fileWarm', 'file, warm'],
+      ];
+      for (const [row, name] of rows) {
+        console.log(`| ${name} | ${fmt(median(rates[row]))} | ${pctOf(median(ratios[row]))} | ${range(ratios[row])} | ${cpuRange(cpus[row])} (collector) |`);
+      }
+      console.log('Target: >= 60 % of baseline through the whole route with durable writes.');
     }
 
     if (BIG_GB > 0) {
