@@ -15,10 +15,9 @@
 // the primary asks every listening worker to refresh (the same RPC channel, the other way round);
 // the answer is 200 only if all of them got new keys.
 import cluster, { type Worker } from 'node:cluster';
-import { availableParallelism } from 'node:os';
 import { AggregatorRegistry } from 'prom-client';
 import { OptOutStatusClient } from '@uid2-pixels/uid2';
-import type { CollectorConfig } from './config.ts';
+import { workerCount, type CollectorConfig } from './config.ts';
 import { startHeldResolver, type HeldResolver } from './held-resolver.ts';
 import { combineRefreshes, KeyRefreshError, type KeyRefreshResult } from './key-refresh.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -30,10 +29,6 @@ import { IpcClient, IpcStore, serveStore } from './store/ipc-store.ts';
 import { IpcIdempotencyStore, serveIdempotency, type IdempotencyStore } from './share/idempotency.ts';
 import { openFileIdempotency } from './share/routes.ts';
 import { DAY_MS } from './store/segment-store.ts';
-
-export function workerCount(config: CollectorConfig): number {
-  return config.workers === 0 ? availableParallelism() : config.workers;
-}
 
 export interface RunningCluster {
   /** Resolves when every worker is listening. */

@@ -3,6 +3,7 @@
 // ConfigError that names the field; secrets are accepted from the file or the environment only (never
 // flags, which other users can read in the process list).
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
@@ -200,6 +201,11 @@ export const ConfigSchema = z.strictObject({
 });
 
 export type CollectorConfig = z.infer<typeof ConfigSchema>;
+
+/** Processes that serve requests: `workers`, or one per core for 0. */
+export function workerCount(config: CollectorConfig): number {
+  return config.workers === 0 ? availableParallelism() : config.workers;
+}
 export type ConfigInput = z.input<typeof ConfigSchema>;
 
 /** Environment variables and the config field each sets. Secrets are read from here, not flags. */

@@ -63,7 +63,6 @@ export interface ThreadedDecrypterOptions {
   threads: number;
   /** A thread stopped; its batches were decrypted on the main thread. */
   onThreadFailure?: (err: Error) => void;
-  now?: () => number;
   /** The thread's script; default bin/decrypt-thread.mjs (tests give one that fails). */
   script?: URL;
 }
@@ -72,7 +71,6 @@ export interface ThreadedDecrypterOptions {
 export class ThreadedDecrypter implements TokenDecrypter {
   readonly #sharing: SharingClient;
   readonly #options: ThreadedDecrypterOptions;
-  readonly #now: () => number;
   readonly #threads: Thread[] = [];
   #closed = false;
   /** After a thread stopped, batches stay on the main thread until then (ms), so a thread that cannot start is not restarted for every batch. */
@@ -82,7 +80,6 @@ export class ThreadedDecrypter implements TokenDecrypter {
     if (!Number.isInteger(options.threads) || options.threads < 1) throw new RangeError('threads must be a whole number, at least 1');
     this.#sharing = sharing;
     this.#options = options;
-    this.#now = options.now ?? Date.now;
   }
 
   decrypt(token: string, keyIds?: TokenKeyIds): DecryptionResult {
@@ -104,7 +101,7 @@ export class ThreadedDecrypter implements TokenDecrypter {
 
   decryptMany(tokens: readonly string[]): Promise<DecryptedBatch> {
     const ring = this.#sharing.keyRing;
-    const now = this.#now();
+    const now = Date.now(); // the clock SharingClient.decrypt uses (the collector gives it no other)
     // No keys: every token gets the same answer at once, no thread needed. Closed, or a thread just
     // failed: the main thread.
     if (ring === null || this.#closed || (this.#threads.length === 0 && Date.now() < this.#pausedUntil)) return Promise.resolve(readColumns(decryptColumns(tokens, ring, now)));

@@ -2,12 +2,12 @@
 import cluster from 'node:cluster';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { loadConfig, redactedConfig, type CollectorConfig } from './config.ts';
+import { loadConfig, redactedConfig, workerCount, type CollectorConfig } from './config.ts';
 import { runExport } from './cli/export.ts';
 import { exitQuietlyWhenStdoutCloses } from '@uid2-pixels/uid2/cli/stdout';
 import { parseCommandLine } from './cli/args.ts';
 import { HELP } from './cli/help.ts';
-import { runPrimary, runWorker, workerCount } from './cluster.ts';
+import { runPrimary, runWorker } from './cluster.ts';
 import { CollectorError, ConfigError, UsageError } from './errors.ts';
 import { createLogger, type Logger } from './log.ts';
 import { startCollector } from './server.ts';

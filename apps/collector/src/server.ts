@@ -2,13 +2,12 @@
 // node:http 'request' listener that answers the pixel routes itself and hands every other request to
 // Express. Used by main.ts (single process), by each cluster worker (cluster.ts), and by tests.
 import { createServer, type Server } from 'node:http';
-import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { OptOutStatusClient, SharingClient } from '@uid2-pixels/uid2';
 import { isLoopbackHost, listen, urlHost } from '@uid2-pixels/uid2/internal/listen';
 import { createApp } from './app.ts';
 import { SenderAcl } from './authorise.ts';
-import type { CollectorConfig } from './config.ts';
+import { workerCount, type CollectorConfig } from './config.ts';
 import { defaultDecryptThreads, ThreadedDecrypter } from './decrypt-threads.ts';
 import type { TokenDecrypter } from './decrypter.ts';
 import { startHeldResolver, type HeldResolver } from './held-resolver.ts';
@@ -141,7 +140,7 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
     // and says not-ready until the first keys arrive (the client keeps retrying).
     sharing.start().catch(() => {});
     const threadFailed = rateLimited(log, 'a decrypt thread stopped; its batches were decrypted on the main thread');
-    const threads = config.decryptThreads ?? defaultDecryptThreads(config.workers === 0 ? availableParallelism() : config.workers);
+    const threads = config.decryptThreads ?? defaultDecryptThreads(workerCount(config));
     decrypter = threads > 0
       ? (threaded = new ThreadedDecrypter(sharing, {
           threads,
